@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"tack/handlers"
+	"tack/store"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("TACK_ADDR", "127.0.0.1:8080"), "address to listen on (env TACK_ADDR)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, created if missing (env TACK_DB)")
+	demo := fs.Bool("demo", false, "create the demo workspace (project DEMO, 3 users) if it is missing")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tack serve [flags]\n\nServe Tack's web app. Stops cleanly on SIGINT or SIGTERM.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	st, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "tack: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	if *demo {
+		created, err := st.SeedDemo(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "tack: demo workspace: %v\n", err)
+			return 1
+		}
+		printDemo(stdout, created)
+	}
+
+	e, h := handlers.New(st, handlers.Config{SecureCookies: *secure, Logger: log})
+	defer h.Close()
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// WriteTimeout stays 0: live update streams are long-lived responses.
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tack: listen: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Tack is serving http://%s (database %s)\n", ln.Addr(), *dbPath)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "tack: serve: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "Shutting down...")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "tack: shutdown: %v\n", err)
+		return 1
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "tack: serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func printDemo(w io.Writer, created bool) {
+	if created {
+		fmt.Fprintln(w, "Created the demo workspace: project DEMO.")
+	} else {
+		fmt.Fprintln(w, "Demo workspace already present: project DEMO.")
+	}
+	fmt.Fprintln(w, "Demo accounts (email / password / role):")
+	for _, u := range store.DemoUsers {
+		fmt.Fprintf(w, "  %-18s %-16s %s\n", u.Email, u.Password, u.Role)
+	}
+}
+
+// flagExit maps a flag parsing error to an exit code: 0 for -h, 2 otherwise.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}

@@ -1,0 +1,146 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"tack/store"
+	"tack/views"
+)
+
+// loadProject puts the project named by :key and the user's role in the context.
+// Non-members get 404, exactly as for a project that does not exist, and viewers may
+// not send anything that changes state.
+func (h *Handler) loadProject(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, role, err := h.store.ProjectFor(ctx(c), currentUser(c).ID, c.Param("key"))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxProject, p)
+		c.Set(ctxRole, role)
+		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead && !role.CanEdit() {
+			return store.Errorf(store.EFORBIDDEN, "You can view %s but not change it: your role is viewer. Ask a project admin for member access.", p.Key)
+		}
+		return next(c)
+	}
+}
+
+func currentProject(c echo.Context) (*store.Project, store.Role) {
+	p, _ := c.Get(ctxProject).(*store.Project)
+	r, _ := c.Get(ctxRole).(store.Role)
+	return p, r
+}
+
+func (h *Handler) listProjects(c echo.Context) error {
+	return h.renderProjects(c, http.StatusOK, views.NewProjectForm{})
+}
+
+func (h *Handler) renderProjects(c echo.Context, status int, form views.NewProjectForm) error {
+	list, err := h.store.ProjectsFor(ctx(c), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.Projects(h.page(c, "Projects"), list, form))
+}
+
+func (h *Handler) createProject(c echo.Context) error {
+	form := views.NewProjectForm{Key: c.FormValue("key"), Name: c.FormValue("name"), Columns: c.FormValue("columns")}
+	in := store.NewProject{Key: form.Key, Name: form.Name}
+	for _, name := range strings.Split(form.Columns, ",") {
+		if strings.TrimSpace(name) != "" {
+			in.Columns = append(in.Columns, store.Column{Name: name})
+		}
+	}
+	p, err := h.store.CreateProject(ctx(c), currentUser(c).ID, in)
+	if store.ErrorCode(err) == store.EINVALID {
+		form.Errors = fieldErrors(err)
+		return h.renderProjects(c, http.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Project "+p.Key+" created.")
+	return c.Redirect(http.StatusSeeOther, "/projects/"+p.Key)
+}
+
+func (h *Handler) projectHome(c echo.Context) error {
+	return h.renderProjectHome(c, http.StatusOK, views.NewTaskForm{})
+}
+
+func (h *Handler) renderProjectHome(c echo.Context, status int, form views.NewTaskForm) error {
+	p, _ := currentProject(c)
+	tasks, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
+	if err != nil {
+		return err
+	}
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.ProjectHome(h.page(c, p.Name), views.NewColumnsView(p, tasks), members, form))
+}
+
+func (h *Handler) activity(c echo.Context) error {
+	p, _ := currentProject(c)
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	const pageSize = 50
+	entries, err := h.store.Activity(ctx(c), p, before, pageSize)
+	if err != nil {
+		return err
+	}
+	var older int64
+	if len(entries) == pageSize {
+		older = entries[len(entries)-1].Seq
+	}
+	return render(c, http.StatusOK, views.Activity(h.page(c, p.Key+" activity"), entries, older))
+}
+
+func (h *Handler) members(c echo.Context) error {
+	return h.renderMembers(c, http.StatusOK, views.AddMemberForm{Role: string(store.RoleMember)})
+}
+
+func (h *Handler) renderMembers(c echo.Context, status int, form views.AddMemberForm) error {
+	p, _ := currentProject(c)
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.Members(h.page(c, p.Key+" members"), members, form))
+}
+
+func (h *Handler) addMember(c echo.Context) error {
+	p, _ := currentProject(c)
+	form := views.AddMemberForm{Email: c.FormValue("email"), Role: c.FormValue("role")}
+	err := h.store.AddMember(ctx(c), currentUser(c).ID, p.ID, form.Email, store.Role(form.Role))
+	if store.ErrorCode(err) == store.EINVALID {
+		form.Errors = fieldErrors(err)
+		return h.renderMembers(c, http.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Added "+strings.TrimSpace(form.Email)+" as "+form.Role+".")
+	return c.Redirect(http.StatusSeeOther, "/projects/"+p.Key+"/members")
+}
+
+func (h *Handler) changeMember(c echo.Context) error {
+	p, _ := currentProject(c)
+	if err := h.store.ChangeMemberRole(ctx(c), currentUser(c).ID, p.ID, c.Param("user"), store.Role(c.FormValue("role"))); err != nil {
+		return err
+	}
+	h.flash(c, "Role changed.")
+	return c.Redirect(http.StatusSeeOther, "/projects/"+p.Key+"/members")
+}
+
+func (h *Handler) removeMember(c echo.Context) error {
+	p, _ := currentProject(c)
+	if err := h.store.RemoveMember(ctx(c), currentUser(c).ID, p.ID, c.Param("user")); err != nil {
+		return err
+	}
+	h.flash(c, "Member removed.")
+	return c.Redirect(http.StatusSeeOther, "/projects/"+p.Key+"/members")
+}

@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"tack/static"
+	"tack/store"
+)
+
+// Context keys set by middleware.
+const (
+	ctxUser    = "tack.user"
+	ctxProject = "tack.project"
+	ctxRole    = "tack.role"
+)
+
+func (h *Handler) routes(e *echo.Echo, cfg Config) {
+	e.Use(middleware.Recover())
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ReferrerPolicy:        "same-origin",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+	}))
+	e.GET("/healthz", h.healthz)
+	e.StaticFS("/static", static.FS)
+
+	web := e.Group("", echo.WrapMiddleware(h.sessions.LoadAndSave), middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     "tack_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   cfg.SecureCookies,
+		CookieSameSite: http.SameSiteStrictMode,
+		ErrorHandler: func(error, echo.Context) error {
+			return store.Errorf(store.EFORBIDDEN, "This form has expired or did not come from Tack. Reload the page and try again.")
+		},
+	}), h.loadUser)
+	web.GET("/", h.home)
+	web.GET("/signin", h.signInPage)
+	web.POST("/signin", h.signIn)
+	web.GET("/signup", h.signUpPage)
+	web.POST("/signup", h.signUp)
+	web.POST("/signout", h.signOut)
+
+	app := web.Group("", h.requireUser)
+	app.GET("/projects", h.listProjects)
+	app.POST("/projects", h.createProject)
+
+	p := app.Group("/projects/:key", h.loadProject)
+	p.GET("", h.projectHome)
+	p.POST("/tasks", h.createTask)
+	p.GET("/tasks/:task", h.taskPage)
+	p.POST("/tasks/:task", h.updateTask)
+	p.POST("/tasks/:task/move", h.moveTask)
+	p.GET("/activity", h.activity)
+	p.GET("/members", h.members)
+	p.POST("/members", h.addMember)
+	p.POST("/members/:user", h.changeMember)
+	p.POST("/members/:user/remove", h.removeMember)
+}

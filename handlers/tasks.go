@@ -1,0 +1,211 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"tack/store"
+	"tack/views"
+)
+
+// taskOf returns the task named by :task in the current project.
+func (h *Handler) taskOf(c echo.Context) (*store.Project, *store.Task, error) {
+	p, _ := currentProject(c)
+	t, err := h.store.TaskByKey(ctx(c), p, c.Param("task"))
+	return p, t, err
+}
+
+func taskURL(t *store.Task) string {
+	key, _, _ := strings.Cut(t.Key, "-")
+	return "/projects/" + key + "/tasks/" + t.Key
+}
+
+func (h *Handler) createTask(c echo.Context) error {
+	p, _ := currentProject(c)
+	form := views.NewTaskForm{Title: c.FormValue("title"), Type: c.FormValue("type")}
+	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, store.NewTask{
+		ProjectID: p.ID, Title: form.Title, Type: store.TaskType(form.Type), ColumnID: c.FormValue("column"),
+	})
+	if store.ErrorCode(err) == store.EINVALID {
+		form.Errors = fieldErrors(err)
+		return h.renderProjectHome(c, http.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Created "+t.Key+".")
+	return c.Redirect(http.StatusSeeOther, "/projects/"+p.Key)
+}
+
+func (h *Handler) taskPage(c echo.Context) error {
+	_, t, err := h.taskOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderTask(c, http.StatusOK, t, views.TaskFormFrom(t))
+}
+
+func (h *Handler) renderTask(c echo.Context, status int, t *store.Task, form views.TaskForm) error {
+	p, _ := currentProject(c)
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	history, err := h.store.TaskHistory(ctx(c), p, t.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.TaskPage(h.page(c, t.Key+" "+t.Title), views.TaskView{
+		Task: t, Members: members, History: history, Form: form,
+	}))
+}
+
+// updateTask applies the fields present in the form; absent fields stay as they are.
+func (h *Handler) updateTask(c echo.Context) error {
+	_, t, err := h.taskOf(c)
+	if err != nil {
+		return err
+	}
+	u, err := parseTaskUpdate(c, t.ID)
+	if err == nil {
+		var res *store.TaskResult
+		if res, err = h.store.UpdateTask(ctx(c), currentUser(c).ID, u); err == nil {
+			h.flash(c, updateMessage(res))
+			return c.Redirect(http.StatusSeeOther, taskURL(res.Task))
+		}
+	}
+	if store.ErrorCode(err) != store.EINVALID {
+		return err
+	}
+	form := views.TaskFormFrom(t)
+	form.Fill(c.FormValue)
+	form.Errors = fieldErrors(err)
+	return h.renderTask(c, http.StatusUnprocessableEntity, t, form)
+}
+
+func updateMessage(res *store.TaskResult) string {
+	switch {
+	case len(res.Applied) == 0:
+		return "Nothing to save: " + res.Task.Key + " already had those values."
+	case len(res.Merged) > 0:
+		return fmt.Sprintf("Saved. Changes made meanwhile by others to %s were kept.", joinFields(res.Merged))
+	}
+	return "Saved " + res.Task.Key + "."
+}
+
+func joinFields(fs []store.Field) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = strings.ToLower(store.FieldLabel(f))
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseTaskUpdate reads a task form: only the fields present are changed.
+func parseTaskUpdate(c echo.Context, taskID string) (store.TaskUpdate, error) {
+	u := store.TaskUpdate{TaskID: taskID}
+	var err error
+	if u.BaseVersion, err = baseVersion(c); err != nil {
+		return u, err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return u, store.Errorf(store.EINVALID, "The form could not be read.")
+	}
+	has := func(name string) bool { _, ok := form[name]; return ok }
+	if has("title") {
+		u.Title = store.Some(form.Get("title"))
+	}
+	if has("description") {
+		u.Description = store.Some(form.Get("description"))
+	}
+	if has("assignee") {
+		u.Assignee = store.Some(form.Get("assignee"))
+	}
+	if has("type") {
+		u.Type = store.Some(store.TaskType(form.Get("type")))
+	}
+	if has("priority") {
+		u.Priority = store.Some(store.Priority(form.Get("priority")))
+	}
+	if has("labels") {
+		u.Labels = store.Some(store.ParseLabels(form.Get("labels")))
+	}
+	if has("due") {
+		u.Due = store.Some(form.Get("due"))
+	}
+	if has("points") {
+		s := strings.TrimSpace(form.Get("points"))
+		if s == "" {
+			u.Points = store.Some[*float64](nil)
+		} else {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return u, &store.Error{Code: store.EINVALID, Field: "points", Message: "Story points must be a number, like 3 or 0.5."}
+			}
+			u.Points = store.Some(&v)
+		}
+	}
+	if has("archived") {
+		u.Archived = store.Some(form.Get("archived") == "true")
+	}
+	return u, nil
+}
+
+func baseVersion(c echo.Context) (int, error) {
+	v, err := strconv.Atoi(c.FormValue("base_version"))
+	if err != nil || v < 1 {
+		return 0, store.Errorf(store.EINVALID, "The form is missing the task version it was based on. Reload the page and try again.")
+	}
+	return v, nil
+}
+
+func (h *Handler) moveTask(c echo.Context) error {
+	p, t, err := h.taskOf(c)
+	if err != nil {
+		return err
+	}
+	base, err := baseVersion(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.store.MoveTask(ctx(c), currentUser(c).ID, store.TaskMove{
+		TaskID: t.ID, BaseVersion: base, ColumnID: c.FormValue("column"),
+		AfterID: c.FormValue("after"), BeforeID: c.FormValue("before"),
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.Events) == 0 {
+		h.flash(c, res.Task.Key+" is already there.")
+	} else {
+		h.flash(c, "Moved "+res.Task.Key+" to "+p.ColumnName(res.Task.ColumnID)+".")
+	}
+	return c.Redirect(http.StatusSeeOther, taskURL(res.Task))
+}
+
+// renderConflict shows who changed what meanwhile and lets the user reconfirm their
+// change against the current version, or keep the current state.
+func (h *Handler) renderConflict(c echo.Context, ce *store.ConflictError) error {
+	p, _ := currentProject(c)
+	if p == nil || currentUser(c) == nil {
+		return c.String(http.StatusConflict, ce.Error())
+	}
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	v := views.NewConflictView(p, ce, members)
+	if ce.Command == "move" {
+		v.Action = taskURL(ce.Task) + "/move"
+		v.Resubmit = append(v.Resubmit, views.Hidden{Name: "after", Value: c.FormValue("after")},
+			views.Hidden{Name: "before", Value: c.FormValue("before")})
+	} else {
+		v.Action = taskURL(ce.Task)
+	}
+	return render(c, http.StatusConflict, views.ConflictPage(h.page(c, "Conflict on "+ce.TaskKey), v))
+}

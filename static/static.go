@@ -1,0 +1,9 @@
+// Package static holds Tack's stylesheets and scripts, embedded into the binary.
+package static
+
+import "embed"
+
+// FS holds the files served under /static/.
+//
+//go:embed css
+var FS embed.FS

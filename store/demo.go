@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// DemoUser is a demo account with its password, printed at start so people can sign in.
+type DemoUser struct {
+	Email    string
+	Name     string
+	Password string
+	Role     Role
+}
+
+// DemoUsers are the accounts of the demo workspace.
+var DemoUsers = []DemoUser{
+	{Email: "ana@demo.tack", Name: "Ana Lima", Password: "tack-demo-ana", Role: RoleAdmin},
+	{Email: "ben@demo.tack", Name: "Ben Okafor", Password: "tack-demo-ben", Role: RoleMember},
+	{Email: "chloe@demo.tack", Name: "Chloé Martin", Password: "tack-demo-chloe", Role: RoleViewer},
+}
+
+type demoTask struct {
+	title    string
+	typ      TaskType
+	priority Priority
+	column   int
+	assignee int // index in DemoUsers, -1 for none
+	points   float64
+	labels   []string
+}
+
+var demoTasks = []demoTask{
+	{"Set up the project's CI pipeline", TypeTask, PriorityHigh, 3, 0, 3, []string{"infra"}},
+	{"Sign-in page rejects emails with a plus sign", TypeBug, PriorityHighest, 3, 1, 2, []string{"auth"}},
+	{"As a user I can reset my password", TypeStory, PriorityHigh, 2, 1, 5, []string{"auth"}},
+	{"Board columns show their WIP limit", TypeStory, PriorityMedium, 2, 0, 3, []string{"board"}},
+	{"Drag a card between columns", TypeStory, PriorityHigh, 1, 1, 8, []string{"board"}},
+	{"Keyboard shortcuts help dialog", TypeStory, PriorityLow, 1, 0, 2, []string{"a11y"}},
+	{"Slow task page with long histories", TypeBug, PriorityMedium, 1, -1, 3, []string{"perf"}},
+	{"Sprint planning", TypeEpic, PriorityHigh, 0, 0, 0, nil},
+	{"Burndown chart for the active sprint", TypeStory, PriorityMedium, 0, -1, 5, []string{"reports"}},
+	{"Velocity report", TypeStory, PriorityLow, 0, -1, 3, []string{"reports"}},
+	{"Printable sprint report", TypeStory, PriorityMedium, 0, 1, 3, []string{"reports", "print"}},
+	{"Time tracking: log work on a task", TypeStory, PriorityMedium, 0, -1, 5, nil},
+	{"Task page shows relative times", TypeTask, PriorityLow, 0, 0, 1, []string{"ui"}},
+	{"Dark theme follows the system setting", TypeTask, PriorityLowest, 0, -1, 2, []string{"ui"}},
+	{"Avatar initials overlap on narrow screens", TypeBug, PriorityLow, 0, 1, 1, []string{"ui"}},
+	{"Export tasks as CSV", TypeStory, PriorityLow, 0, -1, 3, nil},
+	{"Comment on a task with @mentions", TypeStory, PriorityMedium, 0, -1, 5, nil},
+	{"Email notifications for watchers", TypeStory, PriorityLow, 0, -1, 8, nil},
+	{"Archive finished tasks automatically", TypeTask, PriorityLowest, 0, -1, 2, nil},
+	{"Search tasks by text", TypeStory, PriorityHigh, 0, 0, 5, []string{"search"}},
+	{"Rate-limit sign-in attempts", TypeTask, PriorityHigh, 0, 1, 2, []string{"auth", "security"}},
+}
+
+// SeedDemo creates the demo workspace (project DEMO, three users, 21 tasks) unless a
+// project DEMO already exists. It reports whether it created anything.
+func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.read.GetContext(ctx, &n, `SELECT COUNT(*) FROM projects WHERE key = 'DEMO'`); err != nil {
+		return false, fmt.Errorf("store: seed demo: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	users := make([]*User, len(DemoUsers))
+	for i, du := range DemoUsers {
+		u, err := s.UserByEmail(ctx, du.Email)
+		if ErrorCode(err) == ENOTFOUND {
+			u, err = s.RegisterUser(ctx, NewUser{Email: du.Email, Name: du.Name, Password: du.Password})
+		}
+		if err != nil {
+			return false, fmt.Errorf("store: seed demo user %s: %w", du.Email, err)
+		}
+		users[i] = u
+	}
+	admin := users[0].ID
+	p, err := s.CreateProject(ctx, admin, NewProject{Key: "DEMO", Name: "Demo project",
+		Columns: []Column{{Name: "To Do"}, {Name: "In Progress", WIPLimit: 3}, {Name: "In Review", WIPLimit: 2}, {Name: "Done"}}})
+	if err != nil {
+		return false, fmt.Errorf("store: seed demo project: %w", err)
+	}
+	for i, du := range DemoUsers[1:] {
+		if err := s.AddMember(ctx, admin, p.ID, du.Email, du.Role); err != nil {
+			return false, fmt.Errorf("store: seed demo member %s: %w", users[i+1].Email, err)
+		}
+	}
+	for _, dt := range demoTasks {
+		in := NewTask{ProjectID: p.ID, Title: dt.title, Type: dt.typ, Priority: dt.priority, Labels: dt.labels}
+		if dt.assignee >= 0 {
+			in.AssigneeID = users[dt.assignee].ID
+		}
+		if dt.points > 0 {
+			pts := dt.points
+			in.Points = &pts
+		}
+		t, err := s.CreateTask(ctx, admin, in)
+		if err != nil {
+			return false, fmt.Errorf("store: seed demo task: %w", err)
+		}
+		// Walk finished work through the workflow so the history reads like real use.
+		for col := 1; col <= dt.column; col++ {
+			mover := admin
+			if dt.assignee >= 0 && users[dt.assignee].Email != DemoUsers[2].Email {
+				mover = users[dt.assignee].ID
+			}
+			res, err := s.MoveTask(ctx, mover, TaskMove{TaskID: t.ID, BaseVersion: t.Version, ColumnID: p.Columns[col].ID})
+			if err != nil {
+				return false, fmt.Errorf("store: seed demo move: %w", err)
+			}
+			t = res.Task
+		}
+	}
+	return true, nil
+}

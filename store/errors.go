@@ -1,0 +1,101 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error codes shared by every layer; handlers map them to HTTP status codes.
+const (
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	EFORBIDDEN    = "forbidden"
+	EUNAUTHORIZED = "unauthorized"
+	EINTERNAL     = "internal"
+)
+
+// Error is a domain error whose Message is safe to show to the user.
+type Error struct {
+	Code    string
+	Message string
+	// Field names the input that is wrong, when one is; forms show the message beside it.
+	Field string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given code and a formatted, user-safe message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// invalidField returns an EINVALID error about one named input.
+func invalidField(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrorCode returns the code of the first *Error or *ConflictError in err's chain, or EINTERNAL.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ce *ConflictError
+	if errors.As(err, &ce) {
+		return ECONFLICT
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-safe message of err; internal errors get a generic one.
+func ErrorMessage(err error) string {
+	var ce *ConflictError
+	if errors.As(err, &ce) {
+		return ce.Error()
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Something went wrong on our side. Please try again."
+}
+
+// ConflictError refuses a command because a field it changes was changed by someone else
+// after the version the user saw. It carries what the user needs to decide.
+type ConflictError struct {
+	TaskID         string
+	TaskKey        string
+	Command        string // "move" or "edit"
+	BaseVersion    int
+	CurrentVersion int
+	Fields         []FieldConflict
+	// Pending holds the command's other changes, which did not conflict but were not
+	// applied either: a reconfirmation resubmits them with the conflicting fields.
+	Pending map[Field]any
+	// Task is the task as it is now, for showing "theirs" and resubmitting with its version.
+	Task *Task
+}
+
+// FieldConflict describes one field changed both by the user and, meanwhile, by someone else.
+type FieldConflict struct {
+	Field     Field     `json:"field"`
+	Yours     any       `json:"yours"`
+	Theirs    any       `json:"theirs"`
+	ChangedBy string    `json:"changed_by"`
+	ChangedAt time.Time `json:"changed_at"`
+	Seq       int64     `json:"seq"`
+}
+
+func (e *ConflictError) Error() string {
+	if len(e.Fields) == 0 {
+		return fmt.Sprintf("%s changed since version %d", e.TaskKey, e.BaseVersion)
+	}
+	f := e.Fields[0]
+	return fmt.Sprintf("%s: %s was changed by someone else since version %d; reconfirm with version %d",
+		e.TaskKey, f.Field, e.BaseVersion, e.CurrentVersion)
+}

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Event is one immutable entry of the log.
+type Event struct {
+	Seq     int64           `json:"seq"`
+	Stream  string          `json:"stream"`
+	Version int             `json:"version"`
+	Type    string          `json:"type"`
+	Actor   string          `json:"actor"`
+	At      time.Time       `json:"at"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// Payload is the typed body of an event.
+type Payload interface {
+	EventType() string
+}
+
+// Event type strings. They are stored in the log: never rename one.
+const (
+	TypeUserRegistered    = "user.registered"
+	TypeProjectCreated    = "project.created"
+	TypeMemberAdded       = "project.member_added"
+	TypeMemberRoleChanged = "project.member_role_changed"
+	TypeMemberRemoved     = "project.member_removed"
+	TypeTaskCreated       = "task.created"
+	TypeTaskRetitled      = "task.retitled"
+	TypeTaskDescribed     = "task.description_changed"
+	TypeTaskMoved         = "task.moved"
+	TypeTaskAssigned      = "task.assigned"
+	TypeTaskTypeChanged   = "task.type_changed"
+	TypeTaskPrioritized   = "task.priority_changed"
+	TypeTaskLabeled       = "task.labels_changed"
+	TypeTaskPointed       = "task.points_changed"
+	TypeTaskDueChanged    = "task.due_changed"
+	TypeTaskArchived      = "task.archived"
+	TypeTaskRestored      = "task.restored"
+	TypeTaskConflicted    = "task.conflict_recorded"
+)
+
+// UserRegistered records a new account. The password hash is deliberately not in the log.
+type UserRegistered struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// ProjectCreated records a new project with its initial workflow.
+type ProjectCreated struct {
+	Key     string   `json:"key"`
+	Name    string   `json:"name"`
+	Columns []Column `json:"columns"`
+}
+
+// MemberAdded records a user joining a project.
+type MemberAdded struct {
+	UserID string `json:"user_id"`
+	Role   Role   `json:"role"`
+}
+
+// MemberRoleChanged records a member's new role.
+type MemberRoleChanged struct {
+	UserID string `json:"user_id"`
+	From   Role   `json:"from"`
+	To     Role   `json:"to"`
+}
+
+// MemberRemoved records a user leaving a project.
+type MemberRemoved struct {
+	UserID string `json:"user_id"`
+	Role   Role   `json:"role"`
+}
+
+// TaskCreated records a new task with all its initial fields.
+type TaskCreated struct {
+	ProjectID   string   `json:"project_id"`
+	Number      int      `json:"number"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Type        TaskType `json:"type"`
+	Priority    Priority `json:"priority"`
+	ColumnID    string   `json:"column_id"`
+	Rank        string   `json:"rank"`
+	AssigneeID  string   `json:"assignee_id,omitempty"`
+	Labels      []string `json:"labels,omitempty"`
+	Points      *float64 `json:"points,omitempty"`
+	Due         string   `json:"due,omitempty"`
+}
+
+// TaskRetitled records a title change.
+type TaskRetitled struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// TaskDescribed records a description change.
+type TaskDescribed struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// TaskMoved records a task placed in a column at a rank. After and Before are the
+// neighbours it was placed between when it was moved ("" at either end).
+type TaskMoved struct {
+	FromColumn string `json:"from_column"`
+	ToColumn   string `json:"to_column"`
+	FromRank   string `json:"from_rank"`
+	ToRank     string `json:"to_rank"`
+	After      string `json:"after,omitempty"`
+	Before     string `json:"before,omitempty"`
+}
+
+// TaskAssigned records an assignee change; an empty To means unassigned.
+type TaskAssigned struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// TaskTypeChanged records a type change.
+type TaskTypeChanged struct {
+	From TaskType `json:"from"`
+	To   TaskType `json:"to"`
+}
+
+// TaskPrioritized records a priority change.
+type TaskPrioritized struct {
+	From Priority `json:"from"`
+	To   Priority `json:"to"`
+}
+
+// TaskLabeled records a change of the label set.
+type TaskLabeled struct {
+	From []string `json:"from"`
+	To   []string `json:"to"`
+}
+
+// TaskPointed records a story-point change; nil means not estimated.
+type TaskPointed struct {
+	From *float64 `json:"from"`
+	To   *float64 `json:"to"`
+}
+
+// TaskDueChanged records a due-date change; "" means no due date.
+type TaskDueChanged struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// TaskArchived records that a task was archived.
+type TaskArchived struct{}
+
+// TaskRestored records that an archived task was restored.
+type TaskRestored struct{}
+
+// TaskConflicted records a refused change: who tried what against whose change.
+// It lives in the task's conflict stream, so it never changes the task's version.
+type TaskConflicted struct {
+	TaskID         string          `json:"task_id"`
+	Command        string          `json:"command"`
+	BaseVersion    int             `json:"base_version"`
+	CurrentVersion int             `json:"current_version"`
+	Fields         []FieldConflict `json:"fields"`
+}
+
+// EventType implementations.
+func (UserRegistered) EventType() string    { return TypeUserRegistered }
+func (ProjectCreated) EventType() string    { return TypeProjectCreated }
+func (MemberAdded) EventType() string       { return TypeMemberAdded }
+func (MemberRoleChanged) EventType() string { return TypeMemberRoleChanged }
+func (MemberRemoved) EventType() string     { return TypeMemberRemoved }
+func (TaskCreated) EventType() string       { return TypeTaskCreated }
+func (TaskRetitled) EventType() string      { return TypeTaskRetitled }
+func (TaskDescribed) EventType() string     { return TypeTaskDescribed }
+func (TaskMoved) EventType() string         { return TypeTaskMoved }
+func (TaskAssigned) EventType() string      { return TypeTaskAssigned }
+func (TaskTypeChanged) EventType() string   { return TypeTaskTypeChanged }
+func (TaskPrioritized) EventType() string   { return TypeTaskPrioritized }
+func (TaskLabeled) EventType() string       { return TypeTaskLabeled }
+func (TaskPointed) EventType() string       { return TypeTaskPointed }
+func (TaskDueChanged) EventType() string    { return TypeTaskDueChanged }
+func (TaskArchived) EventType() string      { return TypeTaskArchived }
+func (TaskRestored) EventType() string      { return TypeTaskRestored }
+func (TaskConflicted) EventType() string    { return TypeTaskConflicted }
+
+// Decode returns the typed payload of e.
+func (e Event) Decode() (Payload, error) {
+	var p Payload
+	switch e.Type {
+	case TypeUserRegistered:
+		p = &UserRegistered{}
+	case TypeProjectCreated:
+		p = &ProjectCreated{}
+	case TypeMemberAdded:
+		p = &MemberAdded{}
+	case TypeMemberRoleChanged:
+		p = &MemberRoleChanged{}
+	case TypeMemberRemoved:
+		p = &MemberRemoved{}
+	case TypeTaskCreated:
+		p = &TaskCreated{}
+	case TypeTaskRetitled:
+		p = &TaskRetitled{}
+	case TypeTaskDescribed:
+		p = &TaskDescribed{}
+	case TypeTaskMoved:
+		p = &TaskMoved{}
+	case TypeTaskAssigned:
+		p = &TaskAssigned{}
+	case TypeTaskTypeChanged:
+		p = &TaskTypeChanged{}
+	case TypeTaskPrioritized:
+		p = &TaskPrioritized{}
+	case TypeTaskLabeled:
+		p = &TaskLabeled{}
+	case TypeTaskPointed:
+		p = &TaskPointed{}
+	case TypeTaskDueChanged:
+		p = &TaskDueChanged{}
+	case TypeTaskArchived:
+		p = &TaskArchived{}
+	case TypeTaskRestored:
+		p = &TaskRestored{}
+	case TypeTaskConflicted:
+		p = &TaskConflicted{}
+	default:
+		return nil, fmt.Errorf("store: unknown event type %q (seq %d)", e.Type, e.Seq)
+	}
+	if err := json.Unmarshal(e.Data, p); err != nil {
+		return nil, fmt.Errorf("store: decode %s (seq %d): %w", e.Type, e.Seq, err)
+	}
+	return p, nil
+}
+
+// Fields returns the task fields a task event changes; rank changes do not conflict.
+func fieldsOf(p Payload) []Field {
+	switch p := p.(type) {
+	case *TaskRetitled:
+		return []Field{FieldTitle}
+	case *TaskDescribed:
+		return []Field{FieldDescription}
+	case *TaskMoved:
+		if p.FromColumn != p.ToColumn {
+			return []Field{FieldColumn, FieldRank}
+		}
+		return []Field{FieldRank}
+	case *TaskAssigned:
+		return []Field{FieldAssignee}
+	case *TaskTypeChanged:
+		return []Field{FieldType}
+	case *TaskPrioritized:
+		return []Field{FieldPriority}
+	case *TaskLabeled:
+		return []Field{FieldLabels}
+	case *TaskPointed:
+		return []Field{FieldPoints}
+	case *TaskDueChanged:
+		return []Field{FieldDue}
+	case *TaskArchived, *TaskRestored:
+		return []Field{FieldArchived}
+	}
+	return nil
+}
+
+// Stream names: one stream per aggregate.
+func userStream(id string) string     { return "user:" + id }
+func projectStream(id string) string  { return "project:" + id }
+func taskStream(id string) string     { return "task:" + id }
+func conflictStream(id string) string { return "task:" + id + ":conflicts" }
+
+// streamID returns the aggregate id in a stream name ("task:abc" → "task", "abc").
+func streamID(stream string) (kind, id string) {
+	kind, rest, _ := strings.Cut(stream, ":")
+	id, _, _ = strings.Cut(rest, ":")
+	return kind, id
+}
+
+// applyTask folds one task event into t and returns the new state; it is the only
+// place where task state changes, used by commands, projections and replay alike.
+// For a TaskCreated event t may be nil.
+func applyTask(t *Task, e Event, p Payload) (*Task, error) {
+	if c, ok := p.(*TaskCreated); ok {
+		_, id := streamID(e.Stream)
+		return &Task{
+			ID: id, ProjectID: c.ProjectID, Number: c.Number,
+			Title: c.Title, Description: c.Description, Type: c.Type, Priority: c.Priority,
+			ColumnID: c.ColumnID, Rank: c.Rank, AssigneeID: c.AssigneeID,
+			Labels: nonNil(c.Labels), Points: c.Points, Due: c.Due,
+			Version: e.Version, CreatedBy: e.Actor, CreatedAt: e.At, UpdatedBy: e.Actor, UpdatedAt: e.At,
+		}, nil
+	}
+	if t == nil {
+		return nil, fmt.Errorf("store: %s (seq %d) before task.created", e.Type, e.Seq)
+	}
+	t = t.clone()
+	switch p := p.(type) {
+	case *TaskRetitled:
+		t.Title = p.To
+	case *TaskDescribed:
+		t.Description = p.To
+	case *TaskMoved:
+		t.ColumnID, t.Rank = p.ToColumn, p.ToRank
+	case *TaskAssigned:
+		t.AssigneeID = p.To
+	case *TaskTypeChanged:
+		t.Type = p.To
+	case *TaskPrioritized:
+		t.Priority = p.To
+	case *TaskLabeled:
+		t.Labels = nonNil(p.To)
+	case *TaskPointed:
+		t.Points = p.To
+	case *TaskDueChanged:
+		t.Due = p.To
+	case *TaskArchived:
+		t.Archived = true
+	case *TaskRestored:
+		t.Archived = false
+	default:
+		return nil, fmt.Errorf("store: %s is not a task event", e.Type)
+	}
+	t.Version = e.Version
+	t.UpdatedBy, t.UpdatedAt = e.Actor, e.At
+	return t, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HistoryEntry is one event told for people: "Ana moved DEMO-12 from To Do to In Progress".
+type HistoryEntry struct {
+	Seq     int64
+	At      time.Time
+	Type    string
+	Actor   User
+	TaskID  string
+	TaskKey string
+	// Text follows the actor's name: "moved DEMO-12 from To Do to In Progress".
+	Text string
+	// Changes lists old → new values, for edits.
+	Changes []ValueChange
+	// Conflicts is set for a refused change: what the actor wanted against whose change.
+	Conflicts []ConflictNote
+}
+
+// ValueChange is one field's old and new value, ready to show.
+type ValueChange struct {
+	Field string
+	From  string
+	To    string
+}
+
+// ConflictNote is one field of a recorded conflict, ready to show.
+type ConflictNote struct {
+	Field  string
+	Yours  string
+	Theirs string
+	By     User
+	At     time.Time
+}
+
+type historyRow struct {
+	Seq     int64  `db:"seq"`
+	TaskID  string `db:"task_id"`
+	Type    string `db:"type"`
+	Actor   string `db:"actor"`
+	At      string `db:"at"`
+	Data    string `db:"data"`
+	TaskKey string `db:"task_key"`
+}
+
+// TaskHistory returns a task's history, oldest first, conflicts included.
+func (s *Store) TaskHistory(ctx context.Context, p *Project, taskID string) ([]HistoryEntry, error) {
+	var rows []historyRow
+	err := s.read.SelectContext(ctx, &rows, `SELECT h.seq, h.task_id, h.type, h.actor, h.at, h.data,
+			? || '-' || t.number AS task_key
+		FROM task_history h JOIN tasks t ON t.id = h.task_id WHERE h.task_id = ? ORDER BY h.seq`, p.Key, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("store: task history: %w", err)
+	}
+	return s.describe(ctx, p, rows)
+}
+
+// Activity returns the project's latest events, newest first; before > 0 pages back.
+func (s *Store) Activity(ctx context.Context, p *Project, before int64, limit int) ([]HistoryEntry, error) {
+	if before <= 0 {
+		before = 1<<62 - 1
+	}
+	var rows []historyRow
+	err := s.read.SelectContext(ctx, &rows, `SELECT a.seq, a.task_id, a.type, a.actor, a.at, a.data,
+			COALESCE(? || '-' || t.number, '') AS task_key
+		FROM activity a LEFT JOIN tasks t ON t.id = a.task_id
+		WHERE a.project_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?`, p.Key, p.ID, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: activity: %w", err)
+	}
+	return s.describe(ctx, p, rows)
+}
+
+// describe turns rows into entries, naming users and columns.
+func (s *Store) describe(ctx context.Context, p *Project, rows []historyRow) ([]HistoryEntry, error) {
+	users := map[string]User{}
+	name := func(id string) User {
+		if id == "" {
+			return User{Name: "nobody"}
+		}
+		if u, ok := users[id]; ok {
+			return u
+		}
+		u, err := s.User(ctx, id)
+		if err != nil {
+			users[id] = User{ID: id, Name: "a former user"}
+		} else {
+			users[id] = *u
+		}
+		return users[id]
+	}
+	out := make([]HistoryEntry, 0, len(rows))
+	for _, r := range rows {
+		at, err := parseTime(r.At)
+		if err != nil {
+			return nil, err
+		}
+		p2, err := Event{Seq: r.Seq, Type: r.Type, Data: json.RawMessage(r.Data)}.Decode()
+		if err != nil {
+			return nil, err
+		}
+		h := HistoryEntry{Seq: r.Seq, At: at, Type: r.Type, Actor: name(r.Actor), TaskID: r.TaskID, TaskKey: r.TaskKey}
+		describeEvent(&h, p, p2, name)
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(string) User) {
+	key := h.TaskKey
+	change := func(field, from, to string) {
+		h.Changes = append(h.Changes, ValueChange{Field: field, From: from, To: to})
+	}
+	switch e := payload.(type) {
+	case *UserRegistered:
+		h.Text = "signed up"
+	case *ProjectCreated:
+		h.Text = fmt.Sprintf("created project %s (%s)", e.Key, e.Name)
+	case *MemberAdded:
+		h.Text = fmt.Sprintf("added %s as %s", name(e.UserID).Name, e.Role)
+	case *MemberRoleChanged:
+		h.Text = fmt.Sprintf("made %s %s (was %s)", name(e.UserID).Name, e.To, e.From)
+	case *MemberRemoved:
+		h.Text = fmt.Sprintf("removed %s from the project", name(e.UserID).Name)
+	case *TaskCreated:
+		h.Text = fmt.Sprintf("created %s in %s", key, p.ColumnName(e.ColumnID))
+		change("Title", "", e.Title)
+	case *TaskRetitled:
+		h.Text = "changed the title of " + key
+		change("Title", e.From, e.To)
+	case *TaskDescribed:
+		h.Text = "changed the description of " + key
+		change("Description", e.From, e.To)
+	case *TaskMoved:
+		if e.FromColumn == e.ToColumn {
+			h.Text = fmt.Sprintf("reordered %s in %s", key, p.ColumnName(e.ToColumn))
+		} else {
+			h.Text = fmt.Sprintf("moved %s from %s to %s", key, p.ColumnName(e.FromColumn), p.ColumnName(e.ToColumn))
+		}
+	case *TaskAssigned:
+		switch {
+		case e.To == "":
+			h.Text = fmt.Sprintf("unassigned %s from %s", key, name(e.From).Name)
+		default:
+			h.Text = fmt.Sprintf("assigned %s to %s", key, name(e.To).Name)
+		}
+		change("Assignee", name(e.From).Name, name(e.To).Name)
+	case *TaskTypeChanged:
+		h.Text = "changed the type of " + key
+		change("Type", string(e.From), string(e.To))
+	case *TaskPrioritized:
+		h.Text = "changed the priority of " + key
+		change("Priority", string(e.From), string(e.To))
+	case *TaskLabeled:
+		h.Text = "changed the labels of " + key
+		change("Labels", orNone(strings.Join(e.From, ", ")), orNone(strings.Join(e.To, ", ")))
+	case *TaskPointed:
+		h.Text = "changed the story points of " + key
+		change("Story points", FormatPoints(e.From), FormatPoints(e.To))
+	case *TaskDueChanged:
+		h.Text = "changed the due date of " + key
+		change("Due date", orNone(e.From), orNone(e.To))
+	case *TaskArchived:
+		h.Text = "archived " + key
+	case *TaskRestored:
+		h.Text = "restored " + key
+	case *TaskConflicted:
+		verb := "edit"
+		if e.Command == "move" {
+			verb = "move"
+		}
+		h.Text = fmt.Sprintf("tried to %s %s from version %d, but it had changed (now version %d): conflict, not applied",
+			verb, key, e.BaseVersion, e.CurrentVersion)
+		for _, f := range e.Fields {
+			h.Conflicts = append(h.Conflicts, ConflictNote{
+				Field: FieldLabel(f.Field), Yours: FormatValue(p, f.Field, f.Yours, name),
+				Theirs: FormatValue(p, f.Field, f.Theirs, name), By: name(f.ChangedBy), At: f.ChangedAt,
+			})
+		}
+	default:
+		h.Text = h.Type
+	}
+}
+
+// FieldLabel returns the name people use for a field.
+func FieldLabel(f Field) string {
+	switch f {
+	case FieldPoints:
+		return "Story points"
+	case FieldDue:
+		return "Due date"
+	case FieldColumn:
+		return "Status"
+	}
+	s := string(f)
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// FormatValue shows a field value for people; v may be a typed value or decoded JSON.
+func FormatValue(p *Project, f Field, v any, name func(string) User) string {
+	switch f {
+	case FieldColumn:
+		return p.ColumnName(fmt.Sprint(v))
+	case FieldAssignee:
+		return name(fmt.Sprint(v)).Name
+	case FieldPoints:
+		switch x := v.(type) {
+		case *float64:
+			return FormatPoints(x)
+		case float64:
+			return FormatPoints(&x)
+		}
+		return "none"
+	case FieldLabels:
+		var parts []string
+		switch x := v.(type) {
+		case []string:
+			parts = x
+		case []any:
+			for _, l := range x {
+				parts = append(parts, fmt.Sprint(l))
+			}
+		}
+		return orNone(strings.Join(parts, ", "))
+	case FieldArchived:
+		if v == true {
+			return "archived"
+		}
+		return "not archived"
+	}
+	if v == nil {
+		return "none"
+	}
+	return orNone(fmt.Sprint(v))
+}
+
+// FormatPoints shows story points: "3", "0.5", or "none".
+func FormatPoints(p *float64) string {
+	if p == nil {
+		return "none"
+	}
+	return strconv.FormatFloat(*p, 'f', -1, 64)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// project applies one event to the read models. It is the same fold for live writes and
+// for replay, and it reads nothing but the event and the read models themselves.
+func project(tx sqlx.Ext, e Event, p Payload) error {
+	kind, id := streamID(e.Stream)
+	var err error
+	switch kind {
+	case "user":
+		err = projectUser(tx, id, e, p)
+	case "project":
+		err = projectProject(tx, id, e, p)
+	case "task":
+		err = projectTask(tx, id, e, p)
+	default:
+		err = fmt.Errorf("unknown stream kind %q", kind)
+	}
+	if err != nil {
+		return fmt.Errorf("store: project %s (seq %d): %w", e.Type, e.Seq, err)
+	}
+	return nil
+}
+
+func projectUser(tx sqlx.Ext, id string, e Event, p Payload) error {
+	switch p := p.(type) {
+	case *UserRegistered:
+		_, err := tx.Exec(`INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)`,
+			id, p.Email, p.Name, formatTime(e.At))
+		return err
+	}
+	return fmt.Errorf("%s is not a user event", e.Type)
+}
+
+func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
+	var err error
+	switch p := p.(type) {
+	case *ProjectCreated:
+		if _, err = tx.Exec(`INSERT INTO projects (id, key, name, created_by, created_at, version) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, p.Key, p.Name, e.Actor, formatTime(e.At), e.Version); err != nil {
+			return err
+		}
+		for i, c := range p.Columns {
+			if _, err = tx.Exec(`INSERT INTO columns (id, project_id, name, position, wip_limit) VALUES (?, ?, ?, ?, ?)`,
+				c.ID, id, c.Name, i, c.WIPLimit); err != nil {
+				return err
+			}
+		}
+	case *MemberAdded:
+		_, err = tx.Exec(`INSERT INTO members (project_id, user_id, role, added_at) VALUES (?, ?, ?, ?)`,
+			id, p.UserID, p.Role, formatTime(e.At))
+	case *MemberRoleChanged:
+		_, err = tx.Exec(`UPDATE members SET role = ? WHERE project_id = ? AND user_id = ?`, p.To, id, p.UserID)
+	case *MemberRemoved:
+		_, err = tx.Exec(`DELETE FROM members WHERE project_id = ? AND user_id = ?`, id, p.UserID)
+	default:
+		return fmt.Errorf("%s is not a project event", e.Type)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`UPDATE projects SET version = ? WHERE id = ?`, e.Version, id); err != nil {
+		return err
+	}
+	return addActivity(tx, id, "", e)
+}
+
+func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
+	if c, ok := p.(*TaskConflicted); ok {
+		t, err := loadTask(tx, c.TaskID)
+		if err != nil {
+			return err
+		}
+		return addHistory(tx, t.ProjectID, t.ID, e)
+	}
+	var current *Task
+	if _, created := p.(*TaskCreated); !created {
+		var err error
+		if current, err = loadTask(tx, id); err != nil {
+			return err
+		}
+	}
+	next, err := applyTask(current, e, p)
+	if err != nil {
+		return err
+	}
+	if err := saveTask(tx, next); err != nil {
+		return err
+	}
+	return addHistory(tx, next.ProjectID, next.ID, e)
+}
+
+// addHistory records e in the task's history and in its project's activity.
+func addHistory(tx sqlx.Ext, projectID, taskID string, e Event) error {
+	if _, err := tx.Exec(`INSERT INTO task_history (seq, task_id, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.Seq, taskID, e.Type, e.Actor, formatTime(e.At), string(e.Data)); err != nil {
+		return err
+	}
+	return addActivity(tx, projectID, taskID, e)
+}
+
+func addActivity(tx sqlx.Ext, projectID, taskID string, e Event) error {
+	_, err := tx.Exec(`INSERT INTO activity (seq, project_id, task_id, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, projectID, taskID, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+	return err
+}
+
+// taskRow is a tasks row as stored.
+type taskRow struct {
+	ID          string   `db:"id"`
+	ProjectID   string   `db:"project_id"`
+	Number      int      `db:"number"`
+	Title       string   `db:"title"`
+	Description string   `db:"description"`
+	Type        string   `db:"type"`
+	Priority    string   `db:"priority"`
+	ColumnID    string   `db:"column_id"`
+	Rank        string   `db:"rank"`
+	AssigneeID  string   `db:"assignee_id"`
+	Labels      string   `db:"labels"`
+	Points      *float64 `db:"points"`
+	Due         string   `db:"due_date"`
+	Archived    bool     `db:"archived"`
+	Version     int      `db:"version"`
+	CreatedBy   string   `db:"created_by"`
+	CreatedAt   string   `db:"created_at"`
+	UpdatedBy   string   `db:"updated_by"`
+	UpdatedAt   string   `db:"updated_at"`
+	ProjectKey  string   `db:"project_key"`
+}
+
+const taskColumns = `t.id, t.project_id, t.number, t.title, t.description, t.type, t.priority, t.column_id, t.rank,
+	t.assignee_id, t.labels, t.points, t.due_date, t.archived, t.version, t.created_by, t.created_at, t.updated_by, t.updated_at,
+	p.key AS project_key`
+
+func (r taskRow) task() (*Task, error) {
+	t := &Task{
+		ID: r.ID, ProjectID: r.ProjectID, Number: r.Number, Title: r.Title, Description: r.Description,
+		Type: TaskType(r.Type), Priority: Priority(r.Priority), ColumnID: r.ColumnID, Rank: r.Rank,
+		AssigneeID: r.AssigneeID, Points: r.Points, Due: r.Due, Archived: r.Archived, Version: r.Version,
+		CreatedBy: r.CreatedBy, UpdatedBy: r.UpdatedBy,
+		Key: fmt.Sprintf("%s-%d", r.ProjectKey, r.Number),
+	}
+	if err := json.Unmarshal([]byte(r.Labels), &t.Labels); err != nil {
+		return nil, fmt.Errorf("store: labels of task %s: %w", r.ID, err)
+	}
+	var err error
+	if t.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
+		return nil, err
+	}
+	if t.UpdatedAt, err = parseTime(r.UpdatedAt); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func loadTask(q sqlx.Queryer, id string) (*Task, error) {
+	var r taskRow
+	err := sqlx.Get(q, &r, `SELECT `+taskColumns+` FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = ?`, id)
+	if err != nil {
+		return nil, notFound(err, "task %s", id)
+	}
+	return r.task()
+}
+
+func saveTask(tx sqlx.Ext, t *Task) error {
+	labels, err := json.Marshal(nonNil(t.Labels))
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(`INSERT INTO tasks (id, project_id, number, title, description, type, priority, column_id, rank,
+			assignee_id, labels, points, due_date, archived, version, created_by, created_at, updated_by, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
+			type = excluded.type, priority = excluded.priority, column_id = excluded.column_id, rank = excluded.rank,
+			assignee_id = excluded.assignee_id, labels = excluded.labels, points = excluded.points,
+			due_date = excluded.due_date, archived = excluded.archived, version = excluded.version,
+			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		t.ID, t.ProjectID, t.Number, t.Title, t.Description, t.Type, t.Priority, t.ColumnID, t.Rank,
+		t.AssigneeID, string(labels), t.Points, t.Due, t.Archived, t.Version,
+		t.CreatedBy, formatTime(t.CreatedAt), t.UpdatedBy, formatTime(t.UpdatedAt))
+	return err
+}

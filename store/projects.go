@@ -1,0 +1,324 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+var projectKeyRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}$`)
+
+// NewProject is the input for creating a project.
+type NewProject struct {
+	Key     string
+	Name    string
+	Columns []Column // names and WIP limits; ids are assigned
+}
+
+// DefaultColumns is the workflow a project gets when none is given.
+func DefaultColumns() []Column {
+	return []Column{{Name: "To Do"}, {Name: "In Progress"}, {Name: "In Review"}, {Name: "Done"}}
+}
+
+func (in *NewProject) normalize() error {
+	in.Key = strings.ToUpper(strings.TrimSpace(in.Key))
+	in.Name = strings.TrimSpace(in.Name)
+	if !projectKeyRE.MatchString(in.Key) {
+		return invalidField("key", "Key must be 2 to 10 letters or digits, starting with a letter (like DEMO).")
+	}
+	if in.Name == "" {
+		return invalidField("name", "Enter a project name.")
+	}
+	if utf8.RuneCountInString(in.Name) > 80 {
+		return invalidField("name", "Project name is too long (80 characters at most).")
+	}
+	if len(in.Columns) == 0 {
+		in.Columns = DefaultColumns()
+	}
+	if len(in.Columns) > 20 {
+		return invalidField("columns", "A workflow has at most 20 columns.")
+	}
+	seen := map[string]bool{}
+	for i := range in.Columns {
+		c := &in.Columns[i]
+		c.Name = strings.TrimSpace(c.Name)
+		switch {
+		case c.Name == "":
+			return invalidField("columns", "Column %d needs a name.", i+1)
+		case utf8.RuneCountInString(c.Name) > 40:
+			return invalidField("columns", "Column name %q is too long (40 characters at most).", c.Name)
+		case seen[strings.ToLower(c.Name)]:
+			return invalidField("columns", "Column %q appears twice.", c.Name)
+		case c.WIPLimit < 0:
+			return invalidField("columns", "WIP limit of %q can't be negative.", c.Name)
+		}
+		seen[strings.ToLower(c.Name)] = true
+		c.ID = fmt.Sprintf("c%d", i+1)
+	}
+	return nil
+}
+
+// CreateProject creates a project with actor as its first admin.
+func (s *Store) CreateProject(ctx context.Context, actor string, in NewProject) (*Project, error) {
+	if err := in.normalize(); err != nil {
+		return nil, err
+	}
+	id := newID()
+	_, err := s.writeTx(ctx, func(w *writer) error {
+		var n int
+		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM projects WHERE key = ?`, in.Key); err != nil {
+			return fmt.Errorf("store: create project: %w", err)
+		}
+		if n > 0 {
+			return invalidField("key", "Project key %s is already taken.", in.Key)
+		}
+		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM users WHERE id = ?`, actor); err != nil || n == 0 {
+			return Errorf(EUNAUTHORIZED, "Sign in to create a project.")
+		}
+		_, err := w.append(projectStream(id), 0, actor,
+			&ProjectCreated{Key: in.Key, Name: in.Name, Columns: in.Columns},
+			&MemberAdded{UserID: actor, Role: RoleAdmin})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.project(ctx, s.read, id)
+}
+
+// ProjectSummary is a project as listed for one user, with that user's role.
+type ProjectSummary struct {
+	Project
+	Role      Role `db:"role"`
+	TaskCount int  `db:"task_count"`
+}
+
+// ProjectsFor lists the projects user is a member of, by key.
+func (s *Store) ProjectsFor(ctx context.Context, userID string) ([]ProjectSummary, error) {
+	var rows []struct {
+		ID        string `db:"id"`
+		Key       string `db:"key"`
+		Name      string `db:"name"`
+		Role      Role   `db:"role"`
+		TaskCount int    `db:"task_count"`
+	}
+	err := s.read.SelectContext(ctx, &rows, `
+		SELECT p.id, p.key, p.name, m.role,
+			(SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND NOT t.archived) AS task_count
+		FROM projects p JOIN members m ON m.project_id = p.id AND m.user_id = ?
+		ORDER BY p.key`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list projects: %w", err)
+	}
+	out := make([]ProjectSummary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, ProjectSummary{Project: Project{ID: r.ID, Key: r.Key, Name: r.Name}, Role: r.Role, TaskCount: r.TaskCount})
+	}
+	return out, nil
+}
+
+// ProjectFor returns the project with this key and user's role in it. A user who is not
+// a member gets ENOTFOUND, exactly as if the project did not exist.
+func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, Role, error) {
+	var row struct {
+		ID   string `db:"id"`
+		Role Role   `db:"role"`
+	}
+	err := s.read.GetContext(ctx, &row, `SELECT p.id, m.role FROM projects p JOIN members m ON m.project_id = p.id
+		WHERE p.key = ? AND m.user_id = ?`, strings.ToUpper(key), userID)
+	if err != nil {
+		return nil, "", notFound(err, "No project %s.", strings.ToUpper(key))
+	}
+	p, err := s.project(ctx, s.read, row.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, row.Role, nil
+}
+
+func (s *Store) project(ctx context.Context, q queryer, id string) (*Project, error) {
+	var r struct {
+		ID        string `db:"id"`
+		Key       string `db:"key"`
+		Name      string `db:"name"`
+		CreatedAt string `db:"created_at"`
+		Version   int    `db:"version"`
+	}
+	if err := q.GetContext(ctx, &r, `SELECT id, key, name, created_at, version FROM projects WHERE id = ?`, id); err != nil {
+		return nil, notFound(err, "project %s", id)
+	}
+	p := &Project{ID: r.ID, Key: r.Key, Name: r.Name, Version: r.Version}
+	var err error
+	if p.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
+		return nil, err
+	}
+	if err := q.SelectContext(ctx, &p.Columns, `SELECT id, name, wip_limit FROM columns WHERE project_id = ? ORDER BY position`, id); err != nil {
+		return nil, fmt.Errorf("store: columns of %s: %w", r.Key, err)
+	}
+	return p, nil
+}
+
+// queryer is what both a pool and a transaction offer for reads.
+type queryer interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// Members lists a project's members by name.
+func (s *Store) Members(ctx context.Context, projectID string) ([]Member, error) {
+	var rows []struct {
+		userRow
+		Role    Role   `db:"role"`
+		AddedAt string `db:"added_at"`
+	}
+	err := s.read.SelectContext(ctx, &rows, `SELECT u.id, u.email, u.name, u.created_at, m.role, m.added_at
+		FROM members m JOIN users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY u.name, u.email`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: members: %w", err)
+	}
+	out := make([]Member, 0, len(rows))
+	for _, r := range rows {
+		u, err := r.user()
+		if err != nil {
+			return nil, err
+		}
+		at, err := parseTime(r.AddedAt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Member{User: *u, Role: r.Role, AddedAt: at})
+	}
+	return out, nil
+}
+
+// roleIn returns user's role in the project inside a transaction; ENOTFOUND if none.
+func roleIn(q sqlxGetter, projectID, userID string) (Role, error) {
+	var role Role
+	if err := q.Get(&role, `SELECT role FROM members WHERE project_id = ? AND user_id = ?`, projectID, userID); err != nil {
+		return "", notFound(err, "No such project.")
+	}
+	return role, nil
+}
+
+type sqlxGetter interface {
+	Get(dest any, query string, args ...any) error
+}
+
+// requireRole checks that actor may act on the project: non-members get ENOTFOUND, and
+// members whose role lacks the right get EFORBIDDEN.
+func requireRole(q sqlxGetter, projectID, actor string, ok func(Role) bool, what string) (Role, error) {
+	role, err := roleIn(q, projectID, actor)
+	if err != nil {
+		return "", err
+	}
+	if !ok(role) {
+		return role, Errorf(EFORBIDDEN, "Your role in this project (%s) does not allow you to %s.", role, what)
+	}
+	return role, nil
+}
+
+// AddMember adds the user with this email to the project with a role; admins only.
+func (s *Store) AddMember(ctx context.Context, actor, projectID, email string, role Role) error {
+	if !validRole(role) {
+		return invalidField("role", "Choose a role: admin, member or viewer.")
+	}
+	u, err := s.UserByEmail(ctx, email)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return invalidField("email", "No account uses %s; ask them to sign up first.", strings.TrimSpace(email))
+		}
+		return err
+	}
+	_, err = s.writeTx(ctx, func(w *writer) error {
+		if _, err := requireRole(w.tx, projectID, actor, Role.CanAdmin, "manage members"); err != nil {
+			return err
+		}
+		if _, err := roleIn(w.tx, projectID, u.ID); err == nil {
+			return invalidField("email", "%s is already a member.", u.Name)
+		}
+		v, err := streamVersion(w.tx, projectStream(projectID))
+		if err != nil {
+			return err
+		}
+		_, err = w.append(projectStream(projectID), v, actor, &MemberAdded{UserID: u.ID, Role: role})
+		return err
+	})
+	return err
+}
+
+// ChangeMemberRole gives a member another role; admins only. The last admin stays admin.
+func (s *Store) ChangeMemberRole(ctx context.Context, actor, projectID, userID string, role Role) error {
+	if !validRole(role) {
+		return invalidField("role", "Choose a role: admin, member or viewer.")
+	}
+	_, err := s.writeTx(ctx, func(w *writer) error {
+		if _, err := requireRole(w.tx, projectID, actor, Role.CanAdmin, "manage members"); err != nil {
+			return err
+		}
+		old, err := roleIn(w.tx, projectID, userID)
+		if err != nil {
+			return err
+		}
+		if old == role {
+			return nil
+		}
+		if err := keepAnAdmin(w, projectID, old); err != nil {
+			return err
+		}
+		v, err := streamVersion(w.tx, projectStream(projectID))
+		if err != nil {
+			return err
+		}
+		_, err = w.append(projectStream(projectID), v, actor, &MemberRoleChanged{UserID: userID, From: old, To: role})
+		return err
+	})
+	return err
+}
+
+// RemoveMember removes a member from the project; admins only. The last admin stays.
+func (s *Store) RemoveMember(ctx context.Context, actor, projectID, userID string) error {
+	_, err := s.writeTx(ctx, func(w *writer) error {
+		if _, err := requireRole(w.tx, projectID, actor, Role.CanAdmin, "manage members"); err != nil {
+			return err
+		}
+		old, err := roleIn(w.tx, projectID, userID)
+		if err != nil {
+			return err
+		}
+		if err := keepAnAdmin(w, projectID, old); err != nil {
+			return err
+		}
+		var assigned int
+		if err := w.tx.Get(&assigned, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND assignee_id = ? AND NOT archived`, projectID, userID); err != nil {
+			return fmt.Errorf("store: remove member: %w", err)
+		}
+		if assigned > 0 {
+			return Errorf(EINVALID, "This member is assigned to %d open task(s); reassign them first.", assigned)
+		}
+		v, err := streamVersion(w.tx, projectStream(projectID))
+		if err != nil {
+			return err
+		}
+		_, err = w.append(projectStream(projectID), v, actor, &MemberRemoved{UserID: userID, Role: old})
+		return err
+	})
+	return err
+}
+
+func keepAnAdmin(w *writer, projectID string, oldRole Role) error {
+	if oldRole != RoleAdmin {
+		return nil
+	}
+	var admins int
+	if err := w.tx.Get(&admins, `SELECT COUNT(*) FROM members WHERE project_id = ? AND role = 'admin'`, projectID); err != nil {
+		return fmt.Errorf("store: count admins: %w", err)
+	}
+	if admins <= 1 {
+		return Errorf(EINVALID, "A project needs at least one admin; make someone else admin first.")
+	}
+	return nil
+}
+
+func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember || r == RoleViewer }

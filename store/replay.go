@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// readModels lists the tables that are projections of the log, parents first.
+var readModels = []string{"users", "projects", "columns", "members", "tasks", "task_history", "activity"}
+
+// ReplayReport is the outcome of rebuilding the read models from the log.
+type ReplayReport struct {
+	Events int
+	Tables []TableDiff
+	Fixed  bool
+}
+
+// TableDiff compares one live read model with its rebuilt twin.
+type TableDiff struct {
+	Table      string
+	LiveRows   int
+	ReplayRows int
+	OnlyLive   []string // rows (as col=value lists) the replay does not produce, first few
+	OnlyReplay []string // rows the replay produces that the live table lacks, first few
+	Differing  int      // rows that are only live plus rows only replayed
+}
+
+// Identical reports whether every read model matched its rebuild.
+func (r *ReplayReport) Identical() bool {
+	for _, t := range r.Tables {
+		if t.Differing > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Replay rebuilds every read model from the event log into a fresh database beside the
+// live one, with the same fold the live writes use, and compares them table by table.
+// With fix, the live read models are replaced by the rebuilt ones in one transaction.
+func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
+	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
+	defer func() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
+	}()
+	rebuilt, err := Open(ctx, tmp)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.rebuildInto(ctx, rebuilt)
+	rebuilt.Close()
+	if err != nil {
+		return nil, err
+	}
+	rep := &ReplayReport{Events: n}
+
+	// ATTACH is not allowed inside a transaction, so hold the one writer connection.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	conn, err := s.write.Connx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: replay: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, "file:"+tmp+"?mode=ro"); err != nil {
+		return nil, fmt.Errorf("store: replay: attach: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
+	for _, table := range readModels {
+		d, err := compareTable(ctx, conn, table)
+		if err != nil {
+			return nil, err
+		}
+		rep.Tables = append(rep.Tables, d)
+	}
+	if !fix || rep.Identical() {
+		return rep, nil
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: replay fix: %w", err)
+	}
+	defer tx.Rollback()
+	for i := len(readModels) - 1; i >= 0; i-- {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM main.`+readModels[i]); err != nil {
+			return nil, fmt.Errorf("store: replay fix: clear %s: %w", readModels[i], err)
+		}
+	}
+	for _, table := range readModels {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO main.`+table+` SELECT * FROM replay.`+table); err != nil {
+			return nil, fmt.Errorf("store: replay fix: fill %s: %w", table, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: replay fix: %w", err)
+	}
+	rep.Fixed = true
+	return rep, nil
+}
+
+// rebuildInto folds every event of s, in sequence order, into the read models of dst.
+func (s *Store) rebuildInto(ctx context.Context, dst *Store) (int, error) {
+	tx, err := dst.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer tx.Rollback()
+	var after int64
+	n := 0
+	for {
+		batch, err := s.Events(ctx, after, 1000)
+		if err != nil {
+			return 0, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, e := range batch {
+			p, err := e.Decode()
+			if err != nil {
+				return 0, err
+			}
+			if err := project(tx, e, p); err != nil {
+				return 0, err
+			}
+			after = e.Seq
+			n++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: replay: %w", err)
+	}
+	return n, nil
+}
+
+func compareTable(ctx context.Context, conn *sqlx.Conn, table string) (TableDiff, error) {
+	d := TableDiff{Table: table}
+	if err := conn.GetContext(ctx, &d.LiveRows, `SELECT COUNT(*) FROM main.`+table); err != nil {
+		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
+	}
+	if err := conn.GetContext(ctx, &d.ReplayRows, `SELECT COUNT(*) FROM replay.`+table); err != nil {
+		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
+	}
+	var err error
+	if d.OnlyLive, err = except(ctx, conn, "main", "replay", table, &d.Differing); err != nil {
+		return d, err
+	}
+	if d.OnlyReplay, err = except(ctx, conn, "replay", "main", table, &d.Differing); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// except returns the first rows of a.table missing from b.table, and counts them all.
+func except(ctx context.Context, conn *sqlx.Conn, a, b, table string, count *int) ([]string, error) {
+	rows, err := conn.QueryxContext(ctx, `SELECT * FROM `+a+`.`+table+` EXCEPT SELECT * FROM `+b+`.`+table)
+	if err != nil {
+		return nil, fmt.Errorf("store: replay: compare %s: %w", table, err)
+	}
+	defer rows.Close()
+	var samples []string
+	for rows.Next() {
+		*count++
+		if len(samples) >= 3 {
+			continue
+		}
+		m := map[string]any{}
+		if err := rows.MapScan(m); err != nil {
+			return nil, fmt.Errorf("store: replay: compare %s: %w", table, err)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			v := m[k]
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			s := fmt.Sprint(v)
+			if len(s) > 60 {
+				s = s[:57] + "..."
+			}
+			parts = append(parts, fmt.Sprintf("%s=%q", k, s))
+		}
+		samples = append(samples, strings.Join(parts, " "))
+	}
+	return samples, rows.Err()
+}
+
+// String renders the report for the command line.
+func (r *ReplayReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "events read: %d\n", r.Events)
+	for _, t := range r.Tables {
+		status := "identical"
+		if t.Differing > 0 {
+			status = fmt.Sprintf("%d differing row(s)", t.Differing)
+		}
+		fmt.Fprintf(&b, "%-13s live %6d  replayed %6d  %s\n", t.Table, t.LiveRows, t.ReplayRows, status)
+		for _, s := range t.OnlyLive {
+			fmt.Fprintf(&b, "    only live:     %s\n", s)
+		}
+		for _, s := range t.OnlyReplay {
+			fmt.Fprintf(&b, "    only replayed: %s\n", s)
+		}
+	}
+	switch {
+	case r.Fixed:
+		b.WriteString("result: DIFFERENT; live read models replaced with the rebuilt ones\n")
+	case r.Identical():
+		b.WriteString("result: identical\n")
+	default:
+		b.WriteString("result: DIFFERENT (run with --fix to replace the live read models)\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,134 @@
+package store
+
+// This file holds Tack's concurrency rule, the heart of the product: a command carries
+// the task version its user saw (the base). Changes to fields nobody else touched since
+// then merge; a change to a field someone else changed meanwhile is a conflict.
+
+// Opt is an optional value in a command: fields left unset are not changed.
+type Opt[T any] struct {
+	Set bool
+	V   T
+}
+
+// Some returns a set Opt holding v.
+func Some[T any](v T) Opt[T] { return Opt[T]{Set: true, V: v} }
+
+// change is one field a command wants to set, already validated and normalised.
+type change struct {
+	field Field
+	value any
+}
+
+// decodedEvent is an event with its payload decoded once.
+type decodedEvent struct {
+	Event
+	payload Payload
+}
+
+// verdict is the outcome of the concurrency rule for one command.
+type verdict struct {
+	apply     []change        // changes to record as events
+	conflicts []FieldConflict // non-empty means: refuse the whole command
+	merged    []Field         // fields changed by others since the base and kept
+}
+
+// judgeEdit applies the rule to field edits. A change whose value equals the value the
+// user saw is not a change (a form resubmitting untouched fields must not revert
+// someone else's edit). A change to the value the task already has is a no-op.
+// A change to a field someone changed since the base is a conflict.
+func judgeEdit(base, current *Task, since []decodedEvent, changes []change) verdict {
+	var v verdict
+	v.merged = touchedFields(since)
+	for _, c := range changes {
+		if equalValues(base.value(c.field), c.value) || equalValues(current.value(c.field), c.value) {
+			continue
+		}
+		if e, ok := lastTouch(since, c.field); ok {
+			v.conflicts = append(v.conflicts, conflictOn(c, current, e))
+			continue
+		}
+		v.apply = append(v.apply, c)
+	}
+	return v
+}
+
+// judgeMove applies the rule to a move. Only the column conflicts: if someone moved the
+// task to another column since the base and the user wants a different column than the
+// one it is in now, that is a conflict. Reorders by others are not: the task is placed
+// relative to its neighbours as they are now.
+func judgeMove(current *Task, since []decodedEvent, toColumn string) verdict {
+	v := verdict{merged: touchedFields(since)}
+	if toColumn == current.ColumnID {
+		return v
+	}
+	if e, ok := lastTouch(since, FieldColumn); ok {
+		v.conflicts = append(v.conflicts, conflictOn(change{FieldColumn, toColumn}, current, e))
+	}
+	return v
+}
+
+func conflictOn(c change, current *Task, e decodedEvent) FieldConflict {
+	return FieldConflict{
+		Field:     c.field,
+		Yours:     c.value,
+		Theirs:    current.value(c.field),
+		ChangedBy: e.Actor,
+		ChangedAt: e.At,
+		Seq:       e.Seq,
+	}
+}
+
+// lastTouch returns the latest event in since that changed field f.
+func lastTouch(since []decodedEvent, f Field) (decodedEvent, bool) {
+	for i := len(since) - 1; i >= 0; i-- {
+		for _, g := range fieldsOf(since[i].payload) {
+			if g == f {
+				return since[i], true
+			}
+		}
+	}
+	return decodedEvent{}, false
+}
+
+// touchedFields lists, once each and in order, the fields changed by events in since.
+func touchedFields(since []decodedEvent) []Field {
+	var out []Field
+	seen := map[Field]bool{}
+	for _, e := range since {
+		for _, f := range fieldsOf(e.payload) {
+			if f != FieldRank && !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// eventFor returns the event payload that sets c on task t.
+func eventFor(t *Task, c change) Payload {
+	switch c.field {
+	case FieldTitle:
+		return &TaskRetitled{From: t.Title, To: c.value.(string)}
+	case FieldDescription:
+		return &TaskDescribed{From: t.Description, To: c.value.(string)}
+	case FieldAssignee:
+		return &TaskAssigned{From: t.AssigneeID, To: c.value.(string)}
+	case FieldType:
+		return &TaskTypeChanged{From: t.Type, To: c.value.(TaskType)}
+	case FieldPriority:
+		return &TaskPrioritized{From: t.Priority, To: c.value.(Priority)}
+	case FieldLabels:
+		return &TaskLabeled{From: nonNil(t.Labels), To: nonNil(c.value.([]string))}
+	case FieldPoints:
+		return &TaskPointed{From: t.Points, To: c.value.(*float64)}
+	case FieldDue:
+		return &TaskDueChanged{From: t.Due, To: c.value.(string)}
+	case FieldArchived:
+		if c.value.(bool) {
+			return &TaskArchived{}
+		}
+		return &TaskRestored{}
+	}
+	panic("store: no event for field " + string(c.field))
+}

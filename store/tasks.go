@@ -1,0 +1,407 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"tack/store/rank"
+)
+
+// NewTask is the input for creating a task. Only the title is required.
+type NewTask struct {
+	ProjectID   string
+	Title       string
+	Description string
+	Type        TaskType
+	Priority    Priority
+	ColumnID    string // "" means the first column
+	AssigneeID  string
+	Labels      []string
+	Points      *float64
+	Due         string
+}
+
+// TaskUpdate changes some fields of a task seen at BaseVersion; unset fields stay as they are.
+type TaskUpdate struct {
+	TaskID      string
+	BaseVersion int
+	Title       Opt[string]
+	Description Opt[string]
+	Assignee    Opt[string] // "" unassigns
+	Type        Opt[TaskType]
+	Priority    Opt[Priority]
+	Labels      Opt[[]string]
+	Points      Opt[*float64] // nil clears
+	Due         Opt[string]   // "" clears
+	Archived    Opt[bool]
+}
+
+// TaskMove places a task seen at BaseVersion in a column, right after AfterID or, when
+// that task is not in the column, right before BeforeID; with neither, at the bottom.
+type TaskMove struct {
+	TaskID      string
+	BaseVersion int
+	ColumnID    string
+	AfterID     string
+	BeforeID    string
+}
+
+// TaskResult is the outcome of a task command.
+type TaskResult struct {
+	Task    *Task
+	Events  []Event // empty when the command changed nothing
+	Applied []Field // fields this command changed
+	Merged  []Field // fields others changed since the base version, kept alongside
+}
+
+// CreateTask creates a task at the bottom of its column.
+func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task, error) {
+	var err error
+	created := TaskCreated{ProjectID: in.ProjectID, Points: in.Points}
+	if created.Title, err = normTitle(in.Title); err != nil {
+		return nil, err
+	}
+	if created.Description, err = normDescription(in.Description); err != nil {
+		return nil, err
+	}
+	if created.Type, err = normType(in.Type); err != nil {
+		return nil, err
+	}
+	if created.Priority, err = normPriority(in.Priority); err != nil {
+		return nil, err
+	}
+	if created.Labels, err = normLabels(in.Labels); err != nil {
+		return nil, err
+	}
+	if created.Points, err = normPoints(in.Points); err != nil {
+		return nil, err
+	}
+	if created.Due, err = normDue(in.Due); err != nil {
+		return nil, err
+	}
+	id := newID()
+	_, err = s.writeTx(ctx, func(w *writer) error {
+		if _, err := requireRole(w.tx, in.ProjectID, actor, Role.CanEdit, "create tasks"); err != nil {
+			return err
+		}
+		if created.ColumnID, err = checkColumn(w.tx, in.ProjectID, in.ColumnID); err != nil {
+			return err
+		}
+		if created.AssigneeID, err = checkAssignee(w.tx, in.ProjectID, in.AssigneeID); err != nil {
+			return err
+		}
+		if err := w.tx.Get(&created.Number, `SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE project_id = ?`, in.ProjectID); err != nil {
+			return fmt.Errorf("store: next task number: %w", err)
+		}
+		var last string
+		if err := w.tx.Get(&last, `SELECT COALESCE(MAX(rank), '') FROM tasks WHERE project_id = ? AND column_id = ?`, in.ProjectID, created.ColumnID); err != nil {
+			return fmt.Errorf("store: last rank: %w", err)
+		}
+		if created.Rank, err = rank.Between(last, ""); err != nil {
+			return fmt.Errorf("store: rank after %q: %w", last, err)
+		}
+		_, err := w.append(taskStream(id), 0, actor, &created)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Task(ctx, id)
+}
+
+// changes validates and normalises the fields set in u.
+func (u TaskUpdate) changes(q sqlxGetter, projectID string) ([]change, error) {
+	var out []change
+	add := func(f Field, v any, err error) error {
+		if err == nil {
+			out = append(out, change{f, v})
+		}
+		return err
+	}
+	var err error
+	if u.Title.Set {
+		v, e := normTitle(u.Title.V)
+		err = add(FieldTitle, v, e)
+	}
+	if err == nil && u.Description.Set {
+		v, e := normDescription(u.Description.V)
+		err = add(FieldDescription, v, e)
+	}
+	if err == nil && u.Assignee.Set {
+		v, e := checkAssignee(q, projectID, u.Assignee.V)
+		err = add(FieldAssignee, v, e)
+	}
+	if err == nil && u.Type.Set {
+		v, e := normType(u.Type.V)
+		err = add(FieldType, v, e)
+	}
+	if err == nil && u.Priority.Set {
+		v, e := normPriority(u.Priority.V)
+		err = add(FieldPriority, v, e)
+	}
+	if err == nil && u.Labels.Set {
+		v, e := normLabels(u.Labels.V)
+		err = add(FieldLabels, v, e)
+	}
+	if err == nil && u.Points.Set {
+		v, e := normPoints(u.Points.V)
+		err = add(FieldPoints, v, e)
+	}
+	if err == nil && u.Due.Set {
+		v, e := normDue(u.Due.V)
+		err = add(FieldDue, v, e)
+	}
+	if err == nil && u.Archived.Set {
+		err = add(FieldArchived, u.Archived.V, nil)
+	}
+	return out, err
+}
+
+// UpdateTask applies field edits under the concurrency rule: fields changed by others
+// since u.BaseVersion merge; a field changed both here and there is a *ConflictError,
+// and the refused attempt is recorded in the task's history.
+func (s *Store) UpdateTask(ctx context.Context, actor string, u TaskUpdate) (*TaskResult, error) {
+	return s.taskCommand(ctx, actor, u.TaskID, u.BaseVersion, "edit", func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+		changes, err := u.changes(w.tx, current.ProjectID)
+		if err != nil {
+			return verdict{}, nil, err
+		}
+		v := judgeEdit(base, current, since, changes)
+		if current.Archived && !u.Archived.Set && len(v.apply) > 0 {
+			return v, nil, Errorf(EINVALID, "%s is archived; restore it before changing it.", current.Key)
+		}
+		payloads := make([]Payload, 0, len(v.apply))
+		for _, c := range v.apply {
+			payloads = append(payloads, eventFor(current, c))
+		}
+		return v, payloads, nil
+	})
+}
+
+// MoveTask places a task in a column between neighbours. Only a column change made by
+// someone else since m.BaseVersion conflicts; reorders by others never do, because the
+// task is placed relative to its neighbours as they are now.
+func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskResult, error) {
+	return s.taskCommand(ctx, actor, m.TaskID, m.BaseVersion, "move", func(w *writer, _, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+		col, err := checkColumn(w.tx, current.ProjectID, m.ColumnID)
+		if err != nil {
+			return verdict{}, nil, err
+		}
+		if m.ColumnID == "" {
+			col = current.ColumnID
+		}
+		if current.Archived {
+			return verdict{}, nil, Errorf(EINVALID, "%s is archived; restore it before moving it.", current.Key)
+		}
+		v := judgeMove(current, since, col)
+		if len(v.conflicts) > 0 {
+			return v, nil, nil
+		}
+		moved, err := place(w.tx, current, col, m.AfterID, m.BeforeID)
+		if err != nil || moved == nil {
+			return v, nil, err
+		}
+		v.apply = []change{{FieldColumn, col}}
+		return v, []Payload{moved}, nil
+	})
+}
+
+// taskCommand is the frame every task command runs in: authorisation, the base-version
+// check, the fold to the base and current states, the verdict, and then either the
+// events or a recorded conflict.
+func (s *Store) taskCommand(ctx context.Context, actor, taskID string, baseVersion int, name string,
+	decide func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error)) (*TaskResult, error) {
+	var res TaskResult
+	var conflict *ConflictError
+	_, err := s.writeTx(ctx, func(w *writer) error {
+		stored, err := loadTask(w.tx, taskID)
+		if err != nil {
+			return err
+		}
+		if _, err := requireRole(w.tx, stored.ProjectID, actor, Role.CanEdit, "change tasks"); err != nil {
+			return err
+		}
+		history, err := streamEvents(w.tx, taskStream(taskID))
+		if err != nil {
+			return err
+		}
+		if baseVersion < 1 || baseVersion > len(history) {
+			return Errorf(EINVALID, "%s has no version %d (it is at version %d).", stored.Key, baseVersion, len(history))
+		}
+		var base, current *Task
+		for i, e := range history {
+			if current, err = applyTask(current, e.Event, e.payload); err != nil {
+				return err
+			}
+			if i+1 == baseVersion {
+				base = current
+			}
+		}
+		current.Key = stored.Key
+		since := history[baseVersion:]
+		v, payloads, err := decide(w, base, current, since)
+		if err != nil {
+			return err
+		}
+		if len(v.conflicts) > 0 {
+			conflict = &ConflictError{TaskID: taskID, TaskKey: stored.Key, Command: name,
+				BaseVersion: baseVersion, CurrentVersion: current.Version, Fields: v.conflicts, Task: current,
+				Pending: map[Field]any{}}
+			for _, c := range v.apply {
+				conflict.Pending[c.field] = c.value
+			}
+			cv, err := streamVersion(w.tx, conflictStream(taskID))
+			if err != nil {
+				return err
+			}
+			_, err = w.append(conflictStream(taskID), cv, actor, &TaskConflicted{TaskID: taskID, Command: name,
+				BaseVersion: baseVersion, CurrentVersion: current.Version, Fields: v.conflicts})
+			return err
+		}
+		if res.Events, err = w.append(taskStream(taskID), current.Version, actor, payloads...); err != nil {
+			return err
+		}
+		for _, c := range v.apply {
+			res.Applied = append(res.Applied, c.field)
+		}
+		res.Merged = v.merged
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s task: %w", name, err)
+	}
+	if conflict != nil {
+		return nil, conflict
+	}
+	if res.Task, err = s.Task(ctx, taskID); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// place computes where t lands in column col between the given neighbours as they are
+// now, and returns the move, or nil when the task is already there.
+func place(q sqlxSelecter, t *Task, col, afterID, beforeID string) (*TaskMoved, error) {
+	var others []struct {
+		ID   string `db:"id"`
+		Rank string `db:"rank"`
+	}
+	if err := q.Select(&others, `SELECT id, rank FROM tasks WHERE project_id = ? AND column_id = ? AND id <> ? ORDER BY rank, id`,
+		t.ProjectID, col, t.ID); err != nil {
+		return nil, fmt.Errorf("store: column order: %w", err)
+	}
+	index := func(id string) int {
+		for i, o := range others {
+			if id != "" && o.ID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	rankAt := func(i int) string {
+		if i < 0 || i >= len(others) {
+			return ""
+		}
+		return others[i].Rank
+	}
+	lo, hi := rankAt(len(others)-1), ""
+	after, before := "", ""
+	if i := index(afterID); i >= 0 {
+		lo, hi, after = others[i].Rank, rankAt(i+1), afterID
+	} else if i := index(beforeID); i >= 0 {
+		lo, hi, before = rankAt(i-1), others[i].Rank, beforeID
+	}
+	if col == t.ColumnID && (lo == "" || lo < t.Rank) && (hi == "" || t.Rank < hi) {
+		return nil, nil // already between those neighbours
+	}
+	r, err := rank.Between(lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("store: rank between %q and %q: %w", lo, hi, err)
+	}
+	return &TaskMoved{FromColumn: t.ColumnID, ToColumn: col, FromRank: t.Rank, ToRank: r, After: after, Before: before}, nil
+}
+
+type sqlxSelecter interface {
+	Select(dest any, query string, args ...any) error
+}
+
+// checkColumn returns id if it is a column of the project, the first column for "".
+func checkColumn(q sqlxGetter, projectID, id string) (string, error) {
+	if id == "" {
+		err := q.Get(&id, `SELECT id FROM columns WHERE project_id = ? ORDER BY position LIMIT 1`, projectID)
+		return id, notFound(err, "columns of project %s", projectID)
+	}
+	var n int
+	if err := q.Get(&n, `SELECT COUNT(*) FROM columns WHERE project_id = ? AND id = ?`, projectID, id); err != nil {
+		return "", fmt.Errorf("store: check column: %w", err)
+	}
+	if n == 0 {
+		return "", invalidField("column", "That column is not part of this project's workflow.")
+	}
+	return id, nil
+}
+
+// checkAssignee returns id if it names a member of the project ("" unassigns).
+func checkAssignee(q sqlxGetter, projectID, id string) (string, error) {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return "", nil
+	}
+	if _, err := roleIn(q, projectID, id); err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return "", invalidField("assignee", "Tasks can only be assigned to members of the project.")
+		}
+		return "", err
+	}
+	return id, nil
+}
+
+// Task returns the task with the given id.
+func (s *Store) Task(ctx context.Context, id string) (*Task, error) {
+	return loadTask(s.read, id)
+}
+
+// TaskByKey returns the task of the project with a key like DEMO-12.
+func (s *Store) TaskByKey(ctx context.Context, p *Project, key string) (*Task, error) {
+	prefix, num, ok := strings.Cut(strings.ToUpper(key), "-")
+	n, err := strconv.Atoi(num)
+	if !ok || prefix != p.Key || err != nil || n < 1 {
+		return nil, Errorf(ENOTFOUND, "No task %s in %s.", key, p.Key)
+	}
+	var r taskRow
+	err = s.read.GetContext(ctx, &r, `SELECT `+taskColumns+` FROM tasks t JOIN projects p ON p.id = t.project_id
+		WHERE t.project_id = ? AND t.number = ?`, p.ID, n)
+	if err != nil {
+		return nil, notFound(err, "No task %s in %s.", key, p.Key)
+	}
+	return r.task()
+}
+
+// TaskFilter narrows a task list.
+type TaskFilter struct {
+	IncludeArchived bool
+}
+
+// Tasks lists a project's tasks by column (workflow order) and rank within the column.
+func (s *Store) Tasks(ctx context.Context, projectID string, f TaskFilter) ([]*Task, error) {
+	var rows []taskRow
+	err := s.read.SelectContext(ctx, &rows, `SELECT `+taskColumns+` FROM tasks t
+		JOIN projects p ON p.id = t.project_id
+		JOIN columns c ON c.project_id = t.project_id AND c.id = t.column_id
+		WHERE t.project_id = ? AND (? OR NOT t.archived)
+		ORDER BY c.position, t.rank, t.id`, projectID, f.IncludeArchived)
+	if err != nil {
+		return nil, fmt.Errorf("store: list tasks: %w", err)
+	}
+	out := make([]*Task, 0, len(rows))
+	for _, r := range rows {
+		t, err := r.task()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

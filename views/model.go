@@ -1,0 +1,337 @@
+// Package views renders Tack's pages and fragments with templ. It uses the store's plain
+// domain types and never its database code.
+package views
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/a-h/templ"
+
+	"tack/store"
+)
+
+// Page is what every page's layout needs.
+type Page struct {
+	Title   string
+	Now     time.Time
+	Path    string
+	User    *store.User
+	CSRF    string
+	Project *store.Project
+	Role    store.Role
+	Flash   string
+}
+
+// SignInForm is the sign-in form's state.
+type SignInForm struct {
+	Email string
+	Next  string
+	Error string
+}
+
+// SignUpForm is the sign-up form's state.
+type SignUpForm struct {
+	Email  string
+	Name   string
+	Errors map[string]string
+}
+
+// NewProjectForm is the create-project form's state.
+type NewProjectForm struct {
+	Key     string
+	Name    string
+	Columns string
+	Errors  map[string]string
+}
+
+// NewTaskForm is the one-line create-task form's state.
+type NewTaskForm struct {
+	Title  string
+	Type   string
+	Errors map[string]string
+}
+
+// AddMemberForm is the add-member form's state.
+type AddMemberForm struct {
+	Email  string
+	Role   string
+	Errors map[string]string
+}
+
+// ColumnView is one workflow column with its tasks.
+type ColumnView struct {
+	Column store.Column
+	Tasks  []*store.Task
+}
+
+// OverLimit reports whether the column holds more tasks than its WIP limit.
+func (c ColumnView) OverLimit() bool {
+	return c.Column.WIPLimit > 0 && len(c.Tasks) > c.Column.WIPLimit
+}
+
+// NewColumnsView groups tasks (already in column and rank order) by column.
+func NewColumnsView(p *store.Project, tasks []*store.Task) []ColumnView {
+	out := make([]ColumnView, len(p.Columns))
+	index := map[string]int{}
+	for i, c := range p.Columns {
+		out[i].Column = c
+		index[c.ID] = i
+	}
+	for _, t := range tasks {
+		if i, ok := index[t.ColumnID]; ok {
+			out[i].Tasks = append(out[i].Tasks, t)
+		}
+	}
+	return out
+}
+
+// TaskView is the task page's data.
+type TaskView struct {
+	Task    *store.Task
+	Members []store.Member
+	History []store.HistoryEntry
+	Form    TaskForm
+}
+
+// TaskForm is the task edit form's state, as strings.
+type TaskForm struct {
+	Title, Description, Type, Priority, Assignee, Labels, Points, Due string
+	Errors                                                            map[string]string
+}
+
+// TaskFormFrom fills the edit form with the task's current values.
+func TaskFormFrom(t *store.Task) TaskForm {
+	pts := ""
+	if t.Points != nil {
+		pts = store.FormatPoints(t.Points)
+	}
+	return TaskForm{
+		Title: t.Title, Description: t.Description, Type: string(t.Type), Priority: string(t.Priority),
+		Assignee: t.AssigneeID, Labels: strings.Join(t.Labels, ", "), Points: pts, Due: t.Due,
+	}
+}
+
+// Fill overwrites the form with submitted values, so nothing typed is lost on an error.
+func (f *TaskForm) Fill(get func(string) string) {
+	for name, dst := range map[string]*string{
+		"title": &f.Title, "description": &f.Description, "type": &f.Type, "priority": &f.Priority,
+		"assignee": &f.Assignee, "labels": &f.Labels, "points": &f.Points, "due": &f.Due,
+	} {
+		if v := get(name); v != "" {
+			*dst = v
+		}
+	}
+}
+
+// Hidden is a hidden form input.
+type Hidden struct {
+	Name  string
+	Value string
+}
+
+// ConflictView explains a refused change and offers to reconfirm it.
+type ConflictView struct {
+	Task     *store.Task
+	Command  string
+	Fields   []ConflictField
+	Action   string
+	Resubmit []Hidden
+}
+
+// ConflictField is one field both sides changed.
+type ConflictField struct {
+	Label  string
+	Yours  string
+	Theirs string
+	By     string
+	At     time.Time
+}
+
+// NewConflictView prepares the conflict page for ce; the caller sets Action and adds
+// any inputs only it knows.
+func NewConflictView(p *store.Project, ce *store.ConflictError, members []store.Member) ConflictView {
+	name := memberNames(members)
+	v := ConflictView{Task: ce.Task, Command: ce.Command}
+	v.Resubmit = append(v.Resubmit, Hidden{"base_version", fmt.Sprint(ce.CurrentVersion)})
+	for _, f := range ce.Fields {
+		v.Fields = append(v.Fields, ConflictField{
+			Label: store.FieldLabel(f.Field), Yours: store.FormatValue(p, f.Field, f.Yours, name),
+			Theirs: store.FormatValue(p, f.Field, f.Theirs, name), By: name(f.ChangedBy).Name, At: f.ChangedAt,
+		})
+		v.Resubmit = append(v.Resubmit, Hidden{formName(f.Field), formValue(f.Yours)})
+	}
+	for f, val := range ce.Pending {
+		v.Resubmit = append(v.Resubmit, Hidden{formName(f), formValue(val)})
+	}
+	return v
+}
+
+// formName is the form input that carries a field.
+func formName(f store.Field) string {
+	if f == store.FieldColumn {
+		return "column"
+	}
+	return string(f)
+}
+
+// formValue writes a field value the way the task form submits it.
+func formValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case []string:
+		return strings.Join(x, ", ")
+	case *float64:
+		if x == nil {
+			return ""
+		}
+		return store.FormatPoints(x)
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	}
+	return fmt.Sprint(v)
+}
+
+func memberNames(members []store.Member) func(string) store.User {
+	byID := map[string]store.User{}
+	for _, m := range members {
+		byID[m.User.ID] = m.User
+	}
+	return func(id string) store.User {
+		if id == "" {
+			return store.User{Name: "nobody"}
+		}
+		if u, ok := byID[id]; ok {
+			return u
+		}
+		return store.User{ID: id, Name: "a former member"}
+	}
+}
+
+// MemberName returns the display name of a member id, "Unassigned" for "".
+func MemberName(members []store.Member, id string) string {
+	if id == "" {
+		return "Unassigned"
+	}
+	return memberNames(members)(id).Name
+}
+
+// Initials returns up to two initials of a name, for avatars.
+func Initials(name string) string {
+	var out []rune
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, unicode.ToUpper(r))
+				break
+			}
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// AvatarHue picks a stable colour for a person from their id.
+func AvatarHue(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return fmt.Sprintf("avatar-%d", h.Sum32()%8)
+}
+
+// RelTime says how long ago t was, relative to now: "2 minutes ago".
+func RelTime(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < 0 {
+		d = 0
+	}
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit + " ago"
+		}
+		return fmt.Sprintf("%d %ss ago", n, unit)
+	}
+	switch {
+	case d < 10*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return plural(int(d.Seconds()), "second")
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute")
+	case d < 24*time.Hour:
+		return plural(int(d.Hours()), "hour")
+	case d < 30*24*time.Hour:
+		return plural(int(d.Hours()/24), "day")
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// ISO formats t for a title or datetime attribute.
+func ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Title capitalises a lower-case enum value for display: "in progress" → "In progress".
+func Title(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ProjectURL returns the path of a project page; suffix may be "" or like "/activity".
+func ProjectURL(p *store.Project, suffix string) string { return "/projects/" + p.Key + suffix }
+
+// TaskURL returns the path of a task's page.
+func TaskURL(p *store.Project, t *store.Task) string { return "/projects/" + p.Key + "/tasks/" + t.Key }
+
+// TaskKeyURL returns the path of a task's page from its key.
+func TaskKeyURL(p *store.Project, key string) string { return "/projects/" + p.Key + "/tasks/" + key }
+
+func httpStatusText(status int) string {
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+// fieldAttrs marks an input invalid and points at its message when it has an error.
+func fieldAttrs(errs map[string]string, field string) templ.Attributes {
+	if _, ok := errs[field]; !ok {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "err-" + field}
+}
+
+func conflictVerb(command string) string {
+	if command == "move" {
+		return "moving"
+	}
+	return "editing"
+}
+
+// conflictApply labels the button that resubmits the user's change.
+func conflictApply(v ConflictView) string {
+	if v.Command == "move" && len(v.Fields) > 0 {
+		return "Move it to " + v.Fields[0].Yours + " anyway"
+	}
+	return "Apply my change anyway"
+}
+
+// conflictKeep labels the link that keeps the current state.
+func conflictKeep(p Page, v ConflictView) string {
+	if v.Command == "move" && len(v.Fields) > 0 {
+		return "Keep it in " + v.Fields[0].Theirs
+	}
+	return "Keep their version"
+}
