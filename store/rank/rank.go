@@ -109,9 +109,10 @@ func Between(a, b string) (string, error) {
 }
 
 // stepPosition returns the 1-based digit position at which append/prepend
-// steps a key that starts with k copies of the extreme digit. Doubling k
-// makes the number of keys available in each region grow geometrically, so
-// key length grows only logarithmically with the number of appends.
+// steps a key that starts with k copies of the extreme digit. Moving the
+// step two digits further per extreme digit makes the number of keys in each
+// successive region grow geometrically (61*62^(k+1)), so key length grows
+// only logarithmically with the number of appends.
 func stepPosition(k int) int {
 	return 2*k + 2
 }
