@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -43,7 +44,20 @@ func (r *ReplayReport) Identical() bool {
 // Replay rebuilds every read model from the event log into a fresh database beside the
 // live one, with the same fold the live writes use, and compares them table by table.
 // With fix, the live read models are replaced by the rebuilt ones in one transaction.
+// If events are appended while it rebuilds (another process serving the same file), it
+// starts again, so the comparison is always against one consistent state of the log.
 func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
+	for attempt := 0; ; attempt++ {
+		rep, err := s.replayOnce(ctx, fix)
+		if !errors.Is(err, errLogMoved) || attempt == 4 {
+			return rep, err
+		}
+	}
+}
+
+var errLogMoved = errors.New("store: replay: events were appended during the rebuild")
+
+func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error) {
 	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
 	defer func() {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -54,14 +68,15 @@ func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.rebuildInto(ctx, rebuilt)
+	n, lastSeq, err := s.rebuildInto(ctx, rebuilt)
 	rebuilt.Close()
 	if err != nil {
 		return nil, err
 	}
 	rep := &ReplayReport{Events: n}
 
-	// ATTACH is not allowed inside a transaction, so hold the one writer connection.
+	// ATTACH is not allowed inside a transaction, so hold the one writer connection,
+	// attach, then compare (and fix) inside one immediate transaction.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	conn, err := s.write.Connx(ctx)
@@ -73,8 +88,20 @@ func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
 		return nil, fmt.Errorf("store: replay: attach: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: replay: %w", err)
+	}
+	defer tx.Rollback()
+	var maxSeq int64
+	if err := tx.GetContext(ctx, &maxSeq, `SELECT COALESCE(MAX(seq), 0) FROM main.events`); err != nil {
+		return nil, fmt.Errorf("store: replay: %w", err)
+	}
+	if maxSeq != lastSeq {
+		return nil, errLogMoved
+	}
 	for _, table := range readModels {
-		d, err := compareTable(ctx, conn, table)
+		d, err := compareTable(ctx, tx, table)
 		if err != nil {
 			return nil, err
 		}
@@ -83,11 +110,6 @@ func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
 	if !fix || rep.Identical() {
 		return rep, nil
 	}
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: replay fix: %w", err)
-	}
-	defer tx.Rollback()
 	for i := len(readModels) - 1; i >= 0; i-- {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM main.`+readModels[i]); err != nil {
 			return nil, fmt.Errorf("store: replay fix: clear %s: %w", readModels[i], err)
@@ -106,18 +128,17 @@ func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
 }
 
 // rebuildInto folds every event of s, in sequence order, into the read models of dst.
-func (s *Store) rebuildInto(ctx context.Context, dst *Store) (int, error) {
+func (s *Store) rebuildInto(ctx context.Context, dst *Store) (n int, lastSeq int64, err error) {
 	tx, err := dst.write.BeginTxx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: replay: %w", err)
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
 	defer tx.Rollback()
 	var after int64
-	n := 0
 	for {
 		batch, err := s.Events(ctx, after, 1000)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if len(batch) == 0 {
 			break
@@ -125,22 +146,22 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store) (int, error) {
 		for _, e := range batch {
 			p, err := e.Decode()
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			if err := project(tx, e, p); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			after = e.Seq
 			n++
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: replay: %w", err)
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
-	return n, nil
+	return n, after, nil
 }
 
-func compareTable(ctx context.Context, conn *sqlx.Conn, table string) (TableDiff, error) {
+func compareTable(ctx context.Context, conn *sqlx.Tx, table string) (TableDiff, error) {
 	d := TableDiff{Table: table}
 	if err := conn.GetContext(ctx, &d.LiveRows, `SELECT COUNT(*) FROM main.`+table); err != nil {
 		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
@@ -159,7 +180,7 @@ func compareTable(ctx context.Context, conn *sqlx.Conn, table string) (TableDiff
 }
 
 // except returns the first rows of a.table missing from b.table, and counts them all.
-func except(ctx context.Context, conn *sqlx.Conn, a, b, table string, count *int) ([]string, error) {
+func except(ctx context.Context, conn *sqlx.Tx, a, b, table string, count *int) ([]string, error) {
 	rows, err := conn.QueryxContext(ctx, `SELECT * FROM `+a+`.`+table+` EXCEPT SELECT * FROM `+b+`.`+table)
 	if err != nil {
 		return nil, fmt.Errorf("store: replay: compare %s: %w", table, err)
