@@ -79,6 +79,24 @@ func (s *Store) Activity(ctx context.Context, p *Project, before int64, limit in
 	return s.describe(ctx, p, rows)
 }
 
+// DescribeEvents tells freshly appended events of project p for people, as TaskHistory
+// and Activity do for stored ones.
+func (s *Store) DescribeEvents(ctx context.Context, p *Project, events []Event) ([]HistoryEntry, error) {
+	rows := make([]historyRow, 0, len(events))
+	for _, e := range events {
+		r := historyRow{Seq: e.Seq, Type: e.Type, Actor: e.Actor, At: formatTime(e.At), Data: string(e.Data)}
+		if kind, id := streamID(e.Stream); kind == "task" {
+			t, err := loadTask(s.read, id)
+			if err != nil {
+				return nil, err
+			}
+			r.TaskID, r.TaskKey = t.ID, t.Key
+		}
+		rows = append(rows, r)
+	}
+	return s.describe(ctx, p, rows)
+}
+
 // describe turns rows into entries, naming users and columns.
 func (s *Store) describe(ctx context.Context, p *Project, rows []historyRow) ([]HistoryEntry, error) {
 	users := map[string]User{}

@@ -138,6 +138,12 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 	return p, row.Role, nil
 }
 
+// Project returns the project with the given id. It checks no membership: callers
+// that act for a user use ProjectFor.
+func (s *Store) Project(ctx context.Context, id string) (*Project, error) {
+	return s.project(ctx, s.read, id)
+}
+
 func (s *Store) project(ctx context.Context, q queryer, id string) (*Project, error) {
 	var r struct {
 		ID        string `db:"id"`

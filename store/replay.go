@@ -64,6 +64,10 @@ func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error)
 			os.Remove(tmp + suffix)
 		}
 	}()
+	// Holding writeMu for the whole run keeps this process's writers from moving the
+	// log under the rebuild; another process writing the same file makes it retry.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	rebuilt, err := Open(ctx, tmp)
 	if err != nil {
 		return nil, err
@@ -77,8 +81,6 @@ func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error)
 
 	// ATTACH is not allowed inside a transaction, so hold the one writer connection,
 	// attach, then compare (and fix) inside one immediate transaction.
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	conn, err := s.write.Connx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: replay: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,13 +41,26 @@ type TaskUpdate struct {
 
 // TaskMove places a task seen at BaseVersion in a column, right after AfterID or, when
 // that task is not in the column, right before BeforeID; with neither, at the bottom.
+// A Step instead moves it relative to its current place in ColumnID.
 type TaskMove struct {
 	TaskID      string
 	BaseVersion int
 	ColumnID    string
 	AfterID     string
 	BeforeID    string
+	Step        Step
 }
+
+// Step is a keyboard-style move within a column.
+type Step string
+
+// Steps: one place up or down, or to the top or bottom of the column.
+const (
+	StepUp     Step = "up"
+	StepDown   Step = "down"
+	StepTop    Step = "top"
+	StepBottom Step = "bottom"
+)
 
 // TaskResult is the outcome of a task command.
 type TaskResult struct {
@@ -112,7 +126,7 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 }
 
 // changes validates and normalises the fields set in u.
-func (u TaskUpdate) changes(q sqlxGetter, projectID string) ([]change, error) {
+func (u TaskUpdate) changes(q sqlxGetter, current *Task) ([]change, error) {
 	var out []change
 	add := func(f Field, v any, err error) error {
 		if err == nil {
@@ -130,7 +144,12 @@ func (u TaskUpdate) changes(q sqlxGetter, projectID string) ([]change, error) {
 		err = add(FieldDescription, v, e)
 	}
 	if err == nil && u.Assignee.Set {
-		v, e := checkAssignee(q, projectID, u.Assignee.V)
+		// Keeping the current assignee needs no check: they may have left the project
+		// since, and resubmitting an untouched form must still work.
+		v, e := strings.TrimSpace(u.Assignee.V), error(nil)
+		if v != current.AssigneeID {
+			v, e = checkAssignee(q, current.ProjectID, v)
+		}
 		err = add(FieldAssignee, v, e)
 	}
 	if err == nil && u.Type.Set {
@@ -164,12 +183,15 @@ func (u TaskUpdate) changes(q sqlxGetter, projectID string) ([]change, error) {
 // and the refused attempt is recorded in the task's history.
 func (s *Store) UpdateTask(ctx context.Context, actor string, u TaskUpdate) (*TaskResult, error) {
 	return s.taskCommand(ctx, actor, u.TaskID, u.BaseVersion, "edit", func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
-		changes, err := u.changes(w.tx, current.ProjectID)
+		changes, err := u.changes(w.tx, current)
 		if err != nil {
 			return verdict{}, nil, err
 		}
 		v := judgeEdit(base, current, since, changes)
-		if current.Archived && !u.Archived.Set && len(v.apply) > 0 {
+		// Only an applied restore unfreezes an archived task: a resubmitted "archived"
+		// or a restore judged unchanged must not carry other edits onto it.
+		restoring := slices.ContainsFunc(v.apply, func(c change) bool { return c.field == FieldArchived && c.value == false })
+		if current.Archived && !restoring && len(v.apply) > 0 {
 			return v, nil, Errorf(EINVALID, "%s is archived; restore it before changing it.", current.Key)
 		}
 		payloads := make([]Payload, 0, len(v.apply))
@@ -199,7 +221,7 @@ func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskRe
 		if len(v.conflicts) > 0 {
 			return v, nil, nil
 		}
-		moved, err := place(w.tx, current, col, m.AfterID, m.BeforeID)
+		moved, err := place(w.tx, current, col, m.AfterID, m.BeforeID, m.Step)
 		if err != nil || moved == nil {
 			return v, nil, err
 		}
@@ -282,15 +304,19 @@ func (s *Store) taskCommand(ctx context.Context, actor, taskID string, baseVersi
 }
 
 // place computes where t lands in column col between the given neighbours as they are
-// now, and returns the move, or nil when the task is already there.
-func place(q sqlxSelecter, t *Task, col, afterID, beforeID string) (*TaskMoved, error) {
-	var others []struct {
-		ID   string `db:"id"`
-		Rank string `db:"rank"`
-	}
-	if err := q.Select(&others, `SELECT id, rank FROM tasks WHERE project_id = ? AND column_id = ? AND id <> ? ORDER BY rank, id`,
+// now (or one step from where it is), and returns the move, or nil when the task is
+// already there.
+func place(q sqlxSelecter, t *Task, col, afterID, beforeID string, step Step) (*TaskMoved, error) {
+	var others []slot
+	if err := q.Select(&others, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND column_id = ? AND id <> ? ORDER BY rank, id`,
 		t.ProjectID, col, t.ID); err != nil {
 		return nil, fmt.Errorf("store: column order: %w", err)
+	}
+	if step != "" {
+		var err error
+		if afterID, beforeID, err = stepNeighbours(t, col, others, step); err != nil {
+			return nil, err
+		}
 	}
 	index := func(id string) int {
 		for i, o := range others {
@@ -321,6 +347,55 @@ func place(q sqlxSelecter, t *Task, col, afterID, beforeID string) (*TaskMoved, 
 		return nil, fmt.Errorf("store: rank between %q and %q: %w", lo, hi, err)
 	}
 	return &TaskMoved{FromColumn: t.ColumnID, ToColumn: col, FromRank: t.Rank, ToRank: r, After: after, Before: before}, nil
+}
+
+// slot is one task's place in a column.
+type slot struct {
+	ID       string `db:"id"`
+	Rank     string `db:"rank"`
+	Archived bool   `db:"archived"`
+}
+
+// stepNeighbours turns a step into the visible (not archived) neighbour to place the
+// task after or before. A step from another column lands at the top or bottom.
+func stepNeighbours(t *Task, col string, others []slot, step Step) (after, before string, err error) {
+	var visible []string
+	pos := 0 // how many visible tasks sort before t in col
+	for _, o := range others {
+		if o.Archived {
+			continue
+		}
+		visible = append(visible, o.ID)
+		if t.ColumnID == col && o.Rank < t.Rank {
+			pos++
+		}
+	}
+	if t.ColumnID != col {
+		pos = len(visible)
+	}
+	at := func(i int) string {
+		if i < 0 || i >= len(visible) {
+			return ""
+		}
+		return visible[i]
+	}
+	switch step {
+	case StepUp:
+		if pos == 0 {
+			return "", at(0), nil
+		}
+		return "", at(pos - 1), nil
+	case StepDown:
+		if pos >= len(visible) {
+			return at(len(visible) - 1), "", nil
+		}
+		return at(pos), "", nil
+	case StepTop:
+		return "", at(0), nil
+	case StepBottom:
+		return at(len(visible) - 1), "", nil
+	}
+	return "", "", invalidField("step", "Unknown move %q: use up, down, top or bottom.", step)
 }
 
 type sqlxSelecter interface {

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestReplayOfRandomCommands runs random command sequences, stale base versions
+// included so that conflicts happen, and checks that the read models rebuilt from the
+// log equal the live ones.
+func TestReplayOfRandomCommands(t *testing.T) {
+	for _, seed := range []uint64{1, 42, 20261102} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			ctx := context.Background()
+			b := mustBoard(t)
+			r := rand.New(rand.NewPCG(seed, seed^0x7ac4))
+			counts := runRandomCommands(t, b, r, 300)
+			t.Logf("outcomes: %v", counts)
+			for _, want := range []string{"applied", "no-op", ECONFLICT} {
+				if counts[want] == 0 {
+					t.Errorf("no command ended %s; the sequence does not exercise the rules", want)
+				}
+			}
+
+			rep, err := b.s.Replay(ctx, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Identical() {
+				t.Fatalf("replay differs:\n%s", rep)
+			}
+			if rep.Events != eventCount(t, b.s) {
+				t.Errorf("replay read %d events, the log has %d", rep.Events, eventCount(t, b.s))
+			}
+
+			// The same fold into a store of its own gives the same tasks, field by field.
+			rebuilt, err := Open(ctx, filepath.Join(t.TempDir(), "rebuilt.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rebuilt.Close()
+			if _, _, err := b.s.rebuildInto(ctx, rebuilt); err != nil {
+				t.Fatal(err)
+			}
+			live, err := b.s.Tasks(ctx, b.p.ID, TaskFilter{IncludeArchived: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replayed, err := rebuilt.Tasks(ctx, b.p.ID, TaskFilter{IncludeArchived: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(live) != len(replayed) || len(live) == 0 {
+				t.Fatalf("%d live tasks, %d replayed", len(live), len(replayed))
+			}
+			for i := range live {
+				if !reflect.DeepEqual(live[i], replayed[i]) {
+					t.Errorf("task %s:\nlive     %+v\nreplayed %+v", live[i].Key, *live[i], *replayed[i])
+				}
+			}
+			liveMembers, _ := b.s.Members(ctx, b.p.ID)
+			replayedMembers, err := rebuilt.Members(ctx, b.p.ID)
+			if err != nil || !reflect.DeepEqual(liveMembers, replayedMembers) {
+				t.Errorf("members: live %v, replayed %v (%v)", liveMembers, replayedMembers, err)
+			}
+		})
+	}
+}
+
+// runRandomCommands issues n random commands on b and counts their outcomes by error
+// code, "applied" or "no-op". Errors other than the domain's refusals fail the test.
+func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	users := []string{b.ana, b.ben, b.cleo, b.vic, b.outsider}
+	emails := map[string]string{b.ana: "ana@test.tack", b.ben: "ben@test.tack", b.cleo: "cleo@test.tack",
+		b.vic: "vic@test.tack", b.outsider: "olga@test.tack"}
+	columns := []string{colToDo, colInProgress, colInReview, colDone}
+	titles := []string{"Fix login", "Write docs", "Ship it", "Refactor rank", "Fix login"}
+	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
+	var tasks []string
+	counts := map[string]int{}
+	// editor returns someone likely, not certain, to be allowed to change tasks.
+	editor := func() string {
+		if r.IntN(10) == 0 {
+			return pick(users)
+		}
+		return pick(users[:3])
+	}
+	for i := range n {
+		var what string
+		var res *TaskResult
+		var err error
+		op := r.IntN(100)
+		if len(tasks) == 0 {
+			op = 0
+		}
+		var task *Task
+		base := 0
+		if len(tasks) > 0 {
+			task = b.task(t, tasks[r.IntN(len(tasks))])
+			// Mostly current, often a little stale, sometimes from the start.
+			base = max(1, task.Version-r.IntN(4))
+			if r.IntN(10) == 0 {
+				base = 1
+			}
+		}
+		switch {
+		case op < 20:
+			what = "create"
+			in := NewTask{ProjectID: b.p.ID, Title: pick(titles), ColumnID: pick(append(columns, "")),
+				Type: TaskTypes[r.IntN(len(TaskTypes))], Priority: Priorities[r.IntN(len(Priorities))]}
+			if r.IntN(3) == 0 {
+				in.AssigneeID = pick(users)
+			}
+			if r.IntN(3) == 0 {
+				pts := float64(r.IntN(8))
+				in.Points = &pts
+			}
+			var created *Task
+			created, err = b.s.CreateTask(ctx, editor(), in)
+			if err == nil {
+				tasks = append(tasks, created.ID)
+				res = &TaskResult{Events: []Event{{}}}
+			}
+		case op < 55:
+			what = "edit"
+			u := TaskUpdate{TaskID: task.ID, BaseVersion: base}
+			for range 1 + r.IntN(3) {
+				switch r.IntN(8) {
+				case 0:
+					u.Title = Some(pick(titles))
+				case 1:
+					u.Description = Some(pick([]string{"", "Steps to reproduce", "See the design doc"}))
+				case 2:
+					u.Assignee = Some(pick(append(users, "")))
+				case 3:
+					u.Type = Some(TaskTypes[r.IntN(len(TaskTypes))])
+				case 4:
+					u.Priority = Some(Priorities[r.IntN(len(Priorities))])
+				case 5:
+					u.Labels = Some(ParseLabels(pick([]string{"", "ui", "ui api", "api,perf", "perf ui"})))
+				case 6:
+					if r.IntN(3) == 0 {
+						u.Points = Some[*float64](nil)
+					} else {
+						pts := float64(r.IntN(4)) / 2
+						u.Points = Some(&pts)
+					}
+				case 7:
+					u.Due = Some(pick([]string{"", "2026-12-24", "2027-01-15"}))
+				}
+			}
+			res, err = b.s.UpdateTask(ctx, editor(), u)
+		case op < 85:
+			what = "move"
+			m := TaskMove{TaskID: task.ID, BaseVersion: base, ColumnID: pick(append(columns, ""))}
+			if r.IntN(2) == 0 {
+				m.AfterID = tasks[r.IntN(len(tasks))]
+			}
+			if r.IntN(2) == 0 {
+				m.BeforeID = tasks[r.IntN(len(tasks))]
+			}
+			res, err = b.s.MoveTask(ctx, editor(), m)
+		case op < 93:
+			what = "archive/restore"
+			res, err = b.s.UpdateTask(ctx, editor(), TaskUpdate{TaskID: task.ID, BaseVersion: base, Archived: Some(r.IntN(2) == 0)})
+		default:
+			what = "membership"
+			// Mostly by Ana, never to Ana: she stays the admin who undoes the rest.
+			actor, user := b.ana, pick(users[1:])
+			if r.IntN(5) == 0 {
+				actor = pick(users[1:3])
+			}
+			role := Roles[r.IntN(len(Roles))]
+			switch k := r.IntN(20); {
+			case k < 10:
+				err = b.s.AddMember(ctx, actor, b.p.ID, emails[user], role)
+			case k < 17:
+				err = b.s.ChangeMemberRole(ctx, actor, b.p.ID, user, role)
+			default:
+				err = b.s.RemoveMember(ctx, actor, b.p.ID, user)
+			}
+			if err == nil {
+				res = &TaskResult{Events: []Event{{}}}
+			}
+		}
+		switch code := ErrorCode(err); {
+		case err == nil && len(res.Events) == 0:
+			counts["no-op"]++
+		case err == nil:
+			counts["applied"]++
+		case code == ECONFLICT:
+			var ce *ConflictError
+			if !errors.As(err, &ce) || len(ce.Fields) == 0 || ce.Task == nil {
+				t.Fatalf("command %d (%s): conflict without fields: %v", i, what, err)
+			}
+			counts[code]++
+		case code == EINVALID || code == EFORBIDDEN || code == ENOTFOUND:
+			counts[code]++
+		default:
+			t.Fatalf("command %d (%s): %v", i, what, err)
+		}
+	}
+	return counts
+}
+
+func TestReplayFindsAndFixesTamperedReadModels(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	task := b.mustCreate(t, "Genuine", colToDo)
+	b.mustCreate(t, "Also genuine", colDone)
+	if _, err := b.s.write.Exec(`UPDATE tasks SET title = 'tampered'`); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := b.s.Replay(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Identical() || rep.Fixed {
+		t.Fatalf("replay did not notice the tampering:\n%s", rep)
+	}
+	for _, d := range rep.Tables {
+		switch d.Table {
+		case "tasks":
+			if d.Differing != 4 || len(d.OnlyLive) != 2 || len(d.OnlyReplay) != 2 {
+				t.Errorf("tasks: %d differing, %d only live, %d only replayed; want 4, 2, 2", d.Differing, len(d.OnlyLive), len(d.OnlyReplay))
+			}
+			if !strings.Contains(strings.Join(d.OnlyLive, "\n"), `title="tampered"`) {
+				t.Errorf("live-only samples do not show the tampered title: %q", d.OnlyLive)
+			}
+			if !strings.Contains(strings.Join(d.OnlyReplay, "\n"), `title="Genuine"`) {
+				t.Errorf("replayed samples do not show the genuine title: %q", d.OnlyReplay)
+			}
+		default:
+			if d.Differing != 0 {
+				t.Errorf("%s differs too: %+v", d.Table, d)
+			}
+		}
+	}
+	if !strings.Contains(rep.String(), "tampered") || !strings.Contains(rep.String(), "DIFFERENT") {
+		t.Errorf("report does not tell:\n%s", rep)
+	}
+	if got := b.task(t, task.ID); got.Title != "tampered" {
+		t.Fatalf("Replay without fix changed the live task: %q", got.Title)
+	}
+
+	fixed, err := b.s.Replay(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fixed.Fixed {
+		t.Errorf("Replay(true) did not fix:\n%s", fixed)
+	}
+	if got := b.task(t, task.ID); got.Title != "Genuine" {
+		t.Errorf("after the fix the task is titled %q, want Genuine", got.Title)
+	}
+	again, err := b.s.Replay(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Identical() || again.Fixed {
+		t.Errorf("replay after the fix:\n%s", again)
+	}
+	// The fixed store keeps working.
+	if _, err := b.s.UpdateTask(ctx, b.ben, TaskUpdate{TaskID: task.ID, BaseVersion: 1, Title: Some("Still genuine")}); err != nil {
+		t.Errorf("edit after the fix: %v", err)
+	}
+}
+
+func TestEventsAreAppendOnly(t *testing.T) {
+	b := mustBoard(t)
+	b.mustCreate(t, "Immutable", colToDo)
+	before, err := b.s.Events(context.Background(), 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		sql  string
+	}{
+		{"update every event", `UPDATE events SET type = 'x'`},
+		{"update one event", `UPDATE events SET data = '{}' WHERE seq = 1`},
+		{"delete every event", `DELETE FROM events`},
+		{"delete one event", `DELETE FROM events WHERE seq = 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.s.write.Exec(tt.sql)
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("%s: err = %v; want an append-only refusal", tt.sql, err)
+			}
+			after, err := b.s.Events(context.Background(), 0, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(after, before) {
+				t.Errorf("the log changed: %d events before, %d after", len(before), len(after))
+			}
+		})
+	}
+}
