@@ -6,21 +6,42 @@ export CGO_ENABLED := 1
 ADDR ?= 127.0.0.1:8080
 DB ?= ./data/tack.db
 
-.PHONY: all build run test test-deps generate fmt vet check clean
+# Browser libraries are pinned in package.json/package-lock.json and copied, not bundled.
+VENDOR := static/vendor/htmx.min.js static/vendor/sse.js static/vendor/Sortable.min.js
+
+.PHONY: all build run test test-deps vendor generate fmt vet check clean
 
 all: build
 
-build: ## Build bin/tack (cgo is required by the SQLite driver)
+build: vendor ## Build bin/tack (cgo is required by the SQLite driver)
 	$(GO) build -o bin/tack ./cmd/tack
+
+vendor: $(VENDOR) ## Copy the pinned browser libraries into static/vendor
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(VENDOR): node_modules/.package-lock.json
+	@mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.js static/vendor/sse.js
+	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
 
 run: build ## Build and serve the demo workspace at http://localhost:8080
 	./bin/tack serve -addr $(ADDR) -db $(DB) -demo
 
-test: test-deps ## Install what tests need, then run every test with the race detector
-	$(GO) test -race -count=1 ./...
+test: test-deps vendor ## Install what tests need, then run every test with the race detector
+	$(GO) test -race -count=1 -timeout 20m ./...
 
-test-deps: ## Check the toolchain the tests need
+test-deps: ## Install what the tests need: gcc (cgo) and Debian's chromium for browser tests
 	@command -v gcc >/dev/null || { echo "gcc is required (cgo for SQLite): apt-get install gcc" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is required to install the pinned browser libraries" >&2; exit 1; }
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@command -v chromium >/dev/null || [ "$$CI" != true ] || { echo "CI: chromium is missing and could not be installed" >&2; exit 1; }
 
 generate: ## Regenerate templ output (commit the *_templ.go files)
 	$(GO) tool templ generate
@@ -35,4 +56,4 @@ check: ## What CI runs
 	bash .ci/run
 
 clean:
-	rm -rf bin
+	rm -rf bin static/vendor

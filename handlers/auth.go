@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,7 @@ const sessionUserKey = "user_id"
 // loadUser puts the signed-in user, if any, in the context.
 func (h *Handler) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		c.Set(ctxSession, true)
 		id := h.sessions.GetString(ctx(c), sessionUserKey)
 		if id != "" {
 			u, err := h.store.User(ctx(c), id)
@@ -58,9 +60,11 @@ func (h *Handler) home(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/projects")
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site. Control characters are refused
+// because browsers drop tabs and newlines from URLs: "/\t/evil.example" becomes "//evil.example".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, unicode.IsControl) {
 		return "/projects"
 	}
 	return next

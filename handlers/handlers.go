@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -30,6 +31,9 @@ type Handler struct {
 	sessions *scs.SessionManager
 	cleanup  *sqlite3store.SQLite3Store
 	log      *slog.Logger
+	live     *Live
+	pub      *publisher
+	closing  sync.Once
 }
 
 // New returns an Echo server with every route of Tack registered. Call Close when done.
@@ -46,7 +50,9 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
-	h := &Handler{store: st, sessions: sm, cleanup: sessStore, log: cfg.Logger}
+	h := &Handler{store: st, sessions: sm, cleanup: sessStore, log: cfg.Logger,
+		live: NewLive(LiveConfig{Logger: cfg.Logger})}
+	h.pub = newPublisher(h)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -55,8 +61,16 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	return e, h
 }
 
-// Close stops the session cleanup goroutine.
-func (h *Handler) Close() { h.cleanup.StopCleanup() }
+// Close ends every live stream, stops publishing and stops the session cleanup. It is
+// safe to call more than once; register it with http.Server.RegisterOnShutdown so that
+// shutdown does not wait for open streams.
+func (h *Handler) Close() {
+	h.closing.Do(func() {
+		h.live.Close()
+		h.pub.close()
+		h.cleanup.StopCleanup()
+	})
+}
 
 // render writes a component with a status code, rendering into a buffer first so a
 // render error still becomes a clean 500.
@@ -82,7 +96,9 @@ func (h *Handler) page(c echo.Context, title string) views.Page {
 		p.Project = pr
 		p.Role, _ = c.Get(ctxRole).(store.Role)
 	}
-	p.Flash = h.sessions.PopString(c.Request().Context(), "flash")
+	if loaded, _ := c.Get(ctxSession).(bool); loaded {
+		p.Flash = h.sessions.PopString(c.Request().Context(), "flash")
+	}
 	return p
 }
 

@@ -15,7 +15,12 @@ const (
 	ctxUser    = "tack.user"
 	ctxProject = "tack.project"
 	ctxRole    = "tack.role"
+	// ctxSession is set once the session is loaded: routes outside the web group
+	// (static files, unknown URLs) have none, and scs panics when asked for one.
+	ctxSession = "tack.session"
 )
+
+var errCSRF = store.Errorf(store.EFORBIDDEN, "This form has expired or did not come from Tack. Reload the page and try again.")
 
 func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	e.Use(middleware.Recover())
@@ -36,9 +41,10 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 		CookieHTTPOnly: true,
 		CookieSecure:   cfg.SecureCookies,
 		CookieSameSite: http.SameSiteStrictMode,
-		ErrorHandler: func(error, echo.Context) error {
-			return store.Errorf(store.EFORBIDDEN, "This form has expired or did not come from Tack. Reload the page and try again.")
-		},
+		ErrorHandler: func(error, echo.Context) error { return errCSRF },
+		// Browsers say where a request came from; a state change from another site is refused
+		// with the same message as a missing token.
+		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, errCSRF },
 	}), h.loadUser)
 	web.GET("/", h.home)
 	web.GET("/signin", h.signInPage)
@@ -57,6 +63,10 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("/tasks/:task", h.taskPage)
 	p.POST("/tasks/:task", h.updateTask)
 	p.POST("/tasks/:task/move", h.moveTask)
+	p.GET("/board", h.board)
+	p.GET("/board/stream", h.boardStream)
+	p.GET("/board/cards/:id", h.boardCard)
+	p.POST("/board/move", h.boardMove)
 	p.GET("/activity", h.activity)
 	p.GET("/members", h.members)
 	p.POST("/members", h.addMember)

@@ -82,7 +82,8 @@ func (h *Handler) updateTask(c echo.Context) error {
 		return err
 	}
 	form := views.TaskFormFrom(t)
-	form.Fill(c.FormValue)
+	submitted, _ := c.FormParams()
+	form.Fill(submitted)
 	form.Errors = fieldErrors(err)
 	return h.renderTask(c, http.StatusUnprocessableEntity, t, form)
 }
@@ -191,6 +192,9 @@ func (h *Handler) moveTask(c echo.Context) error {
 // renderConflict shows who changed what meanwhile and lets the user reconfirm their
 // change against the current version, or keep the current state.
 func (h *Handler) renderConflict(c echo.Context, ce *store.ConflictError) error {
+	if strings.HasSuffix(c.Path(), "/board/move") {
+		return h.renderBoardConflict(c, ce)
+	}
 	p, _ := currentProject(c)
 	if p == nil || currentUser(c) == nil {
 		return c.String(http.StatusConflict, ce.Error())

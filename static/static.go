@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the files served under /static/.
 //
-//go:embed css
+//go:embed css js vendor
 var FS embed.FS

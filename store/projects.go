@@ -230,16 +230,18 @@ func (s *Store) AddMember(ctx context.Context, actor, projectID, email string, r
 	if !validRole(role) {
 		return invalidField("role", "Choose a role: admin, member or viewer.")
 	}
-	u, err := s.UserByEmail(ctx, email)
-	if err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return invalidField("email", "No account uses %s; ask them to sign up first.", strings.TrimSpace(email))
-		}
-		return err
-	}
-	_, err = s.writeTx(ctx, func(w *writer) error {
+	email = strings.ToLower(strings.TrimSpace(email))
+	_, err := s.writeTx(ctx, func(w *writer) error {
+		// Check the actor first, so that only admins learn which emails have accounts.
 		if _, err := requireRole(w.tx, projectID, actor, Role.CanAdmin, "manage members"); err != nil {
 			return err
+		}
+		var u userRow
+		if err := w.tx.Get(&u, `SELECT id, email, name, created_at FROM users WHERE email = ?`, email); err != nil {
+			if ErrorCode(notFound(err, "user")) == ENOTFOUND {
+				return invalidField("email", "No account uses %s; ask them to sign up first.", email)
+			}
+			return fmt.Errorf("store: add member: %w", err)
 		}
 		if _, err := roleIn(w.tx, projectID, u.ID); err == nil {
 			return invalidField("email", "%s is already a member.", u.Name)

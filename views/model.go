@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -25,7 +26,16 @@ type Page struct {
 	Project *store.Project
 	Role    store.Role
 	Flash   string
+	// Live loads htmx, its SSE extension, SortableJS and the board script.
+	Live bool
 }
+
+// htmxConfig keeps htmx within a strict CSP and lets 409 (conflict) and 422 (invalid
+// input) answers swap their fragments; other errors do not swap.
+const htmxConfig = `{"allowEval":false,"includeIndicatorStyles":false,"historyCacheSize":0,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},` +
+	`{"code":"409","swap":true,"error":false},{"code":"422","swap":true,"error":false},` +
+	`{"code":"[45]..","swap":false,"error":true},{"code":"...","swap":false}]}`
 
 // SignInForm is the sign-in form's state.
 type SignInForm struct {
@@ -116,14 +126,15 @@ func TaskFormFrom(t *store.Task) TaskForm {
 	}
 }
 
-// Fill overwrites the form with submitted values, so nothing typed is lost on an error.
-func (f *TaskForm) Fill(get func(string) string) {
+// Fill overwrites the form with the submitted values, empty ones included, so nothing
+// typed (or cleared) is lost on an error.
+func (f *TaskForm) Fill(submitted url.Values) {
 	for name, dst := range map[string]*string{
 		"title": &f.Title, "description": &f.Description, "type": &f.Type, "priority": &f.Priority,
 		"assignee": &f.Assignee, "labels": &f.Labels, "points": &f.Points, "due": &f.Due,
 	} {
-		if v := get(name); v != "" {
-			*dst = v
+		if vs, ok := submitted[name]; ok && len(vs) > 0 {
+			*dst = vs[0]
 		}
 	}
 }

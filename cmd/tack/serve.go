@@ -51,10 +51,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	srv := &http.Server{
 		Handler:           e,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		// WriteTimeout stays 0: live update streams are long-lived responses.
+		// ReadTimeout and WriteTimeout stay 0: live update streams are long-lived
+		// responses, and a read deadline would cancel their request context. Each
+		// stream write has its own deadline instead.
 	}
+	srv.RegisterOnShutdown(h.Close)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "tack: listen: %v\n", err)

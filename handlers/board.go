@@ -1,0 +1,203 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"tack/store"
+	"tack/views"
+)
+
+// isHTMX reports whether the request came from htmx (JavaScript on).
+func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
+
+// boardView loads the project's board as the current user sees it.
+func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardView, error) {
+	p, role := currentProject(c)
+	tasks, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
+	if err != nil {
+		return views.BoardView{}, err
+	}
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return views.BoardView{}, err
+	}
+	return views.NewBoardView(p, tasks, members, f, role.CanEdit()), nil
+}
+
+// boardStream sends the project's live updates to an open board.
+func (h *Handler) boardStream(c echo.Context) error {
+	p, role := currentProject(c)
+	h.live.Serve(c.Response(), c.Request(), streamID(p.ID, role.CanEdit()))
+	return nil
+}
+
+func (h *Handler) board(c echo.Context) error {
+	b, err := h.boardView(c, views.ParseBoardFilter(c.QueryParams()))
+	if err != nil {
+		return err
+	}
+	pg := h.page(c, currentProjectKey(c)+" board")
+	pg.Live = true
+	// The board has one live region; a message from a no-JavaScript move goes there.
+	b.Announce, pg.Flash = pg.Flash, ""
+	b.Moved = c.QueryParam("moved")
+	return render(c, http.StatusOK, views.BoardPage(pg, b))
+}
+
+func currentProjectKey(c echo.Context) string {
+	p, _ := currentProject(c)
+	return p.Key
+}
+
+// boardCard renders one card alone, for "keep it" after a conflict.
+func (h *Handler) boardCard(c echo.Context) error {
+	b, err := h.boardView(c, views.BoardFilter{})
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	for _, col := range b.Columns {
+		for i, t := range col.Tasks {
+			if t.ID == id {
+				return render(c, http.StatusOK, views.BoardCard(h.page(c, t.Key), b, col, t, i))
+			}
+		}
+	}
+	return store.Errorf(store.ENOTFOUND, "No such card on this board.")
+}
+
+// boardMoveForm is what a drag, a Move-menu item or a reconfirmation posts.
+type boardMoveForm struct {
+	Task        string `form:"task"`
+	BaseVersion string `form:"base_version"`
+	To          string `form:"to"`   // "column:ID", "up", "down", "top" or "bottom"
+	From        string `form:"from"` // the column the card was in when the menu was drawn
+	Column      string `form:"column"`
+	After       string `form:"after"`
+	Before      string `form:"before"`
+	Filter      string `form:"filter"`
+}
+
+func (f boardMoveForm) command() (store.TaskMove, error) {
+	m := store.TaskMove{TaskID: f.Task, ColumnID: f.Column, AfterID: f.After, BeforeID: f.Before}
+	v, err := strconv.Atoi(f.BaseVersion)
+	if err != nil || v < 1 {
+		return m, store.Errorf(store.EINVALID, "The move is missing the card version it was based on. Reload the board and try again.")
+	}
+	m.BaseVersion = v
+	switch {
+	case strings.HasPrefix(f.To, "column:"):
+		m.ColumnID, m.AfterID, m.BeforeID = strings.TrimPrefix(f.To, "column:"), "", ""
+	case f.To != "":
+		m.ColumnID, m.Step, m.AfterID, m.BeforeID = f.From, store.Step(f.To), "", ""
+	}
+	if m.ColumnID == "" {
+		return m, store.Errorf(store.EINVALID, "Choose a column to move the card to.")
+	}
+	return m, nil
+}
+
+// boardMove applies a move from the board: a drag, a Move-menu item or a reconfirmation.
+// With htmx it answers with the changed columns; without, it redirects back to the board.
+func (h *Handler) boardMove(c echo.Context) error {
+	p, _ := currentProject(c)
+	var in boardMoveForm
+	if err := c.Bind(&in); err != nil {
+		return store.Errorf(store.EINVALID, "The move could not be read.")
+	}
+	cmd, err := in.command()
+	if err != nil {
+		return err
+	}
+	if t, err := h.store.Task(ctx(c), cmd.TaskID); err != nil || t.ProjectID != p.ID {
+		return store.Errorf(store.ENOTFOUND, "No such card on this board.")
+	}
+	res, err := h.store.MoveTask(ctx(c), currentUser(c).ID, cmd)
+	if err != nil {
+		return err
+	}
+	filter, _ := url.ParseQuery(in.Filter)
+	b, err := h.boardView(c, views.ParseBoardFilter(filter))
+	if err != nil {
+		return err
+	}
+	b.Announce = moveAnnouncement(p, b, res)
+	if !isHTMX(c) {
+		h.flash(c, b.Announce)
+		q := filter
+		q.Set("moved", res.Task.ID)
+		// No #fragment: a page loaded with a target element skips autofocus (HTML's
+		// "flush autofocus candidates"), and the focus belongs on the card's Move
+		// button, which autofocus also scrolls into view.
+		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board")+"?"+q.Encode())
+	}
+	return render(c, http.StatusOK, views.MoveResult(h.page(c, ""), b, movedColumns(b, res), nil))
+}
+
+// movedColumns returns the columns a move changed: where the card left and where it landed.
+func movedColumns(b views.BoardView, res *store.TaskResult) []views.ColumnView {
+	ids := map[string]bool{res.Task.ColumnID: true}
+	for _, e := range res.Events {
+		if p, err := e.Decode(); err == nil {
+			if m, ok := p.(*store.TaskMoved); ok {
+				ids[m.FromColumn] = true
+			}
+		}
+	}
+	var out []views.ColumnView
+	for _, c := range b.Columns {
+		if ids[c.Column.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// moveAnnouncement says where the card is now: "Moved DEMO-12 to In Review, position 2 of 5".
+func moveAnnouncement(p *store.Project, b views.BoardView, res *store.TaskResult) string {
+	t := res.Task
+	name := p.ColumnName(t.ColumnID)
+	col, _ := b.Column(t.ColumnID)
+	for i, ct := range col.Tasks {
+		if ct.ID == t.ID {
+			if len(res.Events) == 0 {
+				return fmt.Sprintf("%s is already in %s, position %d of %d.", t.Key, name, i+1, len(col.Tasks))
+			}
+			return fmt.Sprintf("Moved %s to %s, position %d of %d.", t.Key, name, i+1, len(col.Tasks))
+		}
+	}
+	return fmt.Sprintf("Moved %s to %s.", t.Key, name)
+}
+
+// renderBoardConflict shows the conflict in place of the card: with htmx the columns are
+// redrawn from the server's state (undoing the optimistic drag) with the conflict in
+// place of the card; without JavaScript the whole board page is.
+func (h *Handler) renderBoardConflict(c echo.Context, ce *store.ConflictError) error {
+	p, _ := currentProject(c)
+	filter, _ := url.ParseQuery(c.FormValue("filter"))
+	b, err := h.boardView(c, views.ParseBoardFilter(filter))
+	if err != nil {
+		return err
+	}
+	v := views.NewConflictView(p, ce, b.Members)
+	for _, name := range []string{"to", "from", "after", "before"} {
+		if val := c.FormValue(name); val != "" {
+			v.Resubmit = append(v.Resubmit, views.Hidden{Name: name, Value: val})
+		}
+	}
+	b.Conflict = &v
+	pg := h.page(c, "Conflict on "+ce.TaskKey)
+	pg.Live = true
+	b.Announce = "Conflict: " + views.ConflictSentence(pg, v)
+	if !isHTMX(c) {
+		pg.Flash = ""
+		return render(c, http.StatusConflict, views.BoardPage(pg, b))
+	}
+	return render(c, http.StatusConflict, views.MoveResult(pg, b, b.Columns, nil))
+}

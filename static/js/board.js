@@ -1,0 +1,363 @@
+// Tack board: drag-and-drop (SortableJS), keyboard pick-up mode, live updates (htmx SSE)
+// and screen-reader announcements. The board works without this file: every move is a
+// plain form POST. No inline scripts: the page's CSP allows only files from /static.
+(function () {
+  "use strict";
+
+  var live = document.getElementById("live");
+  if (!live || !window.htmx) return;
+
+  var announcer = document.getElementById("announcer");
+  var dragForm = document.getElementById("drag-move");
+  var me = live.dataset.user;
+  var reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  var dragging = false;      // a pointer drag or a keyboard pick-up is under way
+  var inFlight = false;      // a move request is waiting for its answer
+  var pendingResync = false; // live updates arrived while dragging: resync afterwards
+  var pendingFocus = null;   // task id whose Move button gets focus after the next swap
+  var opened = false;        // the live stream has opened at least once
+  var sortables = [];
+
+  // --- Announcements -------------------------------------------------------------
+
+  function announce(text) {
+    if (!announcer || !text) return;
+    // Clearing first makes screen readers repeat an identical message.
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  // Others' changes are announced at most every 3 seconds, summarised when several.
+  var othersQueue = [];
+  var othersTimer = null;
+  function announceOthers(note) {
+    othersQueue.push(note);
+    if (othersTimer) return;
+    othersTimer = window.setTimeout(function flush() {
+      othersTimer = null;
+      if (othersQueue.length === 0 || dragging) {
+        if (othersQueue.length) othersTimer = window.setTimeout(flush, 3000);
+        return;
+      }
+      var n = othersQueue.length;
+      var last = othersQueue[n - 1];
+      othersQueue = [];
+      announce(n === 1 ? last : n + " changes by others; the latest: " + last);
+    }, 800);
+  }
+
+  // --- Requests ------------------------------------------------------------------
+
+  document.body.addEventListener("htmx:configRequest", function (evt) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && meta.content) evt.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
+  function currentBoardURL() {
+    return window.location.pathname + window.location.search;
+  }
+
+  // resync redraws the whole board from the server: after a reconnect, after a drag
+  // during which updates were held back, and for filtered boards.
+  function resync() {
+    pendingResync = false;
+    var held = holdBoardState();
+    return htmx.ajax("GET", currentBoardURL(), { target: "#board", select: "#board", swap: "outerHTML" })
+      .then(function () { restoreBoardState(held); });
+  }
+
+  function cardOf(el) { return el && el.closest ? el.closest("li.card") : null; }
+
+  // holdBoardState remembers what redrawing cards loses: focus, an open Move menu and
+  // conflicts still waiting for an answer. restoreBoardState puts them back after a
+  // live swap or a resync.
+  function holdBoardState() {
+    var active = document.activeElement;
+    var openMenu = document.querySelector("details.move-menu[open]");
+    return {
+      focusId: active && active.id ? active.id : null,
+      focusCard: cardOf(active) ? cardOf(active).id : null,
+      focusLink: active && active.classList && active.classList.contains("card-link"),
+      openCard: openMenu ? cardOf(openMenu).id : null,
+      conflicts: Array.prototype.slice.call(document.querySelectorAll("li.card.conflict"))
+    };
+  }
+
+  function restoreBoardState(held) {
+    // A conflict still waiting for an answer stays in place of its card. htmx cleaned
+    // it up when its column was swapped out, so its form is processed again. (Until
+    // htmx settles, the fresh card wears the old element's attributes, conflict class
+    // included, so only identity tells them apart.)
+    held.conflicts.forEach(function (c) {
+      var fresh = document.getElementById(c.id);
+      if (fresh && fresh !== c) {
+        fresh.replaceWith(c);
+        // htmx.process(c);
+      }
+    });
+    if (held.openCard) {
+      var card = document.getElementById(held.openCard);
+      var menu = card && card.querySelector("details.move-menu");
+      if (menu) menu.open = true;
+    }
+    var el = held.focusId ? document.getElementById(held.focusId) : null;
+    if (!el && held.focusCard) {
+      var c = document.getElementById(held.focusCard);
+      el = c && (held.focusLink ? c.querySelector(".card-link") : c.querySelector("[data-conflict-confirm], .move-button"));
+    }
+    if (el && document.activeElement !== el) el.focus();
+  }
+
+  function setSortableDisabled(disabled) {
+    sortables.forEach(function (s) { if (s.el.isConnected) s.option("disabled", disabled); });
+  }
+
+  // submitMove sends a card's new place through the hidden drag form.
+  function submitMove(card, list) {
+    var prev = card.previousElementSibling;
+    var next = card.nextElementSibling;
+    dragForm.elements.task.value = card.dataset.id;
+    dragForm.elements.base_version.value = card.dataset.version;
+    dragForm.elements.column.value = list.dataset.column;
+    dragForm.elements.after.value = prev && prev.dataset.id ? prev.dataset.id : "";
+    dragForm.elements.before.value = next && next.dataset.id ? next.dataset.id : "";
+    pendingFocus = card.dataset.id;
+    inFlight = true;
+    setSortableDisabled(true);
+    htmx.trigger(dragForm, "submit");
+  }
+
+  function moveFinished() {
+    inFlight = false;
+    dragging = false;
+    setSortableDisabled(false);
+    if (pendingResync) resync();
+  }
+
+  if (dragForm) {
+    dragForm.addEventListener("htmx:afterRequest", moveFinished);
+  }
+
+  // Move-menu forms are replaced by the swap they cause, so remember the card first.
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (form && form.closest && form.closest(".move-options, .conflict-actions")) {
+      var card = cardOf(form);
+      if (card) pendingFocus = card.dataset.id;
+    }
+  });
+
+  var focusTimer = null;
+  function restoreFocusSoon() {
+    if (focusTimer) return;
+    focusTimer = window.setTimeout(function () {
+      focusTimer = null;
+      if (!pendingFocus) return;
+      var card = document.getElementById("task-" + pendingFocus);
+      pendingFocus = null;
+      if (!card) return;
+      var target = card.querySelector("[data-conflict-confirm]") || card.querySelector(".move-button") || card.querySelector(".card-link");
+      if (target) target.focus();
+    }, 0);
+  }
+
+  // --- Drag and drop ----------------------------------------------------------------
+
+  function initSortables(root) {
+    if (!window.Sortable || !dragForm) return;
+    var lists = root.matches && root.matches("ul.cards") ? [root] : root.querySelectorAll ? root.querySelectorAll("ul.cards") : [];
+    Array.prototype.forEach.call(lists, function (list) {
+      if (list.dataset.sortable) return;
+      list.dataset.sortable = "1";
+      sortables = sortables.filter(function (s) { return s.el.isConnected; });
+      sortables.push(Sortable.create(list, {
+        group: "board",
+        // Drag with pointer events rather than native HTML5 drag and drop: the same code
+        // path in every browser, a drag that synthetic input (browser tests) can drive,
+        // and no browser drag image covering the drop target.
+        forceFallback: true,
+        fallbackTolerance: 3,
+        animation: reduceMotion ? 0 : 150,
+        draggable: "li.card:not(.conflict)",
+        filter: ".move-menu, .conflict",
+        preventOnFilter: false,
+        disabled: inFlight,
+        onStart: function () { dragging = true; },
+        onEnd: function (evt) {
+          if (evt.from === evt.to && evt.oldIndex === evt.newIndex) {
+            dragging = false;
+            if (pendingResync) resync();
+            return;
+          }
+          submitMove(evt.item, evt.to);
+        }
+      }));
+    });
+  }
+
+  // --- Keyboard pick-up mode ---------------------------------------------------------
+
+  var picked = null; // { card, list, next }
+
+  function describePlace(card) {
+    var list = card.parentElement;
+    var cards = Array.prototype.filter.call(list.children, function (c) { return c.matches("li.card"); });
+    var section = list.closest("section");
+    var heading = section ? section.querySelector("h2") : null;
+    var name = heading ? heading.firstChild.textContent.trim() : "";
+    return name + ", position " + (cards.indexOf(card) + 1) + " of " + cards.length;
+  }
+
+  function focusCard(card) {
+    var link = card.querySelector(".card-link");
+    if (link) link.focus();
+  }
+
+  function pickUp(card) {
+    picked = { card: card, list: card.parentElement, next: card.nextElementSibling };
+    dragging = true;
+    card.classList.add("picked");
+    card.setAttribute("aria-current", "true");
+    announce("Picked up " + card.dataset.key + ". " + describePlace(card) +
+      ". Arrow keys move it, Space or Enter drops it, Escape cancels.");
+  }
+
+  function dropPicked() {
+    var p = picked;
+    picked = null;
+    p.card.classList.remove("picked");
+    p.card.removeAttribute("aria-current");
+    if (p.card.parentElement === p.list && p.card.nextElementSibling === p.next) {
+      dragging = false;
+      announce("Dropped " + p.card.dataset.key + " where it was.");
+      if (pendingResync) resync();
+      return;
+    }
+    submitMove(p.card, p.card.parentElement);
+  }
+
+  function cancelPicked() {
+    var p = picked;
+    picked = null;
+    p.card.classList.remove("picked");
+    p.card.removeAttribute("aria-current");
+    p.list.insertBefore(p.card, p.next);
+    focusCard(p.card);
+    dragging = false;
+    announce("Move of " + p.card.dataset.key + " cancelled.");
+    if (pendingResync) resync();
+  }
+
+  function movePicked(key) {
+    var card = picked.card;
+    var list = card.parentElement;
+    if (key === "ArrowUp" || key === "ArrowDown") {
+      var sib = key === "ArrowUp" ? card.previousElementSibling : card.nextElementSibling;
+      if (!sib) return;
+      list.insertBefore(card, key === "ArrowUp" ? sib : sib.nextElementSibling);
+    } else {
+      var lists = Array.prototype.slice.call(document.querySelectorAll("#board ul.cards"));
+      var i = lists.indexOf(list) + (key === "ArrowLeft" ? -1 : 1);
+      if (i < 0 || i >= lists.length) return;
+      var index = Array.prototype.indexOf.call(list.children, card);
+      var target = lists[i];
+      target.insertBefore(card, target.children[index] || null);
+    }
+    focusCard(card);
+    announce(card.dataset.key + ": " + describePlace(card));
+  }
+
+  function isTyping(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.altKey || evt.ctrlKey || evt.metaKey) return;
+    var active = document.activeElement;
+    if (picked) {
+      if (evt.key === " " || evt.key === "Enter") { evt.preventDefault(); dropPicked(); }
+      else if (evt.key === "Escape") { evt.preventDefault(); cancelPicked(); }
+      else if (/^Arrow(Up|Down|Left|Right)$/.test(evt.key)) { evt.preventDefault(); movePicked(evt.key); }
+      return;
+    }
+    if (isTyping(active)) return;
+    var card = cardOf(active);
+    if (evt.key === " " && card && active.classList.contains("card-link") && dragForm && !inFlight) {
+      evt.preventDefault();
+      pickUp(card);
+      return;
+    }
+    if (evt.key === "j" || evt.key === "k") {
+      var links = Array.prototype.slice.call(document.querySelectorAll("#board .card-link"));
+      if (!links.length) return;
+      var i = links.indexOf(active);
+      var next = evt.key === "j" ? i + 1 : i - 1;
+      if (i < 0) next = 0;
+      if (next >= 0 && next < links.length) { evt.preventDefault(); links[next].focus(); }
+    } else if (evt.key === "m" && card) {
+      var menu = card.querySelector(".move-menu");
+      if (menu) { evt.preventDefault(); menu.open = true; var b = menu.querySelector("button"); if (b) b.focus(); }
+    } else if (evt.key === "Escape") {
+      var open = active && active.closest ? active.closest("details.move-menu[open]") : null;
+      if (open) { open.open = false; open.querySelector("summary").focus(); }
+    }
+  });
+
+  // --- Live updates ------------------------------------------------------------------
+
+  live.addEventListener("htmx:sseOpen", function () {
+    live.dataset.connected = "true"; // read by the browser tests
+    if (opened) resync(); // reconnected: fetch whatever was missed
+    opened = true;
+  });
+  live.addEventListener("htmx:sseError", function () {
+    live.dataset.connected = "false";
+  });
+
+  var held = null; // focus and open menu kept across a live swap
+  live.addEventListener("htmx:sseBeforeMessage", function (evt) {
+    var board = document.getElementById("board");
+    if (dragging || inFlight) {
+      evt.preventDefault();
+      pendingResync = true;
+      return;
+    }
+    if (board && board.hasAttribute("data-filtered")) {
+      evt.preventDefault();
+      resync();
+      return;
+    }
+    held = holdBoardState();
+  });
+
+  live.addEventListener("htmx:sseMessage", function () {
+    if (held) {
+      restoreBoardState(held);
+      held = null;
+    }
+    var note = document.getElementById("live-note");
+    if (note && note.dataset.note) {
+      if (note.dataset.actor !== me) announceOthers(note.dataset.note);
+      var changed = note.dataset.task && document.getElementById("task-" + note.dataset.task);
+      if (changed && note.dataset.actor !== me) {
+        changed.classList.add("updated");
+        changed.setAttribute("title", note.dataset.note);
+        window.setTimeout(function () { changed.classList.remove("updated"); }, 2500);
+      }
+    }
+  });
+
+  // --- Wiring ------------------------------------------------------------------------
+
+  document.body.addEventListener("htmx:load", function (evt) { initSortables(evt.detail.elt); });
+  document.body.addEventListener("htmx:oobAfterSwap", restoreFocusSoon);
+  document.body.addEventListener("htmx:afterSwap", restoreFocusSoon);
+  initSortables(document);
+
+  // Expose state for tests and debugging; read-only use.
+  window.tackBoard = {
+    isDragging: function () { return dragging; },
+    resync: resync
+  };
+})();

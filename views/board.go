@@ -1,0 +1,126 @@
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"tack/store"
+)
+
+// BoardView is the board page's data.
+type BoardView struct {
+	Columns  []ColumnView
+	Members  []store.Member
+	Filter   BoardFilter
+	Editable bool   // the viewer may move cards
+	Moved    string // id of the card just moved without JavaScript: its Move button gets focus
+	Announce string // text for the live region
+	// Conflict, when set, stands in place of its card.
+	Conflict *ConflictView
+}
+
+// Column returns the column with the given id.
+func (b BoardView) Column(id string) (ColumnView, bool) {
+	for _, c := range b.Columns {
+		if c.Column.ID == id {
+			return c, true
+		}
+	}
+	return ColumnView{}, false
+}
+
+// BoardFilter narrows the cards shown on a board.
+type BoardFilter struct {
+	Assignee string // user id, "none" for unassigned, "" for anyone
+	Type     string
+	Label    string
+	Text     string
+}
+
+// ParseBoardFilter reads a filter from URL query values.
+func ParseBoardFilter(q url.Values) BoardFilter {
+	return BoardFilter{
+		Assignee: strings.TrimSpace(q.Get("assignee")),
+		Type:     strings.TrimSpace(q.Get("type")),
+		Label:    strings.TrimSpace(q.Get("label")),
+		Text:     strings.TrimSpace(q.Get("q")),
+	}
+}
+
+// Active reports whether the filter hides anything.
+func (f BoardFilter) Active() bool { return f != BoardFilter{} }
+
+// Match reports whether task t passes the filter.
+func (f BoardFilter) Match(t *store.Task) bool {
+	switch {
+	case f.Assignee == "none" && t.AssigneeID != "":
+		return false
+	case f.Assignee != "" && f.Assignee != "none" && t.AssigneeID != f.Assignee:
+		return false
+	case f.Type != "" && string(t.Type) != f.Type:
+		return false
+	case f.Label != "" && !slices.ContainsFunc(t.Labels, func(l string) bool { return strings.EqualFold(l, f.Label) }):
+		return false
+	case f.Text != "":
+		text := strings.ToLower(f.Text)
+		return strings.Contains(strings.ToLower(t.Title), text) || strings.Contains(strings.ToLower(t.Key), text) ||
+			strings.Contains(strings.ToLower(t.Description), text)
+	}
+	return true
+}
+
+// Query encodes the filter as URL query values ("" when inactive).
+func (f BoardFilter) Query() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"assignee": f.Assignee, "type": f.Type, "label": f.Label, "q": f.Text} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q.Encode()
+}
+
+// QueryString is Query with a leading "?", or "" when the filter is inactive.
+func (f BoardFilter) QueryString() string {
+	if q := f.Query(); q != "" {
+		return "?" + q
+	}
+	return ""
+}
+
+// NewBoardView groups tasks (in column and rank order) by column, keeping those that
+// pass the filter.
+func NewBoardView(p *store.Project, tasks []*store.Task, members []store.Member, f BoardFilter, editable bool) BoardView {
+	shown := make([]*store.Task, 0, len(tasks))
+	for _, t := range tasks {
+		if f.Match(t) {
+			shown = append(shown, t)
+		}
+	}
+	return BoardView{Columns: NewColumnsView(p, shown), Members: members, Filter: f, Editable: editable}
+}
+
+// ConflictSentence says who changed what meanwhile, and what the user wanted:
+// "Ana Lima moved DEMO-12 to Done 4 seconds ago. Move it to In Progress anyway?"
+func ConflictSentence(p Page, v ConflictView) string {
+	if len(v.Fields) == 0 {
+		return v.Task.Key + " changed meanwhile."
+	}
+	f := v.Fields[0]
+	if v.Command == "move" {
+		return fmt.Sprintf("%s moved %s to %s %s. Move it to %s anyway?", f.By, v.Task.Key, f.Theirs, RelTime(p.Now, f.At), f.Yours)
+	}
+	return fmt.Sprintf("%s set %s of %s to %q %s. You wanted %q.", f.By, strings.ToLower(f.Label), v.Task.Key, f.Theirs, RelTime(p.Now, f.At), f.Yours)
+}
+
+// oobAttrs marks an element for an out-of-band swap.
+func oobAttrs(oob bool) templ.Attributes {
+	if !oob {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"hx-swap-oob": "outerHTML"}
+}
