@@ -41,7 +41,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 		CookieHTTPOnly: true,
 		CookieSecure:   cfg.SecureCookies,
 		CookieSameSite: http.SameSiteStrictMode,
-		ErrorHandler: func(error, echo.Context) error { return errCSRF },
+		ErrorHandler:   func(error, echo.Context) error { return errCSRF },
 		// Browsers say where a request came from; a state change from another site is refused
 		// with the same message as a missing token.
 		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, errCSRF },
