@@ -1,0 +1,157 @@
+//go:build unix
+
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ensureFiles raises the soft limit on open files to at least need, up to the hard limit,
+// or skips the benchmark when the hard limit is too low.
+func ensureFiles(b *testing.B, need uint64) {
+	b.Helper()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		b.Skipf("cannot read the open-file limit: %v", err)
+	}
+	if lim.Cur >= need {
+		return
+	}
+	if lim.Max < need {
+		b.Skipf("needs %d open files; the hard limit is %d (raise it with ulimit -Hn)", need, lim.Max)
+	}
+	lim.Cur = need
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		b.Skipf("needs %d open files; raising the soft limit failed: %v", need, err)
+	}
+}
+
+// BenchmarkPublish1000Subscribers measures the time from Publish until each of 1,000
+// subscribers, connected over loopback HTTP, has read the event.
+func BenchmarkPublish1000Subscribers(b *testing.B) {
+	const subscribers = 1000
+	// A client and a server socket per subscriber, plus the test's own.
+	ensureFiles(b, 2*subscribers+100)
+
+	f := newLiveFixture(b, LiveConfig{Heartbeat: time.Hour})
+	// One event in flight at a time: each reader marks it received.
+	var received sync.WaitGroup
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+
+	var connect sync.WaitGroup
+	errs := make(chan error, subscribers)
+	sem := make(chan struct{}, 50) // do not flood the listen backlog
+	for range subscribers {
+		connect.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/stream/P", nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp, err := f.client.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			go func() {
+				defer resp.Body.Close()
+				br := bufio.NewReader(resp.Body)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if bytes.HasPrefix(line, []byte("id: ")) {
+						received.Done()
+					}
+				}
+			}()
+		})
+	}
+	connect.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatalf("subscribe: %v", err)
+	}
+	if got := f.live.Subscribers("P"); got != subscribers {
+		b.Fatalf("%d subscribers, want %d", got, subscribers)
+	}
+
+	payload := []byte(strings.Repeat("<li class=\"card\">DEMO-1 a card title</li>\n", 24)) // ~1 KB
+	var seq int64
+	for b.Loop() {
+		seq++
+		received.Add(subscribers)
+		f.live.Publish("P", seq, "board", payload)
+		received.Wait()
+	}
+	b.StopTimer()
+	f.live.Close()
+}
+
+// BenchmarkPublishNoSubscribers measures what Publish costs its caller when nobody
+// watches: a project without a stream, and a project whose stream has no subscriber
+// left (the event is queued and handed to r3labs, which discards it).
+func BenchmarkPublishNoSubscribers(b *testing.B) {
+	payload := []byte(strings.Repeat("<li class=\"card\">DEMO-1 a card title</li>\n", 24))
+	b.Run("no stream", func(b *testing.B) {
+		f := newLiveFixture(b, LiveConfig{})
+		var seq int64
+		for b.Loop() {
+			seq++
+			f.live.Publish("P", seq, "board", payload)
+		}
+	})
+	b.Run("idle stream", func(b *testing.B) {
+		f := newLiveFixture(b, LiveConfig{})
+		ctx, cancel := context.WithCancel(context.Background())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/stream/P", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := f.client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		resp.Body.Close()
+		waitLive(b, liveWait, "the subscriber to leave", func() bool { return f.live.Subscribers("P") == 0 })
+
+		f.live.mu.RLock()
+		p := f.live.projects["P"]
+		f.live.mu.RUnlock()
+		b.ResetTimer()
+		for i := range b.N {
+			f.live.Publish("P", int64(i+1), "board", payload)
+		}
+		// Count the hand-over to r3labs too, so a growing queue cannot flatter the result.
+		// Spin rather than poll: a poll interval would dominate short runs.
+		deadline := time.Now().Add(liveWait)
+		for {
+			p.mu.Lock()
+			pumping := p.pumping
+			p.mu.Unlock()
+			if !pumping {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("queue not drained after %v", liveWait)
+			}
+			runtime.Gosched()
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(p.droppedTotal.Load())/float64(b.N), "dropped/op")
+	})
+}
