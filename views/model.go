@@ -259,7 +259,7 @@ func Initials(name string) string {
 func AvatarHue(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
-	return fmt.Sprintf("avatar-%d", h.Sum32()%8)
+	return fmt.Sprintf("avatar-%d", h.Sum32()%12)
 }
 
 // RelTime says how long ago t was, relative to now: "2 minutes ago".

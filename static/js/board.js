@@ -85,15 +85,15 @@
   }
 
   function restoreBoardState(held) {
-    // A conflict still waiting for an answer stays in place of its card. htmx cleaned
-    // it up when its column was swapped out, so its form is processed again. (Until
-    // htmx settles, the fresh card wears the old element's attributes, conflict class
-    // included, so only identity tells them apart.)
+    // A conflict still waiting for an answer stays in place of its card. Until htmx
+    // settles, the fresh card wears the old element's attributes, conflict class
+    // included, so only identity tells them apart. htmx cleaned the conflict up when
+    // its column was swapped out: process it again (a no-op once htmx has).
     held.conflicts.forEach(function (c) {
       var fresh = document.getElementById(c.id);
       if (fresh && fresh !== c) {
         fresh.replaceWith(c);
-        // htmx.process(c);
+        htmx.process(c);
       }
     });
     if (held.openCard) {
