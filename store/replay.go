@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -26,6 +26,7 @@ type TableDiff struct {
 	Table      string
 	LiveRows   int
 	ReplayRows int
+	Changed    []string // rows on both sides that differ, by key, naming the columns; first few
 	OnlyLive   []string // rows (as col=value lists) the replay does not produce, first few
 	OnlyReplay []string // rows the replay produces that the live table lacks, first few
 	Differing  int      // rows that are only live plus rows only replayed
@@ -171,53 +172,109 @@ func compareTable(ctx context.Context, conn *sqlx.Tx, table string) (TableDiff, 
 	if err := conn.GetContext(ctx, &d.ReplayRows, `SELECT COUNT(*) FROM replay.`+table); err != nil {
 		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
 	}
-	var err error
-	if d.OnlyLive, err = except(ctx, conn, "main", "replay", table, &d.Differing); err != nil {
+	var pk []string
+	if err := conn.SelectContext(ctx, &pk, `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table); err != nil {
+		return d, fmt.Errorf("store: replay: key of %s: %w", table, err)
+	}
+	live, err := except(ctx, conn, "main", "replay", table, pk, &d.Differing)
+	if err != nil {
 		return d, err
 	}
-	if d.OnlyReplay, err = except(ctx, conn, "replay", "main", table, &d.Differing); err != nil {
+	replayed, err := except(ctx, conn, "replay", "main", table, pk, &d.Differing)
+	if err != nil {
 		return d, err
+	}
+	// A row on both sides with the same key differs in some columns: name just those.
+	byKey := map[string]diffRow{}
+	for _, r := range replayed {
+		byKey[r.key] = r
+	}
+	paired := map[string]bool{}
+	for _, l := range live {
+		r, ok := byKey[l.key]
+		if !ok || len(d.Changed) >= 5 {
+			continue
+		}
+		paired[l.key] = true
+		var cols []string
+		for i, c := range l.cols {
+			if l.vals[i] != r.vals[i] {
+				cols = append(cols, fmt.Sprintf("%s: live %q, replayed %q", c, clip(l.vals[i]), clip(r.vals[i])))
+			}
+		}
+		d.Changed = append(d.Changed, l.key+": "+strings.Join(cols, "; "))
+	}
+	for _, l := range live {
+		if !paired[l.key] && len(d.OnlyLive) < 3 {
+			d.OnlyLive = append(d.OnlyLive, l.String())
+		}
+	}
+	for _, r := range replayed {
+		if !paired[r.key] && len(d.OnlyReplay) < 3 {
+			d.OnlyReplay = append(d.OnlyReplay, r.String())
+		}
 	}
 	return d, nil
 }
 
+// diffRow is one row found on one side only, with its primary key.
+type diffRow struct {
+	key  string
+	cols []string
+	vals []string
+}
+
+func (r diffRow) String() string {
+	parts := make([]string, len(r.cols))
+	for i, c := range r.cols {
+		parts[i] = fmt.Sprintf("%s=%q", c, clip(r.vals[i]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}
+
 // except returns the first rows of a.table missing from b.table, and counts them all.
-func except(ctx context.Context, conn *sqlx.Tx, a, b, table string, count *int) ([]string, error) {
+func except(ctx context.Context, conn *sqlx.Tx, a, b, table string, pk []string, count *int) ([]diffRow, error) {
 	rows, err := conn.QueryxContext(ctx, `SELECT * FROM `+a+`.`+table+` EXCEPT SELECT * FROM `+b+`.`+table)
 	if err != nil {
 		return nil, fmt.Errorf("store: replay: compare %s: %w", table, err)
 	}
 	defer rows.Close()
-	var samples []string
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("store: replay: compare %s: %w", table, err)
+	}
+	var out []diffRow
 	for rows.Next() {
 		*count++
-		if len(samples) >= 3 {
+		if len(out) >= 50 {
 			continue
 		}
-		m := map[string]any{}
-		if err := rows.MapScan(m); err != nil {
+		vals, err := rows.SliceScan()
+		if err != nil {
 			return nil, fmt.Errorf("store: replay: compare %s: %w", table, err)
 		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			v := m[k]
+		r := diffRow{cols: cols, vals: make([]string, len(vals))}
+		var key []string
+		for i, v := range vals {
 			if b, ok := v.([]byte); ok {
 				v = string(b)
 			}
-			s := fmt.Sprint(v)
-			if len(s) > 60 {
-				s = s[:57] + "..."
+			r.vals[i] = fmt.Sprint(v)
+			if slices.Contains(pk, cols[i]) {
+				key = append(key, cols[i]+"="+r.vals[i])
 			}
-			parts = append(parts, fmt.Sprintf("%s=%q", k, s))
 		}
-		samples = append(samples, strings.Join(parts, " "))
+		r.key = strings.Join(key, " ")
+		out = append(out, r)
 	}
-	return samples, rows.Err()
+	return out, rows.Err()
 }
 
 // String renders the report for the command line.
@@ -230,6 +287,9 @@ func (r *ReplayReport) String() string {
 			status = fmt.Sprintf("%d differing row(s)", t.Differing)
 		}
 		fmt.Fprintf(&b, "%-13s live %6d  replayed %6d  %s\n", t.Table, t.LiveRows, t.ReplayRows, status)
+		for _, s := range t.Changed {
+			fmt.Fprintf(&b, "    differs:       %s\n", s)
+		}
 		for _, s := range t.OnlyLive {
 			fmt.Fprintf(&b, "    only live:     %s\n", s)
 		}

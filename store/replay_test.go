@@ -230,14 +230,17 @@ func TestReplayFindsAndFixesTamperedReadModels(t *testing.T) {
 	for _, d := range rep.Tables {
 		switch d.Table {
 		case "tasks":
-			if d.Differing != 4 || len(d.OnlyLive) != 2 || len(d.OnlyReplay) != 2 {
-				t.Errorf("tasks: %d differing, %d only live, %d only replayed; want 4, 2, 2", d.Differing, len(d.OnlyLive), len(d.OnlyReplay))
+			// Both rows exist on both sides with the same key: they are reported as
+			// changed, naming the column and both values.
+			if d.Differing != 4 || len(d.Changed) != 2 || len(d.OnlyLive) != 0 || len(d.OnlyReplay) != 0 {
+				t.Errorf("tasks: %d differing, %d changed, %d only live, %d only replayed; want 4, 2, 0, 0",
+					d.Differing, len(d.Changed), len(d.OnlyLive), len(d.OnlyReplay))
 			}
-			if !strings.Contains(strings.Join(d.OnlyLive, "\n"), `title="tampered"`) {
-				t.Errorf("live-only samples do not show the tampered title: %q", d.OnlyLive)
-			}
-			if !strings.Contains(strings.Join(d.OnlyReplay, "\n"), `title="Genuine"`) {
-				t.Errorf("replayed samples do not show the genuine title: %q", d.OnlyReplay)
+			changed := strings.Join(d.Changed, "\n")
+			for _, want := range []string{"id=" + task.ID, `title: live "tampered", replayed "Genuine"`} {
+				if !strings.Contains(changed, want) {
+					t.Errorf("changed rows do not say %q: %q", want, d.Changed)
+				}
 			}
 		default:
 			if d.Differing != 0 {
@@ -305,5 +308,34 @@ func TestEventsAreAppendOnly(t *testing.T) {
 				t.Errorf("the log changed: %d events before, %d after", len(before), len(after))
 			}
 		})
+	}
+}
+
+// TestReplayReportsRowsOnOneSideOnly deletes a read-model row by hand: the rebuilt
+// model has it and the live one does not, which the report shows as a whole row.
+func TestReplayReportsRowsOnOneSideOnly(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	task := b.mustCreate(t, "Will vanish", colToDo)
+	if _, err := b.s.write.Exec(`DELETE FROM task_history WHERE task_id = ?`, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.s.Replay(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rep.Tables {
+		if d.Table != "task_history" {
+			continue
+		}
+		if d.Differing != 1 || len(d.OnlyReplay) != 1 || len(d.OnlyLive) != 0 || len(d.Changed) != 0 {
+			t.Fatalf("task_history: %+v; want one row only in the replay", d)
+		}
+		if !strings.Contains(d.OnlyReplay[0], "task_id=\""+task.ID+"\"") {
+			t.Errorf("the missing row is not shown: %q", d.OnlyReplay[0])
+		}
+	}
+	if !strings.Contains(rep.String(), "only replayed:") {
+		t.Errorf("report does not list the missing row:\n%s", rep)
 	}
 }
