@@ -33,6 +33,10 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if isAPI(c) {
+		h.writeProblem(c, err)
+		return
+	}
 	status, msg := http.StatusInternalServerError, store.ErrorMessage(err)
 	var he *echo.HTTPError
 	var conflict *store.ConflictError

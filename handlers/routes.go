@@ -32,6 +32,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
 	}))
 	e.GET("/healthz", h.healthz)
+	h.apiRoutes(e)
 	e.StaticFS("/static", static.FS)
 
 	web := e.Group("", echo.WrapMiddleware(h.sessions.LoadAndSave), middleware.CSRFWithConfig(middleware.CSRFConfig{
@@ -72,4 +73,30 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/members", h.addMember)
 	p.POST("/members/:user", h.changeMember)
 	p.POST("/members/:user/remove", h.removeMember)
+}
+
+// apiRoutes registers the JSON API: token auth, no cookies, so no CSRF.
+func (h *Handler) apiRoutes(e *echo.Echo) {
+	api := e.Group(apiPrefix)
+	api.GET("/openapi.json", h.apiOpenAPI)
+	authed := api.Group("", h.apiAuth, h.idempotent)
+	authed.GET("/projects", h.apiProjects)
+	authed.POST("/sync", h.apiSync)
+	p := authed.Group("/projects/:key", h.apiLoadProject)
+	p.GET("", h.apiProject)
+	p.GET("/members", h.apiMembers)
+	p.GET("/columns", h.apiColumns)
+	p.GET("/tasks", h.apiTasks)
+	p.POST("/tasks", h.apiCreateTask)
+	p.GET("/tasks/:task", h.apiTask)
+	p.PATCH("/tasks/:task", h.apiPatchTask)
+	p.POST("/tasks/:task/move", h.apiMoveTask)
+	p.POST("/tasks/:task/archive", h.apiArchive(true))
+	p.POST("/tasks/:task/restore", h.apiArchive(false))
+	p.GET("/tasks/:task/history", h.apiTaskHistory)
+	p.GET("/activity", h.apiActivity)
+	p.GET("/events", h.apiEvents)
+	p.GET("/stream", h.apiStream)
+	// Unknown API paths answer with a problem document, not the HTML 404 page.
+	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

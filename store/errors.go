@@ -14,6 +14,8 @@ const (
 	EFORBIDDEN    = "forbidden"
 	EUNAUTHORIZED = "unauthorized"
 	EINTERNAL     = "internal"
+	// EPRECONDITION: a strict precondition (HTTP If-Match) did not hold.
+	EPRECONDITION = "precondition_failed"
 )
 
 // Error is a domain error whose Message is safe to show to the user.
@@ -45,6 +47,10 @@ func ErrorCode(err error) string {
 	if errors.As(err, &ce) {
 		return ECONFLICT
 	}
+	var pe *PreconditionError
+	if errors.As(err, &pe) {
+		return EPRECONDITION
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
@@ -57,6 +63,10 @@ func ErrorMessage(err error) string {
 	var ce *ConflictError
 	if errors.As(err, &ce) {
 		return ce.Error()
+	}
+	var pe *PreconditionError
+	if errors.As(err, &pe) {
+		return pe.Error()
 	}
 	var e *Error
 	if errors.As(err, &e) {
@@ -98,4 +108,15 @@ func (e *ConflictError) Error() string {
 	f := e.Fields[0]
 	return fmt.Sprintf("%s: %s was changed by someone else since version %d; reconfirm with version %d",
 		e.TaskKey, f.Field, e.BaseVersion, e.CurrentVersion)
+}
+
+// PreconditionError refuses a strict command (HTTP If-Match) because the task is no
+// longer at the version the client named. Task is the task as it is now.
+type PreconditionError struct {
+	Expected int
+	Task     *Task
+}
+
+func (e *PreconditionError) Error() string {
+	return fmt.Sprintf("%s is at version %d, not %d: fetch it again and reapply your change", e.Task.Key, e.Task.Version, e.Expected)
 }

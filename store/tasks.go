@@ -28,6 +28,9 @@ type NewTask struct {
 type TaskUpdate struct {
 	TaskID      string
 	BaseVersion int
+	// Strict refuses the command with *PreconditionError unless the task is still at
+	// BaseVersion (HTTP If-Match), instead of merging.
+	Strict      bool
 	Title       Opt[string]
 	Description Opt[string]
 	Assignee    Opt[string] // "" unassigns
@@ -45,6 +48,7 @@ type TaskUpdate struct {
 type TaskMove struct {
 	TaskID      string
 	BaseVersion int
+	Strict      bool // as in TaskUpdate
 	ColumnID    string
 	AfterID     string
 	BeforeID    string
@@ -182,7 +186,7 @@ func (u TaskUpdate) changes(q sqlxGetter, current *Task) ([]change, error) {
 // since u.BaseVersion merge; a field changed both here and there is a *ConflictError,
 // and the refused attempt is recorded in the task's history.
 func (s *Store) UpdateTask(ctx context.Context, actor string, u TaskUpdate) (*TaskResult, error) {
-	return s.taskCommand(ctx, actor, u.TaskID, u.BaseVersion, "edit", func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+	return s.taskCommand(ctx, actor, u.TaskID, u.BaseVersion, u.Strict, "edit", func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
 		changes, err := u.changes(w.tx, current)
 		if err != nil {
 			return verdict{}, nil, err
@@ -206,7 +210,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor string, u TaskUpdate) (*Ta
 // someone else since m.BaseVersion conflicts; reorders by others never do, because the
 // task is placed relative to its neighbours as they are now.
 func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskResult, error) {
-	return s.taskCommand(ctx, actor, m.TaskID, m.BaseVersion, "move", func(w *writer, _, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+	return s.taskCommand(ctx, actor, m.TaskID, m.BaseVersion, m.Strict, "move", func(w *writer, _, current *Task, since []decodedEvent) (verdict, []Payload, error) {
 		col, err := checkColumn(w.tx, current.ProjectID, m.ColumnID)
 		if err != nil {
 			return verdict{}, nil, err
@@ -233,7 +237,7 @@ func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskRe
 // taskCommand is the frame every task command runs in: authorisation, the base-version
 // check, the fold to the base and current states, the verdict, and then either the
 // events or a recorded conflict.
-func (s *Store) taskCommand(ctx context.Context, actor, taskID string, baseVersion int, name string,
+func (s *Store) taskCommand(ctx context.Context, actor, taskID string, baseVersion int, strict bool, name string,
 	decide func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error)) (*TaskResult, error) {
 	var res TaskResult
 	var conflict *ConflictError
@@ -248,6 +252,9 @@ func (s *Store) taskCommand(ctx context.Context, actor, taskID string, baseVersi
 		history, err := streamEvents(w.tx, taskStream(taskID))
 		if err != nil {
 			return err
+		}
+		if strict && baseVersion != len(history) {
+			return &PreconditionError{Expected: baseVersion, Task: stored}
 		}
 		if baseVersion < 1 || baseVersion > len(history) {
 			return Errorf(EINVALID, "%s has no version %d (it is at version %d).", stored.Key, baseVersion, len(history))

@@ -3,6 +3,7 @@
 //	tack serve   run the web server
 //	tack replay  rebuild read models from the event log and compare
 //	tack user    manage accounts
+//	tack token   create API tokens
 package main
 
 import (
@@ -20,6 +21,7 @@ Usage:
   tack serve  [-addr 127.0.0.1:8080] [-db ./data/tack.db] [-demo]
   tack replay [-db ./data/tack.db] [--fix]
   tack user add -email E -name N [-password P | password on stdin] [-db ./data/tack.db]
+  tack token create -email E [-name N] [-db ./data/tack.db]
 
 Run "tack COMMAND -h" for the flags of a command.
 Environment: TACK_ADDR and TACK_DB give defaults for -addr and -db.
@@ -45,6 +47,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return replay(ctx, args[1:], stdout, stderr)
 	case "user":
 		return user(ctx, args[1:], stdin, stdout, stderr)
+	case "token":
+		return token(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,375 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"tack/store"
+)
+
+// The JSON API lives under /api/v1. It calls the same store commands as the web pages,
+// with HTTP-native concurrency (ETag/If-Match → 412, no precondition → 428), Tack's
+// merge rule for a body base_version (→ 409 with a conflict document), Idempotency-Key on
+// POST/PATCH, and RFC 9457 problem details for every error.
+
+const (
+	apiPrefix      = "/api/v1"
+	maxAPIBody     = 1 << 20 // 1 MiB
+	mimeProblem    = "application/problem+json"
+	ctxAPIUser     = "tack.api.user"
+	headerIdemKey  = "Idempotency-Key"
+	headerReplayed = "Idempotent-Replayed"
+)
+
+// problem is an RFC 9457 problem document with Tack's extension members.
+type problem struct {
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail"`
+	Field     string         `json:"field,omitempty"`
+	Conflicts []conflictJSON `json:"conflicts,omitempty"`
+	Current   *taskJSON      `json:"current,omitempty"`
+}
+
+// conflictJSON is one field of a conflict document: enough for a client to show
+// "reconfirm".
+type conflictJSON struct {
+	Field     string    `json:"field"`
+	Yours     any       `json:"yours"`
+	Theirs    any       `json:"theirs"`
+	ChangedBy string    `json:"changed_by"`
+	ChangedAt time.Time `json:"changed_at"`
+	Seq       int64     `json:"seq"`
+}
+
+// apiStatus maps a store error code to the API's status code.
+func apiStatus(code string) int {
+	if code == store.EPRECONDITION {
+		return http.StatusPreconditionFailed
+	}
+	return statusOf(code)
+}
+
+// problemFor turns any error into a problem document.
+func problemFor(err error) problem {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		p := problem{Status: he.Code, Title: http.StatusText(he.Code), Detail: http.StatusText(he.Code)}
+		if msg, ok := he.Message.(string); ok && msg != "" && msg != p.Title {
+			p.Detail = msg
+		}
+		switch he.Code {
+		case http.StatusRequestEntityTooLarge:
+			p.Detail = "The request body is larger than 1 MiB."
+		case http.StatusNotFound:
+			p.Detail = "There is no API resource at this address."
+		case http.StatusMethodNotAllowed:
+			p.Detail = "This resource does not support that method."
+		}
+		p.Type = problemType(p.Status)
+		return p
+	}
+	code := store.ErrorCode(err)
+	p := problem{Status: apiStatus(code), Detail: store.ErrorMessage(err)}
+	p.Title, p.Type = http.StatusText(p.Status), problemType(p.Status)
+	var se *store.Error
+	if errors.As(err, &se) {
+		p.Field = se.Field
+	}
+	var ce *store.ConflictError
+	if errors.As(err, &ce) {
+		p.Title = "Conflict: changed by someone else"
+		for _, f := range ce.Fields {
+			p.Conflicts = append(p.Conflicts, conflictJSON{Field: string(f.Field), Yours: fieldJSON(f.Field, f.Yours),
+				Theirs: fieldJSON(f.Field, f.Theirs), ChangedBy: f.ChangedBy, ChangedAt: f.ChangedAt, Seq: f.Seq})
+		}
+		cur := newTaskJSON(ce.Task)
+		p.Current = &cur
+	}
+	var pe *store.PreconditionError
+	if errors.As(err, &pe) {
+		cur := newTaskJSON(pe.Task)
+		p.Current = &cur
+	}
+	return p
+}
+
+// problemType is the problem's type URI, relative to this API.
+func problemType(status int) string {
+	slug := strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "-"))
+	if slug == "" {
+		slug = strconv.Itoa(status)
+	}
+	return apiPrefix + "/problems/" + slug
+}
+
+// writeProblem answers an API request with a problem document.
+func (h *Handler) writeProblem(c echo.Context, err error) {
+	p := problemFor(err)
+	if p.Status >= 500 {
+		h.log.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		p.Detail = store.ErrorMessage(errors.New("internal"))
+	}
+	if p.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="tack"`)
+	}
+	if p.Current != nil {
+		c.Response().Header().Set("ETag", etag(p.Current.Version))
+	}
+	body, merr := json.Marshal(p)
+	if merr != nil {
+		body = []byte(`{"title":"Internal Server Error","status":500}`)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, mimeProblem)
+	c.Response().WriteHeader(p.Status)
+	c.Response().Write(body)
+}
+
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, apiPrefix+"/") || c.Request().URL.Path == apiPrefix
+}
+
+// apiAuth authenticates a personal access token from Authorization: Bearer.
+func (h *Handler) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		auth := c.Request().Header.Get(echo.HeaderAuthorization)
+		scheme, secret, ok := strings.Cut(auth, " ")
+		if auth == "" {
+			return store.Errorf(store.EUNAUTHORIZED, "Send a personal access token: Authorization: Bearer <token>.")
+		}
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			return store.Errorf(store.EUNAUTHORIZED, "The Authorization header must be: Bearer <token>.")
+		}
+		u, err := h.store.AuthenticateToken(ctx(c), strings.TrimSpace(secret))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxAPIUser, u)
+		c.Set(ctxUser, u)
+		return next(c)
+	}
+}
+
+// apiLoadProject loads :key for the token's user: non-members get 404; viewers' writes 403.
+func (h *Handler) apiLoadProject(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, role, err := h.store.ProjectFor(ctx(c), currentUser(c).ID, c.Param("key"))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxProject, p)
+		c.Set(ctxRole, role)
+		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead && !role.CanEdit() {
+			return store.Errorf(store.EFORBIDDEN, "Your role in %s is viewer: you can read but not change it.", p.Key)
+		}
+		return next(c)
+	}
+}
+
+// readBody reads the request body, refusing bodies over 1 MiB with 413.
+func readBody(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > maxAPIBody {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
+	if err != nil {
+		return nil, store.Errorf(store.EINVALID, "The request body could not be read.")
+	}
+	if len(body) > maxAPIBody {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// badRequest is a 400 about the request's syntax (as opposed to 422 for its values).
+type badRequest struct{ msg string }
+
+func (e badRequest) Error() string { return e.msg }
+
+// decodeJSON decodes the body strictly into v: one JSON value, no unknown fields.
+func decodeJSON(c echo.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	// The body is read as JSON whatever Content-Type says: curl -d sends form encoding by
+	// default, and a precise parse error helps more than a 415.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badJSON(err)
+	}
+	if dec.More() {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must hold exactly one JSON value.")
+	}
+	return nil
+}
+
+// badJSON describes a decoding error for people: which field, what was expected.
+func badJSON(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &syn):
+		msg = fmt.Sprintf("The body is not valid JSON (at byte %d).", syn.Offset)
+	case errors.As(err, &typ):
+		msg = fmt.Sprintf("Field %q must be a %s, not a %s.", typ.Field, jsonKind(typ.Type.String()), typ.Value)
+	case errors.Is(err, io.EOF):
+		msg = "The body is empty; send a JSON object."
+	case strings.HasPrefix(msg, "json: unknown field "):
+		msg = fmt.Sprintf("Unknown field %s.", strings.TrimPrefix(msg, "json: unknown field "))
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, msg)
+}
+
+func jsonKind(goType string) string {
+	switch {
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "number"
+	case strings.Contains(goType, "string"):
+		return "string"
+	case strings.Contains(goType, "bool"):
+		return "boolean"
+	case strings.HasPrefix(goType, "[]"):
+		return "list"
+	}
+	return "JSON " + goType
+}
+
+// writeJSON answers with a JSON document.
+func writeJSON(c echo.Context, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, body)
+}
+
+// etag is the strong entity tag of a task version.
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifMatch parses If-Match into a version; ok is false when the header is absent.
+func ifMatch(c echo.Context) (version int, ok bool, err error) {
+	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if v == "" {
+		return 0, false, nil
+	}
+	if !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) || len(v) < 3 {
+		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be a task ETag such as "7".`)
+	}
+	n, convErr := strconv.Atoi(v[1 : len(v)-1])
+	if convErr != nil || n < 0 {
+		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be a task ETag such as "7".`)
+	}
+	return n, true, nil
+}
+
+// precondition returns the base version of a write and whether it is strict
+// (If-Match) or asks for the merge rule (base_version); neither is 428.
+func precondition(c echo.Context, baseVersion *int) (int, bool, error) {
+	v, strict, err := ifMatch(c)
+	if err != nil {
+		return 0, false, err
+	}
+	if strict {
+		return v, true, nil
+	}
+	if baseVersion == nil {
+		return 0, false, echo.NewHTTPError(http.StatusPreconditionRequired,
+			`Say which version you changed: send If-Match: "<version>" (strict) or "base_version" in the body (merge).`)
+	}
+	if *baseVersion < 1 {
+		return 0, false, &store.Error{Code: store.EINVALID, Field: "base_version", Message: "base_version must be a version number (1 or more)."}
+	}
+	return *baseVersion, false, nil
+}
+
+// idempotent makes POST and PATCH with an Idempotency-Key safe to retry: a repeat with
+// the same key and body gets the first response and changes nothing; the same key with
+// another body is 422.
+func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key := c.Request().Header.Get(headerIdemKey)
+		m := c.Request().Method
+		if key == "" || (m != http.MethodPost && m != http.MethodPatch) {
+			return next(c)
+		}
+		body, err := readBody(c)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256([]byte(m + " " + c.Request().URL.RequestURI() + "\n" + string(body)))
+		user := currentUser(c).ID
+		saved, err := h.store.BeginIdempotent(ctx(c), user, key, hex.EncodeToString(sum[:]))
+		if err != nil {
+			return err
+		}
+		if saved != nil {
+			for k, v := range saved.Headers {
+				c.Response().Header().Set(k, v)
+			}
+			c.Response().Header().Set(headerReplayed, "true")
+			return c.Blob(saved.Status, saved.ContentType, saved.Body)
+		}
+		rec := &recorder{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = rec
+		err = next(c)
+		if err != nil {
+			h.handleError(err, c) // render the problem now, so it is recorded too
+		}
+		if rec.status >= 500 || rec.status == 0 {
+			if aerr := h.store.AbandonIdempotent(ctx(c), user, key); aerr != nil {
+				h.log.Error("release idempotency key", "err", aerr)
+			}
+			return nil
+		}
+		res := store.SavedResponse{Status: rec.status, ContentType: c.Response().Header().Get(echo.HeaderContentType),
+			Headers: map[string]string{}, Body: rec.body.Bytes()}
+		for _, name := range []string{"ETag", "Location"} {
+			if v := c.Response().Header().Get(name); v != "" {
+				res.Headers[name] = v
+			}
+		}
+		if ferr := h.store.FinishIdempotent(ctx(c), user, key, res); ferr != nil {
+			h.log.Error("save idempotent response", "err", ferr)
+		}
+		return nil
+	}
+}
+
+// recorder passes a response through while keeping a copy of its status and body.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"encoding/json"
+	"time"
+
+	"tack/store"
+)
+
+// taskJSON is a task as the API shows it. version is also the ETag.
+type taskJSON struct {
+	ID          string    `json:"id"`
+	Key         string    `json:"key"`
+	Number      int       `json:"number"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Type        string    `json:"type"`
+	Priority    string    `json:"priority"`
+	ColumnID    string    `json:"column_id"`
+	Rank        string    `json:"rank"`
+	AssigneeID  *string   `json:"assignee_id"`
+	Labels      []string  `json:"labels"`
+	Points      *float64  `json:"points"`
+	Due         *string   `json:"due"`
+	Archived    bool      `json:"archived"`
+	Version     int       `json:"version"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedBy   string    `json:"updated_by"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func newTaskJSON(t *store.Task) taskJSON {
+	j := taskJSON{
+		ID: t.ID, Key: t.Key, Number: t.Number, Title: t.Title, Description: t.Description,
+		Type: string(t.Type), Priority: string(t.Priority), ColumnID: t.ColumnID, Rank: t.Rank,
+		Labels: t.Labels, Points: t.Points, Archived: t.Archived, Version: t.Version,
+		CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, UpdatedBy: t.UpdatedBy, UpdatedAt: t.UpdatedAt,
+	}
+	if j.Labels == nil {
+		j.Labels = []string{}
+	}
+	if t.AssigneeID != "" {
+		j.AssigneeID = &t.AssigneeID
+	}
+	if t.Due != "" {
+		j.Due = &t.Due
+	}
+	return j
+}
+
+// fieldJSON writes a field value the way taskJSON does (null for none).
+func fieldJSON(f store.Field, v any) any {
+	switch x := v.(type) {
+	case string:
+		if x == "" && (f == store.FieldAssignee || f == store.FieldDue) {
+			return nil
+		}
+	case *float64:
+		if x == nil {
+			return nil
+		}
+		return *x
+	case store.TaskType, store.Priority:
+		return x
+	}
+	return v
+}
+
+// projectJSON is a project with its workflow and the caller's role.
+type projectJSON struct {
+	ID        string       `json:"id"`
+	Key       string       `json:"key"`
+	Name      string       `json:"name"`
+	Role      string       `json:"role"`
+	Columns   []columnJSON `json:"columns"`
+	CreatedAt time.Time    `json:"created_at"`
+}
+
+// columnJSON is one workflow column; the last one counts as done.
+type columnJSON struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Position int    `json:"position"`
+	WIPLimit *int   `json:"wip_limit"`
+	Done     bool   `json:"done"`
+}
+
+func newColumnsJSON(p *store.Project) []columnJSON {
+	out := make([]columnJSON, len(p.Columns))
+	for i, c := range p.Columns {
+		out[i] = columnJSON{ID: c.ID, Name: c.Name, Position: i, Done: i == len(p.Columns)-1}
+		if c.WIPLimit > 0 {
+			limit := c.WIPLimit
+			out[i].WIPLimit = &limit
+		}
+	}
+	return out
+}
+
+func newProjectJSON(p *store.Project, role store.Role) projectJSON {
+	return projectJSON{ID: p.ID, Key: p.Key, Name: p.Name, Role: string(role), Columns: newColumnsJSON(p), CreatedAt: p.CreatedAt}
+}
+
+// memberJSON is a project member.
+type memberJSON struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Email   string    `json:"email"`
+	Role    string    `json:"role"`
+	AddedAt time.Time `json:"added_at"`
+}
+
+// eventJSON is one event of the log as the feed and the stream show it.
+type eventJSON struct {
+	Seq     int64           `json:"seq"`
+	Stream  string          `json:"stream"`
+	Version int             `json:"version"`
+	Type    string          `json:"type"`
+	Actor   string          `json:"actor"`
+	At      time.Time       `json:"at"`
+	TaskID  *string         `json:"task_id"`
+	Data    json.RawMessage `json:"data"`
+}
+
+func newEventJSON(e store.Event) eventJSON {
+	j := eventJSON{Seq: e.Seq, Stream: e.Stream, Version: e.Version, Type: e.Type, Actor: e.Actor, At: e.At, Data: e.Data}
+	if id := taskIDOf(e); id != "" {
+		if i := len(id) - len(":conflicts"); i > 0 && id[i:] == ":conflicts" {
+			id = id[:i]
+		}
+		j.TaskID = &id
+	}
+	return j
+}
+
+// historyJSON is one entry of a task's history or a project's activity, told for people
+// and with the structured values a client can show itself.
+type historyJSON struct {
+	Seq       int64              `json:"seq"`
+	At        time.Time          `json:"at"`
+	Type      string             `json:"type"`
+	Actor     actorJSON          `json:"actor"`
+	TaskKey   *string            `json:"task_key"`
+	Text      string             `json:"text"`
+	Changes   []valueChangeJSON  `json:"changes"`
+	Conflicts []conflictNoteJSON `json:"conflicts"`
+}
+
+type actorJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type valueChangeJSON struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+type conflictNoteJSON struct {
+	Field     string    `json:"field"`
+	Yours     string    `json:"yours"`
+	Theirs    string    `json:"theirs"`
+	ChangedBy actorJSON `json:"changed_by"`
+	ChangedAt time.Time `json:"changed_at"`
+}
+
+func newHistoryJSON(h store.HistoryEntry) historyJSON {
+	j := historyJSON{Seq: h.Seq, At: h.At, Type: h.Type, Actor: actorJSON{h.Actor.ID, h.Actor.Name}, Text: h.Actor.Name + " " + h.Text,
+		Changes: []valueChangeJSON{}, Conflicts: []conflictNoteJSON{}}
+	if h.TaskKey != "" {
+		key := h.TaskKey
+		j.TaskKey = &key
+	}
+	for _, c := range h.Changes {
+		j.Changes = append(j.Changes, valueChangeJSON{c.Field, c.From, c.To})
+	}
+	for _, c := range h.Conflicts {
+		j.Conflicts = append(j.Conflicts, conflictNoteJSON{c.Field, c.Yours, c.Theirs, actorJSON{c.By.ID, c.By.Name}, c.At})
+	}
+	return j
+}

@@ -1,0 +1,385 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"tack/store"
+)
+
+func (h *Handler) apiProjects(c echo.Context) error {
+	list, err := h.store.ProjectsFor(ctx(c), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	out := make([]projectJSON, 0, len(list))
+	for _, ps := range list {
+		p, err := h.store.Project(ctx(c), ps.ID)
+		if err != nil {
+			return err
+		}
+		out = append(out, newProjectJSON(p, ps.Role))
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"projects": out})
+}
+
+func (h *Handler) apiProject(c echo.Context) error {
+	p, role := currentProject(c)
+	return writeJSON(c, http.StatusOK, newProjectJSON(p, role))
+}
+
+func (h *Handler) apiColumns(c echo.Context) error {
+	p, _ := currentProject(c)
+	return writeJSON(c, http.StatusOK, map[string]any{"columns": newColumnsJSON(p)})
+}
+
+func (h *Handler) apiMembers(c echo.Context) error {
+	p, _ := currentProject(c)
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]memberJSON, 0, len(members))
+	for _, m := range members {
+		out = append(out, memberJSON{ID: m.User.ID, Name: m.User.Name, Email: m.User.Email, Role: string(m.Role), AddedAt: m.AddedAt})
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"members": out})
+}
+
+// apiTasks lists tasks in board order, filtered, one page at a time.
+func (h *Handler) apiTasks(c echo.Context) error {
+	p, _ := currentProject(c)
+	q := store.TaskQuery{
+		ProjectID: p.ID, Column: c.QueryParam("column"), Assignee: c.QueryParam("assignee"),
+		Type: store.TaskType(c.QueryParam("type")), Label: c.QueryParam("label"), Text: c.QueryParam("q"),
+		Cursor: c.QueryParam("cursor"), IncludeArchived: c.QueryParam("archived") == "true",
+	}
+	if s := c.QueryParam("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return &store.Error{Code: store.EINVALID, Field: "limit", Message: "limit must be a whole number between 1 and 200."}
+		}
+		q.Limit = n
+	}
+	if q.Type != "" && !validTaskType(q.Type) {
+		return &store.Error{Code: store.EINVALID, Field: "type", Message: "type must be one of story, bug, task or epic."}
+	}
+	tasks, next, err := h.store.QueryTasks(ctx(c), q)
+	if err != nil {
+		return err
+	}
+	out := make([]taskJSON, 0, len(tasks))
+	for _, t := range tasks {
+		out = append(out, newTaskJSON(t))
+	}
+	var nextCursor *string
+	if next != "" {
+		nextCursor = &next
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"tasks": out, "next_cursor": nextCursor})
+}
+
+func validTaskType(t store.TaskType) bool {
+	for _, v := range store.TaskTypes {
+		if v == t {
+			return true
+		}
+	}
+	return false
+}
+
+// apiTaskOf returns the task named by :task in the current project.
+func (h *Handler) apiTaskOf(c echo.Context) (*store.Project, *store.Task, error) {
+	p, _ := currentProject(c)
+	t, err := h.store.TaskByKey(ctx(c), p, c.Param("task"))
+	return p, t, err
+}
+
+// writeTask answers with a task and its ETag.
+func writeTask(c echo.Context, status int, t *store.Task, extra map[string]any) error {
+	c.Response().Header().Set("ETag", etag(t.Version))
+	if extra == nil {
+		return writeJSON(c, status, newTaskJSON(t))
+	}
+	// The task's fields plus the outcome members (applied, merged) at the top level.
+	body, err := json.Marshal(newTaskJSON(t))
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return err
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return writeJSON(c, status, m)
+}
+
+func (h *Handler) apiTask(c echo.Context) error {
+	_, t, err := h.apiTaskOf(c)
+	if err != nil {
+		return err
+	}
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && match == etag(t.Version) {
+		c.Response().Header().Set("ETag", etag(t.Version))
+		return c.NoContent(http.StatusNotModified)
+	}
+	return writeTask(c, http.StatusOK, t, nil)
+}
+
+// newTaskBody is the body of POST .../tasks.
+type newTaskBody struct {
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Type        string   `json:"type"`
+	Priority    string   `json:"priority"`
+	ColumnID    string   `json:"column_id"`
+	AssigneeID  *string  `json:"assignee_id"`
+	Labels      []string `json:"labels"`
+	Points      *float64 `json:"points"`
+	Due         *string  `json:"due"`
+}
+
+func (h *Handler) apiCreateTask(c echo.Context) error {
+	p, _ := currentProject(c)
+	var in newTaskBody
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, store.NewTask{
+		ProjectID: p.ID, Title: in.Title, Description: in.Description, Type: store.TaskType(in.Type),
+		Priority: store.Priority(in.Priority), ColumnID: in.ColumnID, AssigneeID: deref(in.AssigneeID),
+		Labels: in.Labels, Points: in.Points, Due: deref(in.Due),
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, apiPrefix+"/projects/"+p.Key+"/tasks/"+t.Key)
+	return writeTask(c, http.StatusCreated, t, nil)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// taskPatch is the body of PATCH .../tasks/KEY: only the fields present change; null
+// clears assignee_id, points and due.
+type taskPatch struct {
+	BaseVersion *int            `json:"base_version"`
+	Title       *string         `json:"title"`
+	Description *string         `json:"description"`
+	Type        *string         `json:"type"`
+	Priority    *string         `json:"priority"`
+	AssigneeID  json.RawMessage `json:"assignee_id"`
+	Labels      *[]string       `json:"labels"`
+	Points      json.RawMessage `json:"points"`
+	Due         json.RawMessage `json:"due"`
+	Archived    *bool           `json:"archived"`
+}
+
+// update turns the patch into a store command; fields absent from the body stay unset.
+func (in taskPatch) update(taskID string) (store.TaskUpdate, error) {
+	u := store.TaskUpdate{TaskID: taskID}
+	if in.Title != nil {
+		u.Title = store.Some(*in.Title)
+	}
+	if in.Description != nil {
+		u.Description = store.Some(*in.Description)
+	}
+	if in.Type != nil {
+		u.Type = store.Some(store.TaskType(*in.Type))
+	}
+	if in.Priority != nil {
+		u.Priority = store.Some(store.Priority(*in.Priority))
+	}
+	if in.Labels != nil {
+		u.Labels = store.Some(*in.Labels)
+	}
+	if in.Archived != nil {
+		u.Archived = store.Some(*in.Archived)
+	}
+	if in.AssigneeID != nil {
+		var v *string
+		if err := json.Unmarshal(in.AssigneeID, &v); err != nil {
+			return u, echo.NewHTTPError(http.StatusBadRequest, `Field "assignee_id" must be a user id or null.`)
+		}
+		u.Assignee = store.Some(deref(v))
+	}
+	if in.Due != nil {
+		var v *string
+		if err := json.Unmarshal(in.Due, &v); err != nil {
+			return u, echo.NewHTTPError(http.StatusBadRequest, `Field "due" must be a date like "2026-12-31" or null.`)
+		}
+		u.Due = store.Some(deref(v))
+	}
+	if in.Points != nil {
+		var v *float64
+		if err := json.Unmarshal(in.Points, &v); err != nil {
+			return u, echo.NewHTTPError(http.StatusBadRequest, `Field "points" must be a number or null.`)
+		}
+		u.Points = store.Some(v)
+	}
+	return u, nil
+}
+
+func (h *Handler) apiPatchTask(c echo.Context) error {
+	_, t, err := h.apiTaskOf(c)
+	if err != nil {
+		return err
+	}
+	var in taskPatch
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := in.update(t.ID)
+	if err != nil {
+		return err
+	}
+	if u.BaseVersion, u.Strict, err = precondition(c, in.BaseVersion); err != nil {
+		return err
+	}
+	res, err := h.store.UpdateTask(ctx(c), currentUser(c).ID, u)
+	if err != nil {
+		return err
+	}
+	return writeTask(c, http.StatusOK, res.Task, outcome(res))
+}
+
+// outcome says what a write did: the fields it changed and those others had changed
+// since the base version, which were kept (merged).
+func outcome(res *store.TaskResult) map[string]any {
+	applied, merged := []string{}, []string{}
+	for _, f := range res.Applied {
+		applied = append(applied, string(f))
+	}
+	for _, f := range res.Merged {
+		merged = append(merged, string(f))
+	}
+	return map[string]any{"applied": applied, "merged": merged}
+}
+
+// moveBody is the body of POST .../tasks/KEY/move.
+type moveBody struct {
+	BaseVersion *int   `json:"base_version"`
+	ColumnID    string `json:"column_id"`
+	AfterID     string `json:"after_id"`
+	BeforeID    string `json:"before_id"`
+	Position    string `json:"position"` // top, bottom, up, down (instead of neighbours)
+}
+
+func (h *Handler) apiMoveTask(c echo.Context) error {
+	_, t, err := h.apiTaskOf(c)
+	if err != nil {
+		return err
+	}
+	var in moveBody
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.ColumnID) == "" {
+		return &store.Error{Code: store.EINVALID, Field: "column_id", Message: "column_id is required: the column to move the task to."}
+	}
+	m := store.TaskMove{TaskID: t.ID, ColumnID: in.ColumnID, AfterID: in.AfterID, BeforeID: in.BeforeID, Step: store.Step(in.Position)}
+	if m.BaseVersion, m.Strict, err = precondition(c, in.BaseVersion); err != nil {
+		return err
+	}
+	res, err := h.store.MoveTask(ctx(c), currentUser(c).ID, m)
+	if err != nil {
+		return err
+	}
+	return writeTask(c, http.StatusOK, res.Task, outcome(res))
+}
+
+// versionBody is the body of archive and restore: only the precondition.
+type versionBody struct {
+	BaseVersion *int `json:"base_version"`
+}
+
+func (h *Handler) apiArchive(archived bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		_, t, err := h.apiTaskOf(c)
+		if err != nil {
+			return err
+		}
+		var in versionBody
+		if body, err := readBody(c); err != nil {
+			return err
+		} else if len(bytes.TrimSpace(body)) > 0 {
+			if err := decodeJSON(c, &in); err != nil {
+				return err
+			}
+		}
+		u := store.TaskUpdate{TaskID: t.ID, Archived: store.Some(archived)}
+		if u.BaseVersion, u.Strict, err = precondition(c, in.BaseVersion); err != nil {
+			return err
+		}
+		res, err := h.store.UpdateTask(ctx(c), currentUser(c).ID, u)
+		if err != nil {
+			return err
+		}
+		return writeTask(c, http.StatusOK, res.Task, outcome(res))
+	}
+}
+
+func (h *Handler) apiTaskHistory(c echo.Context) error {
+	p, t, err := h.apiTaskOf(c)
+	if err != nil {
+		return err
+	}
+	entries, err := h.store.TaskHistory(ctx(c), p, t.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]historyJSON, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, newHistoryJSON(e))
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"history": out})
+}
+
+func (h *Handler) apiActivity(c echo.Context) error {
+	p, _ := currentProject(c)
+	limit, before, err := pageParams(c, 50)
+	if err != nil {
+		return err
+	}
+	entries, err := h.store.Activity(ctx(c), p, before, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]historyJSON, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, newHistoryJSON(e))
+	}
+	var next *int64
+	if len(entries) == limit {
+		seq := entries[len(entries)-1].Seq
+		next = &seq
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"activity": out, "next_before": next})
+}
+
+// pageParams reads limit (1..200) and before (a seq) from the query.
+func pageParams(c echo.Context, def int) (limit int, before int64, err error) {
+	limit = def
+	if s := c.QueryParam("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 200 {
+			return 0, 0, &store.Error{Code: store.EINVALID, Field: "limit", Message: "limit must be a whole number between 1 and 200."}
+		}
+	}
+	if s := c.QueryParam("before"); s != "" {
+		if before, err = strconv.ParseInt(s, 10, 64); err != nil || before < 1 {
+			return 0, 0, &store.Error{Code: store.EINVALID, Field: "before", Message: "before must be an event sequence number."}
+		}
+	}
+	return limit, before, nil
+}
