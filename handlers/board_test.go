@@ -1,12 +1,14 @@
 package handlers_test
 
 import (
+	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -290,5 +292,92 @@ func TestBoardConcurrentSameCardMoves(t *testing.T) {
 		if after.Version != tk.Version+1 {
 			t.Fatalf("round %d: version went from %d to %d, want exactly one move applied", i, tk.Version, after.Version)
 		}
+	}
+}
+
+// readBoardEvent reads SSE lines until one whole "board" event and returns its data.
+func readBoardEvent(t *testing.T, lines <-chan string) string {
+	t.Helper()
+	var data []string
+	inBoard := false
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("stream ended before a board event")
+			}
+			// r3labs writes id, data and event lines in that order.
+			switch {
+			case line == "event: board":
+				inBoard = true
+			case strings.HasPrefix(line, "data: "):
+				data = append(data, strings.TrimPrefix(line, "data: "))
+			case line == "":
+				if inBoard && len(data) > 0 {
+					return strings.Join(data, "\n")
+				}
+				data, inBoard = nil, false
+			}
+		case <-timeout:
+			t.Fatal("no board event within 10 s")
+		}
+	}
+}
+
+// TestBoardLiveUpdateSendsOnlyTheChangedCard: when one card moves, open boards receive
+// that card with where to put it and the two column headings, not whole columns.
+func TestBoardLiveUpdateSendsOnlyTheChangedCard(t *testing.T) {
+	a := newApp(t)
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	req, err := http.NewRequest(http.MethodGet, ben.base+"/projects/DEMO/board/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ben.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	// The stream is registered once its headers are out; move a card as Ana.
+	tk := a.task("DEMO-9")
+	if _, err := a.st.MoveTask(a.ctx, a.ana.ID, store.TaskMove{TaskID: tk.ID, BaseVersion: tk.Version, ColumnID: "c2", AfterID: a.task("DEMO-5").ID}); err != nil {
+		t.Fatal(err)
+	}
+	data := readBoardEvent(t, lines)
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Find(`li#task-` + tk.ID + `[hx-swap-oob="delete"]`).Length() != 1 {
+		t.Errorf("the update does not remove the card from its old place:\n%.500s", data)
+	}
+	insert := doc.Find(`div[hx-swap-oob="afterend:#task-` + a.task("DEMO-5").ID + `"]`)
+	if insert.Find(`li.card[data-key="DEMO-9"]`).Length() != 1 {
+		t.Errorf("the update does not insert DEMO-9 right after DEMO-5:\n%.800s", data)
+	}
+	if got := doc.Find("li.card").Length(); got != 1 {
+		t.Errorf("the update carries %d cards, want only the moved one", got)
+	}
+	for _, col := range []string{"c1", "c2"} {
+		if doc.Find(`h2#colh-` + col + `[hx-swap-oob="outerHTML"]`).Length() != 1 {
+			t.Errorf("the update does not refresh the heading of %s", col)
+		}
+	}
+	if doc.Find(`#live-note[data-note*="Ana Lima moved DEMO-9 from To Do to In Progress"]`).Length() != 1 {
+		t.Errorf("the update does not say who did what:\n%.300s", data)
 	}
 }

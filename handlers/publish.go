@@ -90,6 +90,19 @@ type projectChange struct {
 	events  []store.Event
 }
 
+// singleTask returns the task when every event of the change concerns the same one.
+func (pc *projectChange) singleTask() (string, bool) {
+	id := ""
+	for _, e := range pc.events {
+		t := taskIDOf(e)
+		if t == "" || (id != "" && t != id) {
+			return "", false
+		}
+		id = t
+	}
+	return id, id != ""
+}
+
 // publish sends, for each project a batch touched, the columns that changed to every
 // open board of the project.
 func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
@@ -189,7 +202,13 @@ func (h *Handler) publishColumns(ctx context.Context, projectID string, pc *proj
 		}
 		var buf bytes.Buffer
 		page := views.Page{Project: p, Now: h.store.Now()}
-		if err := views.LiveUpdate(page, b, cols, actor, note, taskIDOf(last)).Render(ctx, &buf); err != nil {
+		update := views.LiveUpdate(page, b, cols, actor, note, taskIDOf(last))
+		if id, ok := pc.singleTask(); ok {
+			// One card changed (the usual case): send that card and the column headings,
+			// not whole columns — a few KB instead of hundreds on a large board.
+			update = views.CardUpdate(page, b, views.NewCardChange(b, id), cols, actor, note)
+		}
+		if err := update.Render(ctx, &buf); err != nil {
 			return err
 		}
 		h.live.Publish(streamID(p.ID, editable), last.Seq, "board", buf.Bytes())

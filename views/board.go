@@ -124,3 +124,32 @@ func oobAttrs(oob bool) templ.Attributes {
 	}
 	return templ.Attributes{"hx-swap-oob": "outerHTML"}
 }
+
+// CardChange places one changed card on a board.
+type CardChange struct {
+	TaskID   string
+	Task     *store.Task // nil when the card left the board (archived)
+	Column   ColumnView
+	Index    int
+	InsertAt string // htmx out-of-band target: "afterend:#task-ID" or "afterbegin:#cards-COL"
+}
+
+// NewCardChange finds task id on board b and says where its card goes.
+func NewCardChange(b BoardView, id string) CardChange {
+	u := CardChange{TaskID: id}
+	for _, col := range b.Columns {
+		for i, t := range col.Tasks {
+			if t.ID != id {
+				continue
+			}
+			u.Task, u.Column, u.Index = t, col, i
+			if i == 0 {
+				u.InsertAt = "afterbegin:#cards-" + col.Column.ID
+			} else {
+				u.InsertAt = "afterend:#task-" + col.Tasks[i-1].ID
+			}
+			return u
+		}
+	}
+	return u
+}

@@ -350,6 +350,9 @@
 
   // --- Wiring ------------------------------------------------------------------------
 
+  // A live update that names a card or column this page does not have means the page
+  // fell out of step: redraw it from the server.
+  document.body.addEventListener("htmx:oobErrorNoTarget", function () { resync(); });
   document.body.addEventListener("htmx:load", function (evt) { initSortables(evt.detail.elt); });
   document.body.addEventListener("htmx:oobAfterSwap", restoreFocusSoon);
   document.body.addEventListener("htmx:afterSwap", restoreFocusSoon);
