@@ -30,6 +30,7 @@ const (
 	TypeMemberAdded       = "project.member_added"
 	TypeMemberRoleChanged = "project.member_role_changed"
 	TypeMemberRemoved     = "project.member_removed"
+	TypeWorkflowChanged   = "project.workflow_changed"
 	TypeTaskCreated       = "task.created"
 	TypeTaskRetitled      = "task.retitled"
 	TypeTaskDescribed     = "task.description_changed"
@@ -75,6 +76,13 @@ type MemberRoleChanged struct {
 type MemberRemoved struct {
 	UserID string `json:"user_id"`
 	Role   Role   `json:"role"`
+}
+
+// WorkflowChanged records a project's new workflow: its columns in order. Columns keep
+// their ids across renames and moves; a removed column held no tasks.
+type WorkflowChanged struct {
+	From []Column `json:"from"`
+	To   []Column `json:"to"`
 }
 
 // TaskCreated records a new task with all its initial fields.
@@ -174,6 +182,7 @@ func (ProjectCreated) EventType() string    { return TypeProjectCreated }
 func (MemberAdded) EventType() string       { return TypeMemberAdded }
 func (MemberRoleChanged) EventType() string { return TypeMemberRoleChanged }
 func (MemberRemoved) EventType() string     { return TypeMemberRemoved }
+func (WorkflowChanged) EventType() string   { return TypeWorkflowChanged }
 func (TaskCreated) EventType() string       { return TypeTaskCreated }
 func (TaskRetitled) EventType() string      { return TypeTaskRetitled }
 func (TaskDescribed) EventType() string     { return TypeTaskDescribed }
@@ -202,6 +211,8 @@ func (e Event) Decode() (Payload, error) {
 		p = &MemberRoleChanged{}
 	case TypeMemberRemoved:
 		p = &MemberRemoved{}
+	case TypeWorkflowChanged:
+		p = &WorkflowChanged{}
 	case TypeTaskCreated:
 		p = &TaskCreated{}
 	case TypeTaskRetitled:

@@ -148,6 +148,9 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 		h.Text = fmt.Sprintf("made %s %s (was %s)", name(e.UserID).Name, e.To, e.From)
 	case *MemberRemoved:
 		h.Text = fmt.Sprintf("removed %s from the project", name(e.UserID).Name)
+	case *WorkflowChanged:
+		h.Text = "changed the workflow"
+		change("Columns", columnList(e.From), columnList(e.To))
 	case *TaskCreated:
 		h.Text = fmt.Sprintf("created %s in %s", key, p.ColumnName(e.ColumnID))
 		change("Title", "", e.Title)
@@ -273,4 +276,16 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// columnList shows a workflow: "To Do, In Progress (WIP 3), Done".
+func columnList(cols []Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.Name
+		if c.WIPLimit > 0 {
+			parts[i] += fmt.Sprintf(" (WIP %d)", c.WIPLimit)
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -59,6 +59,16 @@ func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
 		_, err = tx.Exec(`UPDATE members SET role = ? WHERE project_id = ? AND user_id = ?`, p.To, id, p.UserID)
 	case *MemberRemoved:
 		_, err = tx.Exec(`DELETE FROM members WHERE project_id = ? AND user_id = ?`, id, p.UserID)
+	case *WorkflowChanged:
+		if _, err = tx.Exec(`DELETE FROM columns WHERE project_id = ?`, id); err != nil {
+			return err
+		}
+		for i, c := range p.To {
+			if _, err = tx.Exec(`INSERT INTO columns (id, project_id, name, position, wip_limit) VALUES (?, ?, ?, ?, ?)`,
+				c.ID, id, c.Name, i, c.WIPLimit); err != nil {
+				return err
+			}
+		}
 	default:
 		return fmt.Errorf("%s is not a project event", e.Type)
 	}

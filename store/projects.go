@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -330,3 +331,76 @@ func keepAnAdmin(w *writer, projectID string, oldRole Role) error {
 }
 
 func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember || r == RoleViewer }
+
+// ChangeWorkflow gives a project a new workflow; admins only. Columns with an ID keep it
+// (renamed, re-limited or moved); columns without get a new one. A column that still holds
+// tasks cannot be removed: move or archive them first.
+func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, columns []Column) error {
+	np := NewProject{Key: "KEEP", Name: "keep", Columns: columns}
+	ids := make([]string, len(columns))
+	for i, c := range columns {
+		ids[i] = c.ID
+	}
+	if len(columns) == 0 {
+		return invalidField("columns", "A workflow needs at least one column.")
+	}
+	if err := np.normalize(); err != nil {
+		return err
+	}
+	_, err := s.writeTx(ctx, func(w *writer) error {
+		if _, err := requireRole(w.tx, projectID, actor, Role.CanAdmin, "change the workflow"); err != nil {
+			return err
+		}
+		var old []Column
+		if err := w.tx.Select(&old, `SELECT id, name, wip_limit FROM columns WHERE project_id = ? ORDER BY position`, projectID); err != nil {
+			return fmt.Errorf("store: workflow: %w", err)
+		}
+		known := map[string]bool{}
+		next := 0
+		for _, c := range old {
+			known[c.ID] = true
+			var n int
+			if _, err := fmt.Sscanf(c.ID, "c%d", &n); err == nil && n > next {
+				next = n
+			}
+		}
+		to := make([]Column, len(np.Columns))
+		kept := map[string]bool{}
+		for i, c := range np.Columns {
+			id := ids[i]
+			switch {
+			case id == "":
+				next++
+				id = fmt.Sprintf("c%d", next)
+			case !known[id]:
+				return invalidField("columns", "Column %q is not part of this workflow.", id)
+			case kept[id]:
+				return invalidField("columns", "Column %q appears twice.", c.Name)
+			}
+			kept[id] = true
+			to[i] = Column{ID: id, Name: c.Name, WIPLimit: c.WIPLimit}
+		}
+		for _, c := range old {
+			if kept[c.ID] {
+				continue
+			}
+			var n int
+			if err := w.tx.Get(&n, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND column_id = ?`, projectID, c.ID); err != nil {
+				return fmt.Errorf("store: workflow: %w", err)
+			}
+			if n > 0 {
+				return invalidField("columns", "Column %q still holds %d task(s) (archived ones included); move them before removing it.", c.Name, n)
+			}
+		}
+		if slices.Equal(old, to) {
+			return nil
+		}
+		v, err := streamVersion(w.tx, projectStream(projectID))
+		if err != nil {
+			return err
+		}
+		_, err = w.append(projectStream(projectID), v, actor, &WorkflowChanged{From: old, To: to})
+		return err
+	})
+	return err
+}
