@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func problemFor(err error) problem {
 	p.Title, p.Type = http.StatusText(p.Status), problemType(p.Status)
 	var se *store.Error
 	if errors.As(err, &se) {
-		p.Field = se.Field
+		p.Field = apiField(se.Field)
 	}
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
@@ -104,6 +105,20 @@ func problemFor(err error) problem {
 		p.Current = &cur
 	}
 	return p
+}
+
+// apiField names an input the way the API's request bodies do, where the store's
+// name for it differs.
+func apiField(field string) string {
+	switch field {
+	case "column":
+		return "column_id"
+	case "assignee":
+		return "assignee_id"
+	case "step":
+		return "position"
+	}
+	return field
 }
 
 // problemType is the problem's type URI, relative to this API.
@@ -227,8 +242,15 @@ func badJSON(err error) error {
 	switch {
 	case errors.As(err, &syn):
 		msg = fmt.Sprintf("The body is not valid JSON (at byte %d).", syn.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		msg = fmt.Sprintf("The body must be a JSON object, not %s.", jsonValue(typ.Value))
 	case errors.As(err, &typ):
-		msg = fmt.Sprintf("Field %q must be a %s, not a %s.", typ.Field, jsonKind(typ.Type.String()), typ.Value)
+		// Bodies are flat objects, but Field has the Go names of embedded structs in front
+		// ("taskFields.title"): the member is the last part.
+		member := typ.Field[strings.LastIndexByte(typ.Field, '.')+1:]
+		msg = fmt.Sprintf("Field %q must be %s, not %s.", member, jsonKind(typ.Type), jsonValue(typ.Value))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		msg = "The body is not valid JSON (it ends too soon)."
 	case errors.Is(err, io.EOF):
 		msg = "The body is empty; send a JSON object."
 	case strings.HasPrefix(msg, "json: unknown field "):
@@ -237,18 +259,38 @@ func badJSON(err error) error {
 	return echo.NewHTTPError(http.StatusBadRequest, msg)
 }
 
-func jsonKind(goType string) string {
-	switch {
-	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
-		return "number"
-	case strings.Contains(goType, "string"):
-		return "string"
-	case strings.Contains(goType, "bool"):
-		return "boolean"
-	case strings.HasPrefix(goType, "[]"):
-		return "list"
+// jsonKind names the JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	return "JSON " + goType
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "an object"
+}
+
+// jsonValue names the JSON value the decoder found ("array", "number 1.5").
+func jsonValue(v string) string {
+	switch {
+	case v == "array" || v == "object":
+		return "an " + v
+	case v == "bool":
+		return "a boolean"
+	case strings.HasPrefix(v, "number "):
+		return strings.TrimPrefix(v, "number ")
+	}
+	return "a " + v
 }
 
 // writeJSON answers with a JSON document.

@@ -61,7 +61,7 @@ func (h *Handler) apiTasks(c echo.Context) error {
 	}
 	if s := c.QueryParam("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil {
+		if err != nil || n < 1 || n > 200 { // the store takes 0 for its default
 			return &store.Error{Code: store.EINVALID, Field: "limit", Message: "limit must be a whole number between 1 and 200."}
 		}
 		q.Limit = n
@@ -171,10 +171,15 @@ func deref(s *string) string {
 	return *s
 }
 
-// taskPatch is the body of PATCH .../tasks/KEY: only the fields present change; null
-// clears assignee_id, points and due.
+// taskPatch is the body of PATCH .../tasks/KEY: the precondition and the fields to change.
 type taskPatch struct {
-	BaseVersion *int            `json:"base_version"`
+	BaseVersion *int `json:"base_version"`
+	taskFields
+}
+
+// taskFields are the task fields a PATCH or a sync update changes: only the fields
+// present change; null clears assignee_id, points and due.
+type taskFields struct {
 	Title       *string         `json:"title"`
 	Description *string         `json:"description"`
 	Type        *string         `json:"type"`
@@ -186,8 +191,8 @@ type taskPatch struct {
 	Archived    *bool           `json:"archived"`
 }
 
-// update turns the patch into a store command; fields absent from the body stay unset.
-func (in taskPatch) update(taskID string) (store.TaskUpdate, error) {
+// update turns the fields into a store command; fields absent from the body stay unset.
+func (in taskFields) update(taskID string) (store.TaskUpdate, error) {
 	u := store.TaskUpdate{TaskID: taskID}
 	if in.Title != nil {
 		u.Title = store.Some(*in.Title)
@@ -269,11 +274,24 @@ func outcome(res *store.TaskResult) map[string]any {
 
 // moveBody is the body of POST .../tasks/KEY/move.
 type moveBody struct {
-	BaseVersion *int   `json:"base_version"`
-	ColumnID    string `json:"column_id"`
-	AfterID     string `json:"after_id"`
-	BeforeID    string `json:"before_id"`
-	Position    string `json:"position"` // top, bottom, up, down (instead of neighbours)
+	BaseVersion *int `json:"base_version"`
+	moveFields
+}
+
+// moveFields say where a move or a sync move puts the task.
+type moveFields struct {
+	ColumnID string `json:"column_id"`
+	AfterID  string `json:"after_id"`
+	BeforeID string `json:"before_id"`
+	Position string `json:"position"` // top, bottom, up, down (instead of neighbours)
+}
+
+// move turns the fields into a store command; the column is required.
+func (in moveFields) move(taskID string) (store.TaskMove, error) {
+	if strings.TrimSpace(in.ColumnID) == "" {
+		return store.TaskMove{}, &store.Error{Code: store.EINVALID, Field: "column_id", Message: "column_id is required: the column to move the task to."}
+	}
+	return store.TaskMove{TaskID: taskID, ColumnID: in.ColumnID, AfterID: in.AfterID, BeforeID: in.BeforeID, Step: store.Step(in.Position)}, nil
 }
 
 func (h *Handler) apiMoveTask(c echo.Context) error {
@@ -285,10 +303,10 @@ func (h *Handler) apiMoveTask(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if strings.TrimSpace(in.ColumnID) == "" {
-		return &store.Error{Code: store.EINVALID, Field: "column_id", Message: "column_id is required: the column to move the task to."}
+	m, err := in.move(t.ID)
+	if err != nil {
+		return err
 	}
-	m := store.TaskMove{TaskID: t.ID, ColumnID: in.ColumnID, AfterID: in.AfterID, BeforeID: in.BeforeID, Step: store.Step(in.Position)}
 	if m.BaseVersion, m.Strict, err = precondition(c, in.BaseVersion); err != nil {
 		return err
 	}

@@ -362,7 +362,7 @@ func TestBoardLiveUpdateSendsOnlyTheChangedCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Find(`li#task-` + tk.ID + `[hx-swap-oob="delete"]`).Length() != 1 {
+	if doc.Find(`li#task-`+tk.ID+`[hx-swap-oob="delete"]`).Length() != 1 {
 		t.Errorf("the update does not remove the card from its old place:\n%.500s", data)
 	}
 	insert := doc.Find(`div[hx-swap-oob="afterend:#task-` + a.task("DEMO-5").ID + `"]`)
@@ -373,7 +373,7 @@ func TestBoardLiveUpdateSendsOnlyTheChangedCard(t *testing.T) {
 		t.Errorf("the update carries %d cards, want only the moved one", got)
 	}
 	for _, col := range []string{"c1", "c2"} {
-		if doc.Find(`h2#colh-` + col + `[hx-swap-oob="outerHTML"]`).Length() != 1 {
+		if doc.Find(`h2#colh-`+col+`[hx-swap-oob="outerHTML"]`).Length() != 1 {
 			t.Errorf("the update does not refresh the heading of %s", col)
 		}
 	}

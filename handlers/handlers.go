@@ -33,6 +33,7 @@ type Handler struct {
 	log      *slog.Logger
 	live     *Live
 	pub      *publisher
+	commits  *commitSignal // wakes API event streams
 	closing  sync.Once
 }
 
@@ -53,6 +54,7 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	h := &Handler{store: st, sessions: sm, cleanup: sessStore, log: cfg.Logger,
 		live: NewLive(LiveConfig{Logger: cfg.Logger})}
 	h.pub = newPublisher(h)
+	h.commits = newCommitSignal(st)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -66,6 +68,7 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 // shutdown does not wait for open streams.
 func (h *Handler) Close() {
 	h.closing.Do(func() {
+		h.commits.close() // ends open API event streams
 		h.live.Close()
 		h.pub.close()
 		h.cleanup.StopCleanup()

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 
 	"tack/store"
@@ -135,6 +136,9 @@ func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
 	return nil
 }
 
+// allColumns marks a change to the board's structure (its workflow): boards redraw whole.
+const allColumns = "*"
+
 // affectedColumns returns the project and the board columns an event changed.
 func (h *Handler) affectedColumns(ctx context.Context, e store.Event) (string, []string, error) {
 	p, err := e.Decode()
@@ -145,6 +149,8 @@ func (h *Handler) affectedColumns(ctx context.Context, e store.Event) (string, [
 	case *store.TaskConflicted, *store.UserRegistered, *store.ProjectCreated,
 		*store.MemberAdded, *store.MemberRoleChanged, *store.MemberRemoved:
 		return "", nil, nil
+	case *store.WorkflowChanged:
+		return strings.TrimPrefix(e.Stream, "project:"), []string{allColumns}, nil
 	case *store.TaskCreated:
 		return p.ProjectID, []string{p.ColumnID}, nil
 	case *store.TaskMoved:
@@ -193,6 +199,14 @@ func (h *Handler) publishColumns(ctx context.Context, projectID string, pc *proj
 		return err
 	}
 	for _, editable := range []bool{true, false} {
+		if pc.columns[allColumns] {
+			var buf bytes.Buffer
+			if err := views.BoardResync(actor, note).Render(ctx, &buf); err != nil {
+				return err
+			}
+			h.live.Publish(streamID(p.ID, editable), last.Seq, "board", buf.Bytes())
+			continue
+		}
 		b := views.NewBoardView(p, tasks, members, views.BoardFilter{}, editable)
 		var cols []views.ColumnView
 		for _, c := range b.Columns {

@@ -57,6 +57,9 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	app := web.Group("", h.requireUser)
 	app.GET("/projects", h.listProjects)
 	app.POST("/projects", h.createProject)
+	app.GET("/settings/tokens", h.tokensPage)
+	app.POST("/settings/tokens", h.createToken)
+	app.POST("/settings/tokens/:id/revoke", h.revokeToken)
 
 	p := app.Group("/projects/:key", h.loadProject)
 	p.GET("", h.projectHome)
@@ -69,6 +72,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("/board/cards/:id", h.boardCard)
 	p.POST("/board/move", h.boardMove)
 	p.GET("/activity", h.activity)
+	p.GET("/workflow", h.workflow)
+	p.POST("/workflow", h.saveWorkflow)
 	p.GET("/members", h.members)
 	p.POST("/members", h.addMember)
 	p.POST("/members/:user", h.changeMember)

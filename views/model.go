@@ -346,3 +346,50 @@ func conflictKeep(p Page, v ConflictView) string {
 	}
 	return "Keep their version"
 }
+
+// WorkflowForm is the workflow editor's state: one row per column plus blank rows for
+// new ones.
+type WorkflowForm struct {
+	Rows   []WorkflowRow
+	Errors map[string]string
+}
+
+// WorkflowRow is one column in the workflow editor.
+type WorkflowRow struct {
+	ID, Name, WIP, Order string
+	Remove               bool
+}
+
+// NewWorkflowForm fills the editor with the project's columns and two blank rows.
+func NewWorkflowForm(p *store.Project) WorkflowForm {
+	var f WorkflowForm
+	for i, c := range p.Columns {
+		f.Rows = append(f.Rows, WorkflowRow{ID: c.ID, Name: c.Name, WIP: fmt.Sprint(c.WIPLimit), Order: fmt.Sprint(i + 1)})
+	}
+	for i := range 2 {
+		f.Rows = append(f.Rows, WorkflowRow{Order: fmt.Sprint(len(p.Columns) + i + 1), WIP: "0"})
+	}
+	return f
+}
+
+func rowLabel(r WorkflowRow, i int) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return fmt.Sprintf("new column %d", i+1)
+}
+
+func newColumnPlaceholder(r WorkflowRow) string {
+	if r.ID == "" {
+		return "New column"
+	}
+	return ""
+}
+
+// currentPage marks the link to the page being shown (aria-current="page").
+func currentPage(current bool) templ.Attributes {
+	if current {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return templ.Attributes{}
+}

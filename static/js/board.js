@@ -337,6 +337,10 @@
       held = null;
     }
     var note = document.getElementById("live-note");
+    if (note && note.dataset.resync) {
+      note.removeAttribute("data-resync");
+      resync();
+    }
     if (note && note.dataset.note) {
       if (note.dataset.actor !== me) announceOthers(note.dataset.note);
       var changed = note.dataset.task && document.getElementById("task-" + note.dataset.task);

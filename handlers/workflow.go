@@ -1,0 +1,75 @@
+package handlers
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"tack/store"
+	"tack/views"
+)
+
+func (h *Handler) workflow(c echo.Context) error {
+	p, _ := currentProject(c)
+	return render(c, http.StatusOK, views.Workflow(h.page(c, p.Key+" workflow"), views.NewWorkflowForm(p)))
+}
+
+// saveWorkflow reads the editor's rows (id, name, wip and order repeated per row, and
+// the ids to remove), orders them and hands the workflow to the store.
+func (h *Handler) saveWorkflow(c echo.Context) error {
+	p, _ := currentProject(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return store.Errorf(store.EINVALID, "The form could not be read.")
+	}
+	ids, names, wips, orders := form["id"], form["name"], form["wip"], form["order"]
+	if len(names) != len(ids) || len(wips) != len(ids) || len(orders) != len(ids) {
+		return store.Errorf(store.EINVALID, "The workflow form is incomplete. Reload the page and try again.")
+	}
+	remove := form["remove"]
+	var f views.WorkflowForm
+	type ordered struct {
+		order int
+		col   store.Column
+	}
+	var cols []ordered
+	var bad string
+	for i := range ids {
+		row := views.WorkflowRow{ID: ids[i], Name: names[i], WIP: wips[i], Order: orders[i], Remove: slices.Contains(remove, ids[i]) && ids[i] != ""}
+		f.Rows = append(f.Rows, row)
+		if row.Remove || (row.ID == "" && strings.TrimSpace(row.Name) == "") {
+			continue
+		}
+		wip, werr := strconv.Atoi(strings.TrimSpace(row.WIP))
+		order, oerr := strconv.Atoi(strings.TrimSpace(row.Order))
+		if strings.TrimSpace(row.WIP) == "" {
+			wip, werr = 0, nil
+		}
+		if werr != nil || oerr != nil {
+			bad = "Order and WIP limit must be whole numbers."
+		}
+		cols = append(cols, ordered{order, store.Column{ID: row.ID, Name: row.Name, WIPLimit: wip}})
+	}
+	if bad == "" {
+		slices.SortStableFunc(cols, func(a, b ordered) int { return a.order - b.order })
+		workflow := make([]store.Column, len(cols))
+		for i, oc := range cols {
+			workflow[i] = oc.col
+		}
+		err = h.store.ChangeWorkflow(ctx(c), currentUser(c).ID, p.ID, workflow)
+		if err == nil {
+			h.flash(c, "Workflow saved.")
+			return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/workflow"))
+		}
+		if store.ErrorCode(err) != store.EINVALID {
+			return err
+		}
+		f.Errors = fieldErrors(err)
+	} else {
+		f.Errors = map[string]string{"columns": bad}
+	}
+	return render(c, http.StatusUnprocessableEntity, views.Workflow(h.page(c, p.Key+" workflow"), f))
+}
