@@ -201,3 +201,36 @@ func (h *Handler) renderBoardConflict(c echo.Context, ce *store.ConflictError) e
 	}
 	return render(c, http.StatusConflict, views.MoveResult(pg, b, b.Columns, nil))
 }
+
+// boardCreate creates a task from the board's one-line form, in the first column.
+func (h *Handler) boardCreate(c echo.Context) error {
+	p, _ := currentProject(c)
+	filter, _ := url.ParseQuery(c.FormValue("filter"))
+	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, store.NewTask{ProjectID: p.ID, Title: c.FormValue("title")})
+	if err != nil && store.ErrorCode(err) != store.EINVALID {
+		return err
+	}
+	b, berr := h.boardView(c, views.ParseBoardFilter(filter))
+	if berr != nil {
+		return berr
+	}
+	pg := h.page(c, p.Key+" board")
+	pg.Live, pg.Flash = true, ""
+	if err != nil {
+		b.Create = views.NewTaskForm{Title: c.FormValue("title"), Errors: fieldErrors(err)}
+		b.Announce = store.ErrorMessage(err)
+		if isHTMX(c) {
+			return render(c, http.StatusUnprocessableEntity, views.CreateResult(pg, b, nil))
+		}
+		return render(c, http.StatusUnprocessableEntity, views.BoardPage(pg, b))
+	}
+	b.Announce = fmt.Sprintf("Created %s in %s.", t.Key, p.ColumnName(t.ColumnID))
+	if !isHTMX(c) {
+		h.flash(c, b.Announce)
+		q := filter
+		q.Set("moved", t.ID)
+		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board")+"?"+q.Encode())
+	}
+	col, _ := b.Column(t.ColumnID)
+	return render(c, http.StatusOK, views.CreateResult(pg, b, []views.ColumnView{col}))
+}

@@ -381,3 +381,50 @@ func TestBoardLiveUpdateSendsOnlyTheChangedCard(t *testing.T) {
 		t.Errorf("the update does not say who did what:\n%.300s", data)
 	}
 }
+
+func TestBoardCreateTask(t *testing.T) {
+	a := newApp(t)
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	board := ben.get("/projects/DEMO/board")
+	if board.Doc.Find(`#board-create input[name="title"]`).Length() != 1 {
+		t.Fatal("the board has no one-line create form")
+	}
+	// Without JavaScript: a redirect back to the board, the card in To Do with focus.
+	r := ben.submit(board, "#board-create", map[string]string{"title": "Written on the board"})
+	expectStatus(t, r, http.StatusSeeOther)
+	back := ben.follow(r)
+	cards := columnCards(back, "c1")
+	if len(cards) == 0 || cards[len(cards)-1] != "DEMO-22" {
+		t.Fatalf("To Do is %v, want DEMO-22 at the bottom", cards)
+	}
+	expectText(t, back, "#announcer", "Created DEMO-22 in To Do.")
+	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-22"] summary.move-button`).Attr("autofocus"); !ok {
+		t.Errorf("the new card's Move button is not focused")
+	}
+	// With htmx: the column comes back out of band, with a fresh form.
+	form := url.Values{"_csrf": {ben.token}, "title": {"Second one"}}
+	res := ben.do(http.MethodPost, "/projects/DEMO/board/tasks", form, http.Header{"HX-Request": {"true"}})
+	expectStatus(t, res, http.StatusOK)
+	if res.Doc.Find(`section#col-c1[hx-swap-oob] li.card[data-key="DEMO-23"]`).Length() != 1 {
+		t.Errorf("the htmx answer does not carry To Do with DEMO-23: %.300s", res.Body)
+	}
+	if v := res.Doc.Find(`#board-create[hx-swap-oob] input[name="title"]`).AttrOr("value", "x"); v != "" {
+		t.Errorf("the form is not emptied: %q", v)
+	}
+	// An empty title is refused where it was typed, and nothing is stored.
+	before := a.eventCount()
+	bad := ben.do(http.MethodPost, "/projects/DEMO/board/tasks", url.Values{"_csrf": {ben.token}, "title": {"  "}}, http.Header{"HX-Request": {"true"}})
+	expectStatus(t, bad, http.StatusUnprocessableEntity)
+	expectText(t, bad, "#board-create", "Title can't be empty.")
+	if a.eventCount() != before {
+		t.Errorf("an empty title appended events")
+	}
+	// Viewers have no create form and cannot post one.
+	chloe := a.browser()
+	chloe.signIn(chloeEmail, chloePass)
+	if chloe.get("/projects/DEMO/board").Doc.Find("#board-create").Length() != 0 {
+		t.Errorf("a viewer sees the create form")
+	}
+	expectStatus(t, chloe.post("/projects/DEMO/board/tasks", url.Values{"title": {"Nope"}}), http.StatusForbidden)
+}

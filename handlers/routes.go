@@ -71,6 +71,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("/board/stream", h.boardStream)
 	p.GET("/board/cards/:id", h.boardCard)
 	p.POST("/board/move", h.boardMove)
+	p.POST("/board/tasks", h.boardCreate)
 	p.GET("/activity", h.activity)
 	p.GET("/workflow", h.workflow)
 	p.POST("/workflow", h.saveWorkflow)

@@ -21,6 +21,15 @@ type BoardView struct {
 	Announce string // text for the live region
 	// Conflict, when set, stands in place of its card.
 	Conflict *ConflictView
+	// Create is the one-line create form's state.
+	Create NewTaskForm
+}
+
+func firstColumnName(b BoardView) string {
+	if len(b.Columns) == 0 {
+		return "the board"
+	}
+	return b.Columns[0].Column.Name
 }
 
 // Column returns the column with the given id.

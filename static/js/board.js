@@ -288,6 +288,11 @@
       pickUp(card);
       return;
     }
+    if (evt.key === "c" || evt.key === "/") {
+      var field = document.getElementById(evt.key === "c" ? "board-new-title" : "filter-text");
+      if (field) { evt.preventDefault(); field.focus(); }
+      return;
+    }
     if (evt.key === "j" || evt.key === "k") {
       var links = Array.prototype.slice.call(document.querySelectorAll("#board .card-link"));
       if (!links.length) return;
@@ -356,7 +361,12 @@
 
   // A live update that names a card or column this page does not have means the page
   // fell out of step: redraw it from the server.
-  document.body.addEventListener("htmx:oobErrorNoTarget", function () { resync(); });
+  // (Removing a card the page does not show, such as one just created elsewhere, is fine.)
+  document.body.addEventListener("htmx:oobErrorNoTarget", function (evt) {
+    var content = evt.detail && evt.detail.content;
+    if (content && content.tagName === "LI" && content.childElementCount === 0) return;
+    resync();
+  });
   document.body.addEventListener("htmx:load", function (evt) { initSortables(evt.detail.elt); });
   document.body.addEventListener("htmx:oobAfterSwap", restoreFocusSoon);
   document.body.addEventListener("htmx:afterSwap", restoreFocusSoon);
