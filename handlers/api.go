@@ -93,7 +93,7 @@ func problemFor(err error) problem {
 	if errors.As(err, &ce) {
 		p.Title = "Conflict: changed by someone else"
 		for _, f := range ce.Fields {
-			p.Conflicts = append(p.Conflicts, conflictJSON{Field: string(f.Field), Yours: fieldJSON(f.Field, f.Yours),
+			p.Conflicts = append(p.Conflicts, conflictJSON{Field: apiField(string(f.Field)), Yours: fieldJSON(f.Field, f.Yours),
 				Theirs: fieldJSON(f.Field, f.Theirs), ChangedBy: f.ChangedBy, ChangedAt: f.ChangedAt, Seq: f.Seq})
 		}
 		cur := newTaskJSON(ce.Task)
@@ -355,7 +355,10 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256([]byte(m + " " + c.Request().URL.RequestURI() + "\n" + string(body)))
+		// The precondition is part of the request: the same body against another version
+		// is another request.
+		sum := sha256.Sum256([]byte(m + " " + c.Request().URL.RequestURI() + "\nIf-Match: " +
+			c.Request().Header.Get("If-Match") + "\n" + string(body)))
 		user := currentUser(c).ID
 		saved, err := h.store.BeginIdempotent(ctx(c), user, key, hex.EncodeToString(sum[:]))
 		if err != nil {

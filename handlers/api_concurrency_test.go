@@ -222,6 +222,37 @@ func TestAPIIfNoneMatch(t *testing.T) {
 	if res := cond(apiETag(tk.Version-1)).expect(t, http.StatusOK); res.task(t).Version != tk.Version {
 		t.Errorf("stale If-None-Match: %s", res.body)
 	}
+	// Weak comparison, lists and "*" (RFC 9110).
+	for _, header := range []string{"W/" + apiETag(tk.Version), apiETag(tk.Version-1) + ", " + apiETag(tk.Version), "*"} {
+		cond(header).expect(t, http.StatusNotModified)
+	}
+}
+
+// TestAPIIdempotencyKeyCoversIfMatch: the same key and body with another If-Match is
+// another request (422), not a replay of the first answer.
+func TestAPIIdempotencyKeyCoversIfMatch(t *testing.T) {
+	e := newAPIEnv(t)
+	tk := e.app.task("DEMO-4")
+	body := map[string]any{"title": "Keyed"}
+	e.patch(t, e.benTok, apiTaskPath(tk.Key), body, "If-Match", apiETag(tk.Version), "Idempotency-Key", "k-if").expect(t, http.StatusOK)
+	e.patch(t, e.benTok, apiTaskPath(tk.Key), body, "If-Match", apiETag(tk.Version+1), "Idempotency-Key", "k-if").
+		expectProblem(t, http.StatusUnprocessableEntity, "Idempotency-Key")
+}
+
+// TestAPIPatchRefusesEmptyTypeAndPriority: "" is not a reset to the default.
+func TestAPIPatchRefusesEmptyTypeAndPriority(t *testing.T) {
+	e := newAPIEnv(t)
+	tk := e.app.task("DEMO-2")
+	for _, field := range []string{"type", "priority"} {
+		p := e.patch(t, e.benTok, apiTaskPath(tk.Key), map[string]any{"base_version": tk.Version, field: ""}).
+			expectProblem(t, http.StatusUnprocessableEntity)
+		if p.Field != field {
+			t.Errorf("%s: problem field %q", field, p.Field)
+		}
+	}
+	if after := e.app.task("DEMO-2"); after.Type != tk.Type || after.Priority != tk.Priority || after.Version != tk.Version {
+		t.Errorf("task changed: %+v", after)
+	}
 }
 
 // TestAPIIdempotency checks Idempotency-Key on POST and PATCH: a repeat gets the first

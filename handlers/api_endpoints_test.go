@@ -226,7 +226,7 @@ func (e *apiEnv) testSuccess(t *testing.T) {
 		got := res.task(t)
 		applied := slices.Clone(got.Applied)
 		slices.Sort(applied)
-		want := []string{"assignee", "description", "due", "labels", "points", "priority", "title", "type"}
+		want := []string{"assignee_id", "description", "due", "labels", "points", "priority", "title", "type"}
 		if !slices.Equal(applied, want) || len(got.Merged) != 0 || got.Version != tk.Version+len(want) {
 			t.Errorf("applied %v merged %v version %d; want %v, none, %d", got.Applied, got.Merged, got.Version, want, tk.Version+len(want))
 		}
@@ -252,7 +252,7 @@ func (e *apiEnv) testSuccess(t *testing.T) {
 		res := e.post(t, e.benTok, apiTaskPath(tk.Key, "/move"), map[string]any{"base_version": tk.Version, "column_id": cols[2].ID, "after_id": first.ID}).
 			expect(t, http.StatusOK)
 		moved := res.task(t)
-		if moved.ColumnID != cols[2].ID || !slices.Equal(moved.Applied, []string{"column"}) || moved.Version != tk.Version+1 {
+		if moved.ColumnID != cols[2].ID || !slices.Equal(moved.Applied, []string{"column_id"}) || moved.Version != tk.Version+1 {
 			t.Errorf("moved: %s", res.body)
 		}
 		want := []string{inReview[0], "DEMO-5", inReview[1]}

@@ -379,7 +379,7 @@ func (h *Handler) syncTask(ctx context.Context, userID, key string) (*store.Task
 func fieldNames(fields []store.Field) []string {
 	out := make([]string, 0, len(fields))
 	for _, f := range fields {
-		out = append(out, string(f))
+		out = append(out, apiField(string(f)))
 	}
 	return out
 }

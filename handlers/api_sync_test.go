@@ -188,7 +188,7 @@ func TestSyncTwoPhonesEditOfflineThenSync(t *testing.T) {
 		syncOp{OpID: "a-2", Task: "demo-10", BaseVersion: v, Action: "move", Changes: map[string]any{"column_id": inProgress}},
 	)
 	syncExpect(t, resA[0], "applied", []string{"title"}, []string{})
-	syncExpect(t, resA[1], "applied", []string{"column"}, []string{})
+	syncExpect(t, resA[1], "applied", []string{"column_id"}, []string{})
 	if got := resA[1].Task; got.Title != "Velocity report per sprint" || got.ColumnID != inProgress || got.Version != v+2 {
 		t.Fatalf("after phone A: task %+v, want the new title in In Progress at version %d", got, v+2)
 	}
@@ -201,7 +201,7 @@ func TestSyncTwoPhonesEditOfflineThenSync(t *testing.T) {
 		{OpID: "b-4", Task: "DEMO-999", BaseVersion: 1, Action: "update", Changes: map[string]any{"title": "Lost"}},
 	}
 	rawB, resB := phoneB.sync(batchB...)
-	syncExpect(t, resB[0], "merged", []string{"priority"}, []string{"column", "title"})
+	syncExpect(t, resB[0], "merged", []string{"priority"}, []string{"column_id", "title"})
 	if resB[0].Task.Priority != "highest" || resB[0].Task.Title != "Velocity report per sprint" {
 		t.Errorf("b-1: task %+v, want priority highest beside A's title", resB[0].Task)
 	}
@@ -219,7 +219,7 @@ func TestSyncTwoPhonesEditOfflineThenSync(t *testing.T) {
 	}
 
 	syncExpect(t, resB[2], "conflict", nil, nil)
-	if c := resB[2].Conflict; c == nil || len(c.Conflicts) != 1 || c.Conflicts[0].Field != "column" ||
+	if c := resB[2].Conflict; c == nil || len(c.Conflicts) != 1 || c.Conflicts[0].Field != "column_id" ||
 		c.Conflicts[0].ChangedBy != a.ana.ID || c.Conflicts[0].Theirs != inProgress || c.Conflicts[0].Yours != done {
 		t.Errorf("b-3: conflict %+v, want the column changed by ana to In Progress", resB[2].Conflict)
 	}
@@ -283,7 +283,7 @@ func TestSyncOperations(t *testing.T) {
 		t.Errorf("op-2: reason %q, want the validation message about the title", res[1].Reason)
 	}
 	syncExpect(t, res[2], "applied", []string{"archived"}, []string{})
-	syncExpect(t, res[3], "applied", []string{"assignee", "labels", "points"}, []string{})
+	syncExpect(t, res[3], "applied", []string{"assignee_id", "labels", "points"}, []string{})
 	got := a.task("DEMO-11")
 	if got.Archived || got.Points != nil || got.AssigneeID != "" || !slices.Equal(got.Labels, []string{"print"}) {
 		t.Errorf("final task: archived %v points %v assignee %q labels %q", got.Archived, got.Points, got.AssigneeID, got.Labels)

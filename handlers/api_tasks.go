@@ -126,7 +126,7 @@ func (h *Handler) apiTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if match := c.Request().Header.Get("If-None-Match"); match != "" && match == etag(t.Version) {
+	if etagMatches(c.Request().Header.Get("If-None-Match"), t.Version) {
 		c.Response().Header().Set("ETag", etag(t.Version))
 		return c.NoContent(http.StatusNotModified)
 	}
@@ -262,14 +262,7 @@ func (h *Handler) apiPatchTask(c echo.Context) error {
 // outcome says what a write did: the fields it changed and those others had changed
 // since the base version, which were kept (merged).
 func outcome(res *store.TaskResult) map[string]any {
-	applied, merged := []string{}, []string{}
-	for _, f := range res.Applied {
-		applied = append(applied, string(f))
-	}
-	for _, f := range res.Merged {
-		merged = append(merged, string(f))
-	}
-	return map[string]any{"applied": applied, "merged": merged}
+	return map[string]any{"applied": fieldNames(res.Applied), "merged": fieldNames(res.Merged)}
 }
 
 // moveBody is the body of POST .../tasks/KEY/move.
@@ -400,4 +393,16 @@ func pageParams(c echo.Context, def int) (limit int, before int64, err error) {
 		}
 	}
 	return limit, before, nil
+}
+
+// etagMatches reports whether an If-None-Match list names the version: "*", or any
+// listed tag, weak ones included (RFC 9110 weak comparison).
+func etagMatches(header string, version int) bool {
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag(version) {
+			return true
+		}
+	}
+	return false
 }

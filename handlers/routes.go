@@ -83,26 +83,38 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 
 // apiRoutes registers the JSON API: token auth, no cookies, so no CSRF.
 func (h *Handler) apiRoutes(e *echo.Echo) {
-	api := e.Group(apiPrefix)
-	api.GET("/openapi.json", h.apiOpenAPI)
-	authed := api.Group("", h.apiAuth, h.idempotent)
-	authed.GET("/projects", h.apiProjects)
-	authed.POST("/sync", h.apiSync)
-	p := authed.Group("/projects/:key", h.apiLoadProject)
-	p.GET("", h.apiProject)
-	p.GET("/members", h.apiMembers)
-	p.GET("/columns", h.apiColumns)
-	p.GET("/tasks", h.apiTasks)
-	p.POST("/tasks", h.apiCreateTask)
-	p.GET("/tasks/:task", h.apiTask)
-	p.PATCH("/tasks/:task", h.apiPatchTask)
-	p.POST("/tasks/:task/move", h.apiMoveTask)
-	p.POST("/tasks/:task/archive", h.apiArchive(true))
-	p.POST("/tasks/:task/restore", h.apiArchive(false))
-	p.GET("/tasks/:task/history", h.apiTaskHistory)
-	p.GET("/activity", h.apiActivity)
-	p.GET("/events", h.apiEvents)
-	p.GET("/stream", h.apiStream)
-	// Unknown API paths answer with a problem document, not the HTML 404 page.
-	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	// Middleware is given per route: Echo gives a group with middleware a catch-all
+	// route, which would answer unknown API paths with 401. The explicit catch-all below
+	// keeps unknown API paths (and methods) away from the web pages' sign-in redirect:
+	// they get a 404 problem document.
+	e.Any(apiPrefix, apiNotFound)
+	e.Any(apiPrefix+"/*", apiNotFound)
+	authed := []echo.MiddlewareFunc{h.apiAuth, h.idempotent}
+	inProject := append(authed[:len(authed):len(authed)], h.apiLoadProject)
+	e.GET(apiPrefix+"/openapi.json", h.apiOpenAPI)
+	e.GET(apiPrefix+"/projects", h.apiProjects, authed...)
+	e.POST(apiPrefix+"/sync", h.apiSync, authed...)
+	for _, r := range []struct {
+		method, path string
+		handler      echo.HandlerFunc
+	}{
+		{http.MethodGet, "", h.apiProject},
+		{http.MethodGet, "/members", h.apiMembers},
+		{http.MethodGet, "/columns", h.apiColumns},
+		{http.MethodGet, "/tasks", h.apiTasks},
+		{http.MethodPost, "/tasks", h.apiCreateTask},
+		{http.MethodGet, "/tasks/:task", h.apiTask},
+		{http.MethodPatch, "/tasks/:task", h.apiPatchTask},
+		{http.MethodPost, "/tasks/:task/move", h.apiMoveTask},
+		{http.MethodPost, "/tasks/:task/archive", h.apiArchive(true)},
+		{http.MethodPost, "/tasks/:task/restore", h.apiArchive(false)},
+		{http.MethodGet, "/tasks/:task/history", h.apiTaskHistory},
+		{http.MethodGet, "/activity", h.apiActivity},
+		{http.MethodGet, "/events", h.apiEvents},
+		{http.MethodGet, "/stream", h.apiStream},
+	} {
+		e.Add(r.method, apiPrefix+"/projects/:key"+r.path, r.handler, inProject...)
+	}
 }
+
+func apiNotFound(echo.Context) error { return echo.ErrNotFound }

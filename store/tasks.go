@@ -156,12 +156,20 @@ func (u TaskUpdate) changes(q sqlxGetter, current *Task) ([]change, error) {
 		}
 		err = add(FieldAssignee, v, e)
 	}
+	// An empty type or priority means "the default" only when creating a task; an
+	// update that sends one is a mistake, not a reset.
 	if err == nil && u.Type.Set {
 		v, e := normType(u.Type.V)
+		if strings.TrimSpace(string(u.Type.V)) == "" {
+			e = invalidField("type", "Type must be one of story, bug, task or epic.")
+		}
 		err = add(FieldType, v, e)
 	}
 	if err == nil && u.Priority.Set {
 		v, e := normPriority(u.Priority.V)
+		if strings.TrimSpace(string(u.Priority.V)) == "" {
+			e = invalidField("priority", "Priority must be one of highest, high, medium, low or lowest.")
+		}
 		err = add(FieldPriority, v, e)
 	}
 	if err == nil && u.Labels.Set {
