@@ -62,6 +62,7 @@ func TestE2EBoard(t *testing.T) {
 		{"WithoutJavaScript", e2eNoJavaScript},
 		{"Axe", e2eAxe},
 		{"ReconnectResyncs", e2eReconnect},
+		{"CardPanelEditsInPlace", e2ePanel},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

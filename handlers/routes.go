@@ -65,6 +65,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("", h.projectHome)
 	p.POST("/tasks", h.createTask)
 	p.GET("/tasks/:task", h.taskPage)
+	p.GET("/tasks/:task/panel", h.taskPanel)
 	p.POST("/tasks/:task", h.updateTask)
 	p.POST("/tasks/:task/move", h.moveTask)
 	p.GET("/board", h.board)

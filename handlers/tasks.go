@@ -50,18 +50,47 @@ func (h *Handler) taskPage(c echo.Context) error {
 }
 
 func (h *Handler) renderTask(c echo.Context, status int, t *store.Task, form views.TaskForm) error {
+	v, err := h.taskView(c, t, form)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.TaskPage(h.page(c, t.Key+" "+t.Title), v))
+}
+
+func (h *Handler) taskView(c echo.Context, t *store.Task, form views.TaskForm) (views.TaskView, error) {
 	p, _ := currentProject(c)
 	members, err := h.store.Members(ctx(c), p.ID)
 	if err != nil {
-		return err
+		return views.TaskView{}, err
 	}
 	history, err := h.store.TaskHistory(ctx(c), p, t.ID)
 	if err != nil {
+		return views.TaskView{}, err
+	}
+	return views.TaskView{Task: t, Members: members, History: history, Form: form}, nil
+}
+
+// inPanel reports whether the request comes from a card opened on the board.
+func inPanel(c echo.Context) bool {
+	return isHTMX(c) && c.Request().Header.Get("HX-Target") == "task-panel-body"
+}
+
+// renderPanel answers the board's card panel.
+func (h *Handler) renderPanel(c echo.Context, status int, t *store.Task, form views.TaskForm, msg string, conflict *views.ConflictView) error {
+	v, err := h.taskView(c, t, form)
+	if err != nil {
 		return err
 	}
-	return render(c, status, views.TaskPage(h.page(c, t.Key+" "+t.Title), views.TaskView{
-		Task: t, Members: members, History: history, Form: form,
-	}))
+	return render(c, status, views.TaskPanel(h.page(c, t.Key), v, msg, conflict))
+}
+
+// taskPanel opens a card on the board: its details, editable in place.
+func (h *Handler) taskPanel(c echo.Context) error {
+	_, t, err := h.taskOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderPanel(c, http.StatusOK, t, views.TaskFormFrom(t), "", nil)
 }
 
 // updateTask applies the fields present in the form; absent fields stay as they are.
@@ -74,6 +103,9 @@ func (h *Handler) updateTask(c echo.Context) error {
 	if err == nil {
 		var res *store.TaskResult
 		if res, err = h.store.UpdateTask(ctx(c), currentUser(c).ID, u); err == nil {
+			if inPanel(c) {
+				return h.renderPanel(c, http.StatusOK, res.Task, views.TaskFormFrom(res.Task), updateMessage(res), nil)
+			}
 			h.flash(c, updateMessage(res))
 			return c.Redirect(http.StatusSeeOther, taskURL(res.Task))
 		}
@@ -85,6 +117,9 @@ func (h *Handler) updateTask(c echo.Context) error {
 	submitted, _ := c.FormParams()
 	form.Fill(submitted)
 	form.Errors = fieldErrors(err)
+	if inPanel(c) {
+		return h.renderPanel(c, http.StatusUnprocessableEntity, t, form, "", nil)
+	}
 	return h.renderTask(c, http.StatusUnprocessableEntity, t, form)
 }
 
@@ -204,6 +239,10 @@ func (h *Handler) renderConflict(c echo.Context, ce *store.ConflictError) error 
 		return err
 	}
 	v := views.NewConflictView(p, ce, members)
+	if inPanel(c) && ce.Command != "move" {
+		msg := "Conflict: " + views.ConflictSentence(h.page(c, ""), v)
+		return h.renderPanel(c, http.StatusConflict, ce.Task, views.TaskFormFrom(ce.Task), msg, &v)
+	}
 	if ce.Command == "move" {
 		v.Action = taskURL(ce.Task) + "/move"
 		v.Resubmit = append(v.Resubmit, views.Hidden{Name: "after", Value: c.FormValue("after")},

@@ -162,3 +162,12 @@ func NewCardChange(b BoardView, id string) CardChange {
 	}
 	return u
 }
+
+// lastEntries returns the newest n history entries, newest first.
+func lastEntries(h []store.HistoryEntry, n int) []store.HistoryEntry {
+	out := make([]store.HistoryEntry, 0, n)
+	for i := len(h) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, h[i])
+	}
+	return out
+}

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -111,7 +112,11 @@ type TaskView struct {
 // TaskForm is the task edit form's state, as strings.
 type TaskForm struct {
 	Title, Description, Type, Priority, Assignee, Labels, Points, Due string
-	Errors                                                            map[string]string
+	// BaseVersion is the version the values were read at; a form shown again after an
+	// error keeps the version the user started from, so the merge rule still protects
+	// changes others made meanwhile.
+	BaseVersion int
+	Errors      map[string]string
 }
 
 // TaskFormFrom fills the edit form with the task's current values.
@@ -123,6 +128,7 @@ func TaskFormFrom(t *store.Task) TaskForm {
 	return TaskForm{
 		Title: t.Title, Description: t.Description, Type: string(t.Type), Priority: string(t.Priority),
 		Assignee: t.AssigneeID, Labels: strings.Join(t.Labels, ", "), Points: pts, Due: t.Due,
+		BaseVersion: t.Version,
 	}
 }
 
@@ -136,6 +142,9 @@ func (f *TaskForm) Fill(submitted url.Values) {
 		if vs, ok := submitted[name]; ok && len(vs) > 0 {
 			*dst = vs[0]
 		}
+	}
+	if v, err := strconv.Atoi(submitted.Get("base_version")); err == nil && v > 0 {
+		f.BaseVersion = v
 	}
 }
 

@@ -357,6 +357,46 @@
     }
   });
 
+  // --- Card panel --------------------------------------------------------------------
+  // A card link opens the card in a dialog (htmx fills #task-panel-body); its fields are
+  // edited in place with the same version rule. Without JavaScript the link opens the
+  // task page instead.
+
+  var panel = document.getElementById("task-panel");
+  var panelCard = null; // id of the card whose link opened the panel
+
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (elt && elt.classList && elt.classList.contains("card-link") && cardOf(elt)) panelCard = cardOf(elt).id;
+  });
+
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    var swapped = evt.detail && evt.detail.target;
+    if (!panel || !swapped || swapped.id !== "task-panel-body") return;
+    if (!panel.open) panel.showModal();
+    var target = panel.querySelector("[data-conflict-confirm]") ||
+      panel.querySelector('[aria-invalid="true"]') ||
+      panel.querySelector(".panel-status") ||
+      panel.querySelector('input[name="title"]') ||
+      panel.querySelector(".panel-close");
+    if (target) target.focus();
+  });
+
+  if (panel) {
+    panel.addEventListener("click", function (evt) {
+      if (evt.target.closest("[data-close-panel]")) panel.close();
+    });
+    panel.addEventListener("close", function () {
+      var body = document.getElementById("task-panel-body");
+      if (body) body.textContent = "";
+      // Back to the card, wherever live updates have put it meanwhile.
+      var card = panelCard && document.getElementById(panelCard);
+      var link = card && card.querySelector(".card-link");
+      if (link) link.focus();
+      panelCard = null;
+    });
+  }
+
   // --- Wiring ------------------------------------------------------------------------
 
   // A live update that names a card or column this page does not have means the page
