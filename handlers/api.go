@@ -177,22 +177,6 @@ func (h *Handler) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// apiLoadProject loads :key for the token's user: non-members get 404; viewers' writes 403.
-func (h *Handler) apiLoadProject(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, role, err := h.store.ProjectFor(ctx(c), currentUser(c).ID, c.Param("key"))
-		if err != nil {
-			return err
-		}
-		c.Set(ctxProject, p)
-		c.Set(ctxRole, role)
-		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead && !role.CanEdit() {
-			return store.Errorf(store.EFORBIDDEN, "Your role in %s is viewer: you can read but not change it.", p.Key)
-		}
-		return next(c)
-	}
-}
-
 // readBody reads the request body, refusing bodies over 1 MiB with 413.
 func readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()

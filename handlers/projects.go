@@ -11,9 +11,9 @@ import (
 	"tack/views"
 )
 
-// loadProject puts the project named by :key and the user's role in the context.
-// Non-members get 404, exactly as for a project that does not exist, and viewers may
-// not send anything that changes state.
+// loadProject puts the project named by :key and the user's role in the context, for
+// pages and the API alike. Non-members get 404, exactly as for a project that does not
+// exist, and viewers may not send anything that changes state.
 func (h *Handler) loadProject(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, role, err := h.store.ProjectFor(ctx(c), currentUser(c).ID, c.Param("key"))
@@ -23,7 +23,7 @@ func (h *Handler) loadProject(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxProject, p)
 		c.Set(ctxRole, role)
 		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead && !role.CanEdit() {
-			return store.Errorf(store.EFORBIDDEN, "You can view %s but not change it: your role is viewer. Ask a project admin for member access.", p.Key)
+			return store.Errorf(store.EFORBIDDEN, "Your role in %s is viewer: you can read it but not change it. Ask a project admin for member access.", p.Key)
 		}
 		return next(c)
 	}

@@ -91,7 +91,7 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 	e.Any(apiPrefix, apiNotFound)
 	e.Any(apiPrefix+"/*", apiNotFound)
 	authed := []echo.MiddlewareFunc{h.apiAuth, h.idempotent}
-	inProject := append(authed[:len(authed):len(authed)], h.apiLoadProject)
+	inProject := append(authed[:len(authed):len(authed)], h.loadProject)
 	e.GET(apiPrefix+"/openapi.json", h.apiOpenAPI)
 	e.GET(apiPrefix+"/projects", h.apiProjects, authed...)
 	e.POST(apiPrefix+"/sync", h.apiSync, authed...)

@@ -18,15 +18,7 @@ func (s *Store) ProjectEvents(ctx context.Context, projectID string, after int64
 	if err != nil {
 		return nil, fmt.Errorf("store: project events: %w", err)
 	}
-	out := make([]Event, 0, len(rows))
-	for _, r := range rows {
-		e, err := r.event()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return toEvents(rows)
 }
 
 // TaskQuery selects a page of a project's tasks, in board order (column, then rank).

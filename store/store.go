@@ -250,6 +250,11 @@ func (s *Store) Events(ctx context.Context, after int64, limit int) ([]Event, er
 	if err := s.read.SelectContext(ctx, &rows, `SELECT seq, stream, version, type, actor, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit); err != nil {
 		return nil, fmt.Errorf("store: read events: %w", err)
 	}
+	return toEvents(rows)
+}
+
+// toEvents converts stored rows to events.
+func toEvents(rows []eventRow) ([]Event, error) {
 	out := make([]Event, 0, len(rows))
 	for _, r := range rows {
 		e, err := r.event()
