@@ -27,6 +27,9 @@ func e2ePanel(t *testing.T, browser context.Context, seed string) {
 	x := ben.cardAt("c1", 1)
 	link := fmt.Sprintf("#task-%s a.card-link", x.ID)
 
+	// Until htmx has processed the link, Enter follows it to the task page (the
+	// no-JavaScript path); wait for htmx so the test is about the panel.
+	ben.waitUntil("card link processed by htmx", e2eWait, fmt.Sprintf(`(document.querySelector(%q)||{})["htmx-internal-data"]`, link)+` && document.querySelector("`+link+`")["htmx-internal-data"].initHash`)
 	ben.do("focus the card", chromedp.Focus(chromedp.CSS(link)))
 	ben.key("Enter", "\r")
 	ben.waitUntil("panel open", e2eWait, `document.getElementById("task-panel").open && document.activeElement && document.activeElement.name === "title"`)
@@ -64,6 +67,7 @@ func e2ePanel(t *testing.T, browser context.Context, seed string) {
 		}
 	}
 	ben.axe(axeJS, "card panel with a conflict")
+	ben.screenshot("panel-conflict", "")
 	ben.key("Enter", "\r")
 	ben.waitUntil("applied anyway", e2eWait, `(document.querySelector("#task-panel .panel-status")||{}).textContent.startsWith("Saved")`)
 	if got := s.task(x.ID).Title; got != "Ben's title" {

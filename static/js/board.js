@@ -363,16 +363,25 @@
   // task page instead.
 
   var panel = document.getElementById("task-panel");
-  var panelCard = null; // id of the card whose link opened the panel
+  var panelCard = null;    // id of the card whose link opened the panel
+  var panelWanted = false; // a card was opened and the panel not closed since
 
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
     var elt = evt.detail && evt.detail.elt;
-    if (elt && elt.classList && elt.classList.contains("card-link") && cardOf(elt)) panelCard = cardOf(elt).id;
+    if (elt && elt.classList && elt.classList.contains("card-link") && cardOf(elt)) {
+      panelCard = cardOf(elt).id;
+      panelWanted = true;
+    }
   });
 
-  document.body.addEventListener("htmx:afterSwap", function (evt) {
+  // After settle, not after swap: htmx wires the new form up when the swap settles, and
+  // a key still on its way (the Enter that opened the panel) must not reach a form that
+  // would then submit as a plain page POST.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
     var swapped = evt.detail && evt.detail.target;
     if (!panel || !swapped || swapped.id !== "task-panel-body") return;
+    // An answer that settles after the panel was closed does not open it again.
+    if (!panelWanted) return;
     if (!panel.open) panel.showModal();
     var target = panel.querySelector("[data-conflict-confirm]") ||
       panel.querySelector('[aria-invalid="true"]') ||
@@ -387,6 +396,7 @@
       if (evt.target.closest("[data-close-panel]")) panel.close();
     });
     panel.addEventListener("close", function () {
+      panelWanted = false;
       var body = document.getElementById("task-panel-body");
       if (body) body.textContent = "";
       // Back to the card, wherever live updates have put it meanwhile.
