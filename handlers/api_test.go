@@ -508,21 +508,29 @@ func (e *apiEnv) routes(t *testing.T) []string {
 // not have (405 would be more precise: the catch-all route answers first).
 func TestAPIUnknownPath(t *testing.T) {
 	e := newAPIEnv(t)
-	for _, c := range []apiCall{
-		{method: http.MethodGet, path: "/nope"},
-		{method: http.MethodGet, path: "/nope", token: e.anaTok},
-		{method: http.MethodGet, path: "/"},
-		{method: http.MethodPost, path: "/tasks", token: e.anaTok, body: map[string]any{"title": "x"}},
-		{method: http.MethodGet, path: "/projects/DEMO/nope", token: e.anaTok},
-		{method: http.MethodGet, path: "/projects/DEMO/tasks/DEMO-1/nope", token: e.anaTok},
-		{method: http.MethodGet, path: "/projects/DEMO/tasks/DEMO-1/history/", token: e.anaTok},
-		{method: http.MethodDelete, path: "/projects/DEMO/tasks/DEMO-1", token: e.anaTok},
-		{method: http.MethodPut, path: "/projects/DEMO/tasks/DEMO-1", token: e.anaTok, body: map[string]any{"title": "x"}},
-		{method: http.MethodPost, path: "/projects", token: e.anaTok, body: map[string]any{"key": "NEW"}},
+	for _, c := range []struct {
+		apiCall
+		want  int
+		allow string
+	}{
+		{apiCall{method: http.MethodGet, path: "/nope"}, http.StatusNotFound, ""},
+		{apiCall{method: http.MethodGet, path: "/nope", token: e.anaTok}, http.StatusNotFound, ""},
+		{apiCall{method: http.MethodGet, path: "/"}, http.StatusNotFound, ""},
+		{apiCall{method: http.MethodPost, path: "/tasks", token: e.anaTok, body: map[string]any{"title": "x"}}, http.StatusNotFound, ""},
+		{apiCall{method: http.MethodGet, path: "/projects/DEMO/nope", token: e.anaTok}, http.StatusNotFound, ""},
+		{apiCall{method: http.MethodGet, path: "/projects/DEMO/tasks/DEMO-1/nope", token: e.anaTok}, http.StatusNotFound, ""},
+		{apiCall{method: http.MethodGet, path: "/projects/DEMO/tasks/DEMO-1/history/", token: e.anaTok}, http.StatusNotFound, ""},
+		// A path that exists, with a method it does not take: 405 naming the ones it does.
+		{apiCall{method: http.MethodDelete, path: "/projects/DEMO/tasks/DEMO-1", token: e.anaTok}, http.StatusMethodNotAllowed, "GET, PATCH"},
+		{apiCall{method: http.MethodPut, path: "/projects/DEMO/tasks/DEMO-1", token: e.anaTok, body: map[string]any{"title": "x"}}, http.StatusMethodNotAllowed, "GET, PATCH"},
+		{apiCall{method: http.MethodPost, path: "/projects", token: e.anaTok, body: map[string]any{"key": "NEW"}}, http.StatusMethodNotAllowed, "GET"},
 	} {
 		t.Run(c.method+c.path, func(t *testing.T) {
-			res := e.do(t, c)
-			res.expectProblem(t, http.StatusNotFound)
+			res := e.do(t, c.apiCall)
+			res.expectProblem(t, c.want)
+			if got := res.header.Get("Allow"); got != c.allow {
+				t.Errorf("Allow %q, want %q", got, c.allow)
+			}
 		})
 	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -118,4 +119,20 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 	}
 }
 
-func apiNotFound(echo.Context) error { return echo.ErrNotFound }
+// apiNotFound answers API paths no route takes: 405 with Allow when the path exists for
+// other methods, 404 otherwise.
+func apiNotFound(c echo.Context) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
+		probe := c.Echo().NewContext(c.Request(), nil)
+		c.Echo().Router().Find(m, c.Request().URL.Path, probe)
+		if p := probe.Path(); p != "" && p != apiPrefix+"/*" && p != apiPrefix {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return echo.ErrNotFound
+	}
+	c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+	return echo.ErrMethodNotAllowed
+}
