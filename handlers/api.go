@@ -194,11 +194,6 @@ func readBody(c echo.Context) ([]byte, error) {
 	return body, nil
 }
 
-// badRequest is a 400 about the request's syntax (as opposed to 422 for its values).
-type badRequest struct{ msg string }
-
-func (e badRequest) Error() string { return e.msg }
-
 // decodeJSON decodes the body strictly into v: one JSON value, no unknown fields.
 func decodeJSON(c echo.Context, v any) error {
 	body, err := readBody(c)
