@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"tack/store"
 )
 
 const usage = `Tack: boards, backlogs and sprints where no one's change is lost.
@@ -66,3 +68,19 @@ func envOr(name, def string) string {
 }
 
 const defaultDB = "./data/tack.db"
+
+// openExisting opens the database at path for command cmd; it refuses to create one,
+// because a typo in -db would otherwise silently start an empty database. It returns
+// the exit code to use when it fails.
+func openExisting(ctx context.Context, cmd, path string, stderr io.Writer) (*store.Store, int) {
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(stderr, "tack %s: no database at %s\n", cmd, path)
+		return nil, 2
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		fmt.Fprintf(stderr, "tack %s: %v\n", cmd, err)
+		return nil, 1
+	}
+	return st, 0
+}

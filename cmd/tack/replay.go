@@ -5,9 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-
-	"tack/store"
 )
 
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -28,14 +25,9 @@ live ones and print a summary. Exit status: 0 when identical (or fixed with --fi
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		fmt.Fprintf(stderr, "tack replay: no database at %s\n", *dbPath)
-		return 2
-	}
-	st, err := store.Open(ctx, *dbPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "tack replay: %v\n", err)
-		return 1
+	st, code := openExisting(ctx, "replay", *dbPath, stderr)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	rep, err := st.Replay(ctx, *fix)

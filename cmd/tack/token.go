@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"tack/store"
 )
@@ -37,14 +36,9 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "tack token create: -email is required\n")
 		return 2
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		fmt.Fprintf(stderr, "tack token create: no database at %s\n", *dbPath)
-		return 2
-	}
-	st, err := store.Open(ctx, *dbPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "tack token create: %v\n", err)
-		return 1
+	st, code := openExisting(ctx, "token create", *dbPath, stderr)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	u, err := st.UserByEmail(ctx, *email)
