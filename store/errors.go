@@ -89,6 +89,9 @@ type ConflictError struct {
 	Pending map[Field]any
 	// Task is the task as it is now, for showing "theirs" and resubmitting with its version.
 	Task *Task
+	// Seq is the position of the recorded conflict: it stays pending for its author
+	// until answered (AnswerConflict) or overtaken by the author's own later change.
+	Seq int64
 }
 
 // FieldConflict describes one field changed both by the user and, meanwhile, by someone else.

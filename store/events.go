@@ -44,6 +44,7 @@ const (
 	TypeTaskArchived      = "task.archived"
 	TypeTaskRestored      = "task.restored"
 	TypeTaskConflicted    = "task.conflict_recorded"
+	TypeConflictAnswered  = "task.conflict_answered"
 )
 
 // UserRegistered records a new account. The password hash is deliberately not in the log.
@@ -174,6 +175,33 @@ type TaskConflicted struct {
 	BaseVersion    int             `json:"base_version"`
 	CurrentVersion int             `json:"current_version"`
 	Fields         []FieldConflict `json:"fields"`
+	// Wanted is everything the refused command would have set, conflicting fields
+	// included, so that its author can apply it later with one answer. A conflict
+	// recorded before answers existed has none, and is never pending.
+	Wanted map[Field]any `json:"wanted,omitempty"`
+	// After, Before and Step say where a refused move would have placed the task.
+	After  string `json:"after,omitempty"`
+	Before string `json:"before,omitempty"`
+	Step   Step   `json:"step,omitempty"`
+}
+
+// Answers to a pending conflict.
+const (
+	AnswerMine   = "mine"   // apply my refused change after all
+	AnswerTheirs = "theirs" // keep the change that made mine conflict
+)
+
+// ConflictAnswered records how the author of a conflict answered it. With AnswerMine the
+// events that follow it in the same commit apply the change; with AnswerTheirs nothing
+// else changes. Like the conflict, it lives in the task's conflict stream and never
+// changes the task's version. Command and Fields repeat the conflict's, so the history
+// can tell the answer on its own.
+type ConflictAnswered struct {
+	TaskID      string          `json:"task_id"`
+	ConflictSeq int64           `json:"conflict_seq"`
+	Choice      string          `json:"choice"`
+	Command     string          `json:"command"`
+	Fields      []FieldConflict `json:"fields"`
 }
 
 // EventType implementations.
@@ -196,6 +224,7 @@ func (TaskDueChanged) EventType() string    { return TypeTaskDueChanged }
 func (TaskArchived) EventType() string      { return TypeTaskArchived }
 func (TaskRestored) EventType() string      { return TypeTaskRestored }
 func (TaskConflicted) EventType() string    { return TypeTaskConflicted }
+func (ConflictAnswered) EventType() string  { return TypeConflictAnswered }
 
 // Decode returns the typed payload of e.
 func (e Event) Decode() (Payload, error) {
@@ -239,6 +268,8 @@ func (e Event) Decode() (Payload, error) {
 		p = &TaskRestored{}
 	case TypeTaskConflicted:
 		p = &TaskConflicted{}
+	case TypeConflictAnswered:
+		p = &ConflictAnswered{}
 	default:
 		return nil, fmt.Errorf("store: unknown event type %q (seq %d)", e.Type, e.Seq)
 	}

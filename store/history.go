@@ -206,6 +206,8 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 				Theirs: FormatValue(p, f.Field, f.Theirs, name), By: name(f.ChangedBy), At: f.ChangedAt,
 			})
 		}
+	case *ConflictAnswered:
+		h.Text = describeAnswer(p, key, e, name)
 	default:
 		h.Text = h.Type
 	}

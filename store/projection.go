@@ -82,9 +82,23 @@ func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
 }
 
 func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
-	if c, ok := p.(*TaskConflicted); ok {
+	switch c := p.(type) {
+	case *TaskConflicted:
 		t, err := loadTask(tx, c.TaskID)
 		if err != nil {
+			return err
+		}
+		if err := recordPending(tx, t.ProjectID, e, c); err != nil {
+			return err
+		}
+		return addHistory(tx, t.ProjectID, t.ID, e)
+	case *ConflictAnswered:
+		t, err := loadTask(tx, c.TaskID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM pending_conflicts WHERE task_id = ? AND user_id = ? AND seq = ?`,
+			c.TaskID, e.Actor, c.ConflictSeq); err != nil {
 			return err
 		}
 		return addHistory(tx, t.ProjectID, t.ID, e)
@@ -101,6 +115,9 @@ func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
 		return err
 	}
 	if err := saveTask(tx, next); err != nil {
+		return err
+	}
+	if err := endPending(tx, next.ID, e.Actor, fieldsOf(p)); err != nil {
 		return err
 	}
 	return addHistory(tx, next.ProjectID, next.ID, e)

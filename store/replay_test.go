@@ -168,9 +168,25 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 				m.BeforeID = tasks[r.IntN(len(tasks))]
 			}
 			res, err = b.s.MoveTask(ctx, editor(), m)
-		case op < 93:
+		case op < 90:
 			what = "archive/restore"
 			res, err = b.s.UpdateTask(ctx, editor(), TaskUpdate{TaskID: task.ID, BaseVersion: base, Archived: Some(r.IntN(2) == 0)})
+		case op < 95:
+			what = "answer"
+			var pending []pendingRow
+			if err := b.s.read.Select(&pending, `SELECT seq, task_id, user_id, project_id, at, data FROM pending_conflicts`); err != nil {
+				t.Fatal(err)
+			}
+			if len(pending) == 0 {
+				res = &TaskResult{}
+				break
+			}
+			pc := pending[r.IntN(len(pending))]
+			a := ConflictAnswer{TaskID: pc.TaskID, Seq: pc.Seq, Choice: pick([]string{AnswerMine, AnswerTheirs})}
+			if r.IntN(2) == 0 {
+				a.BaseVersion = b.task(t, pc.TaskID).Version
+			}
+			res, err = b.s.AnswerConflict(ctx, pc.UserID, a)
 		default:
 			what = "membership"
 			// Mostly by Ana, never to Ana: she stays the admin who undoes the rest.

@@ -192,130 +192,177 @@ func (u TaskUpdate) changes(q sqlxGetter, current *Task) ([]change, error) {
 
 // UpdateTask applies field edits under the concurrency rule: fields changed by others
 // since u.BaseVersion merge; a field changed both here and there is a *ConflictError,
-// and the refused attempt is recorded in the task's history.
+// and the refused attempt is recorded in the task's history, pending its author's answer.
 func (s *Store) UpdateTask(ctx context.Context, actor string, u TaskUpdate) (*TaskResult, error) {
-	return s.taskCommand(ctx, actor, u.TaskID, u.BaseVersion, u.Strict, "edit", func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
-		changes, err := u.changes(w.tx, current)
-		if err != nil {
-			return verdict{}, nil, err
-		}
-		v := judgeEdit(base, current, since, changes)
-		// Only an applied restore unfreezes an archived task: a resubmitted "archived"
-		// or a restore judged unchanged must not carry other edits onto it.
-		restoring := slices.ContainsFunc(v.apply, func(c change) bool { return c.field == FieldArchived && c.value == false })
-		if current.Archived && !restoring && len(v.apply) > 0 {
-			return v, nil, Errorf(EINVALID, "%s is archived; restore it before changing it.", current.Key)
-		}
-		payloads := make([]Payload, 0, len(v.apply))
-		for _, c := range v.apply {
-			payloads = append(payloads, eventFor(current, c))
-		}
-		return v, payloads, nil
-	})
+	return s.taskCommand(ctx, actor, u.command())
 }
 
 // MoveTask places a task in a column between neighbours. Only a column change made by
 // someone else since m.BaseVersion conflicts; reorders by others never do, because the
 // task is placed relative to its neighbours as they are now.
 func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskResult, error) {
-	return s.taskCommand(ctx, actor, m.TaskID, m.BaseVersion, m.Strict, "move", func(w *writer, _, current *Task, since []decodedEvent) (verdict, []Payload, error) {
-		col, err := checkColumn(w.tx, current.ProjectID, m.ColumnID)
-		if err != nil {
-			return verdict{}, nil, err
-		}
-		if m.ColumnID == "" {
-			col = current.ColumnID
-		}
-		if current.Archived {
-			return verdict{}, nil, Errorf(EINVALID, "%s is archived; restore it before moving it.", current.Key)
-		}
-		v := judgeMove(current, since, col)
-		if len(v.conflicts) > 0 {
-			return v, nil, nil
-		}
-		moved, err := place(w.tx, current, col, m.AfterID, m.BeforeID, m.Step)
-		if err != nil || moved == nil {
-			return v, nil, err
-		}
-		v.apply = []change{{FieldColumn, col}}
-		return v, []Payload{moved}, nil
-	})
+	return s.taskCommand(ctx, actor, m.command())
 }
 
-// taskCommand is the frame every task command runs in: authorisation, the base-version
-// check, the fold to the base and current states, the verdict, and then either the
-// events or a recorded conflict.
-func (s *Store) taskCommand(ctx context.Context, actor, taskID string, baseVersion int, strict bool, name string,
-	decide func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error)) (*TaskResult, error) {
-	var res TaskResult
+// commandSpec is a task command ready to run: which task, from which version, and how to
+// decide on it. after, before and step are kept with a refused move, for its answer.
+type commandSpec struct {
+	name          string // "edit" or "move"
+	taskID        string
+	baseVersion   int
+	strict        bool
+	after, before string
+	step          Step
+	decide        func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error)
+}
+
+func (u TaskUpdate) command() commandSpec {
+	return commandSpec{name: "edit", taskID: u.TaskID, baseVersion: u.BaseVersion, strict: u.Strict,
+		decide: func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+			changes, err := u.changes(w.tx, current)
+			if err != nil {
+				return verdict{}, nil, err
+			}
+			v := judgeEdit(base, current, since, changes)
+			// Only an applied restore unfreezes an archived task: a resubmitted "archived"
+			// or a restore judged unchanged must not carry other edits onto it.
+			restoring := slices.ContainsFunc(v.apply, func(c change) bool { return c.field == FieldArchived && c.value == false })
+			if current.Archived && !restoring && len(v.apply) > 0 {
+				return v, nil, Errorf(EINVALID, "%s is archived; restore it before changing it.", current.Key)
+			}
+			payloads := make([]Payload, 0, len(v.apply))
+			for _, c := range v.apply {
+				payloads = append(payloads, eventFor(current, c))
+			}
+			return v, payloads, nil
+		}}
+}
+
+func (m TaskMove) command() commandSpec {
+	return commandSpec{name: "move", taskID: m.TaskID, baseVersion: m.BaseVersion, strict: m.Strict,
+		after: m.AfterID, before: m.BeforeID, step: m.Step,
+		decide: func(w *writer, _, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+			col, err := checkColumn(w.tx, current.ProjectID, m.ColumnID)
+			if err != nil {
+				return verdict{}, nil, err
+			}
+			if m.ColumnID == "" {
+				col = current.ColumnID
+			}
+			if current.Archived {
+				return verdict{}, nil, Errorf(EINVALID, "%s is archived; restore it before moving it.", current.Key)
+			}
+			v := judgeMove(current, since, col)
+			if len(v.conflicts) > 0 {
+				return v, nil, nil
+			}
+			moved, err := place(w.tx, current, col, m.AfterID, m.BeforeID, m.Step)
+			if err != nil || moved == nil {
+				return v, nil, err
+			}
+			v.apply = []change{{FieldColumn, col}}
+			return v, []Payload{moved}, nil
+		}}
+}
+
+// taskCommand runs cmd in its own write transaction.
+func (s *Store) taskCommand(ctx context.Context, actor string, cmd commandSpec) (*TaskResult, error) {
+	var res *TaskResult
 	var conflict *ConflictError
 	_, err := s.writeTx(ctx, func(w *writer) error {
-		stored, err := loadTask(w.tx, taskID)
-		if err != nil {
-			return err
-		}
-		if _, err := requireRole(w.tx, stored.ProjectID, actor, Role.CanEdit, "change tasks"); err != nil {
-			return err
-		}
-		history, err := streamEvents(w.tx, taskStream(taskID))
-		if err != nil {
-			return err
-		}
-		if strict && baseVersion != len(history) {
-			return &PreconditionError{Expected: baseVersion, Task: stored}
-		}
-		if baseVersion < 1 || baseVersion > len(history) {
-			return Errorf(EINVALID, "%s has no version %d (it is at version %d).", stored.Key, baseVersion, len(history))
-		}
-		var base, current *Task
-		for i, e := range history {
-			if current, err = applyTask(current, e.Event, e.payload); err != nil {
-				return err
-			}
-			if i+1 == baseVersion {
-				base = current
-			}
-		}
-		current.Key = stored.Key
-		since := history[baseVersion:]
-		v, payloads, err := decide(w, base, current, since)
-		if err != nil {
-			return err
-		}
-		if len(v.conflicts) > 0 {
-			conflict = &ConflictError{TaskID: taskID, TaskKey: stored.Key, Command: name,
-				BaseVersion: baseVersion, CurrentVersion: current.Version, Fields: v.conflicts, Task: current,
-				Pending: map[Field]any{}}
-			for _, c := range v.apply {
-				conflict.Pending[c.field] = c.value
-			}
-			cv, err := streamVersion(w.tx, conflictStream(taskID))
-			if err != nil {
-				return err
-			}
-			_, err = w.append(conflictStream(taskID), cv, actor, &TaskConflicted{TaskID: taskID, Command: name,
-				BaseVersion: baseVersion, CurrentVersion: current.Version, Fields: v.conflicts})
-			return err
-		}
-		if res.Events, err = w.append(taskStream(taskID), current.Version, actor, payloads...); err != nil {
-			return err
-		}
-		for _, c := range v.apply {
-			res.Applied = append(res.Applied, c.field)
-		}
-		res.Merged = v.merged
-		return nil
+		var err error
+		res, conflict, err = runTaskCommand(w, actor, cmd)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: %s task: %w", name, err)
+		return nil, fmt.Errorf("store: %s task: %w", cmd.name, err)
 	}
 	if conflict != nil {
 		return nil, conflict
 	}
-	if res.Task, err = s.Task(ctx, taskID); err != nil {
+	if res.Task, err = s.Task(ctx, cmd.taskID); err != nil {
 		return nil, err
 	}
-	return &res, nil
+	return res, nil
+}
+
+// runTaskCommand is the frame every task command runs in: authorisation, the
+// base-version check, the fold to the base and current states, the verdict, and then
+// either the events or a recorded conflict, which is then pending for actor. A conflict
+// is returned as the second value: the transaction must commit to keep its record.
+func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *ConflictError, error) {
+	stored, err := loadTask(w.tx, cmd.taskID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := requireRole(w.tx, stored.ProjectID, actor, Role.CanEdit, "change tasks"); err != nil {
+		return nil, nil, err
+	}
+	history, err := streamEvents(w.tx, taskStream(cmd.taskID))
+	if err != nil {
+		return nil, nil, err
+	}
+	if cmd.strict && cmd.baseVersion != len(history) {
+		return nil, nil, &PreconditionError{Expected: cmd.baseVersion, Task: stored}
+	}
+	if cmd.baseVersion < 1 || cmd.baseVersion > len(history) {
+		return nil, nil, Errorf(EINVALID, "%s has no version %d (it is at version %d).", stored.Key, cmd.baseVersion, len(history))
+	}
+	var base, current *Task
+	for i, e := range history {
+		if current, err = applyTask(current, e.Event, e.payload); err != nil {
+			return nil, nil, err
+		}
+		if i+1 == cmd.baseVersion {
+			base = current
+		}
+	}
+	current.Key = stored.Key
+	since := history[cmd.baseVersion:]
+	v, payloads, err := cmd.decide(w, base, current, since)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(v.conflicts) > 0 {
+		conflict, err := recordConflict(w, actor, cmd, current, v)
+		return nil, conflict, err
+	}
+	res := &TaskResult{Merged: v.merged}
+	if res.Events, err = w.append(taskStream(cmd.taskID), current.Version, actor, payloads...); err != nil {
+		return nil, nil, err
+	}
+	for _, c := range v.apply {
+		res.Applied = append(res.Applied, c.field)
+	}
+	return res, nil, nil
+}
+
+// recordConflict appends the refused command to the task's conflict stream, with all it
+// wanted, and returns the error that tells its author.
+func recordConflict(w *writer, actor string, cmd commandSpec, current *Task, v verdict) (*ConflictError, error) {
+	ce := &ConflictError{TaskID: cmd.taskID, TaskKey: current.Key, Command: cmd.name,
+		BaseVersion: cmd.baseVersion, CurrentVersion: current.Version, Fields: v.conflicts, Task: current,
+		Pending: map[Field]any{}}
+	wanted := map[Field]any{}
+	for _, c := range v.apply {
+		ce.Pending[c.field] = c.value
+		wanted[c.field] = c.value
+	}
+	for _, f := range v.conflicts {
+		wanted[f.Field] = f.Yours
+	}
+	cv, err := streamVersion(w.tx, conflictStream(cmd.taskID))
+	if err != nil {
+		return nil, err
+	}
+	events, err := w.append(conflictStream(cmd.taskID), cv, actor, &TaskConflicted{TaskID: cmd.taskID, Command: cmd.name,
+		BaseVersion: cmd.baseVersion, CurrentVersion: current.Version, Fields: v.conflicts,
+		Wanted: wanted, After: cmd.after, Before: cmd.before, Step: cmd.step})
+	if err != nil {
+		return nil, err
+	}
+	ce.Seq = events[0].Seq
+	return ce, nil
 }
 
 // place computes where t lands in column col between the given neighbours as they are
