@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,7 +17,8 @@ import (
 // isHTMX reports whether the request came from htmx (JavaScript on).
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
-// boardView loads the project's board as the current user sees it.
+// boardView loads the project's board as the current user sees it, with their pending
+// conflicts in place of their cards.
 func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardView, error) {
 	p, role := currentProject(c)
 	tasks, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
@@ -27,13 +29,21 @@ func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardVie
 	if err != nil {
 		return views.BoardView{}, err
 	}
-	return views.NewBoardView(p, tasks, members, f, role.CanEdit()), nil
+	b := views.NewBoardView(p, tasks, members, f, role.CanEdit())
+	if !role.CanEdit() {
+		return b, nil
+	}
+	pending, err := h.store.PendingConflicts(ctx(c), p.ID, currentUser(c).ID)
+	if err != nil {
+		return views.BoardView{}, err
+	}
+	return b.WithConflicts(p, pending), nil
 }
 
 // boardStream sends the project's live updates to an open board.
 func (h *Handler) boardStream(c echo.Context) error {
 	p, role := currentProject(c)
-	h.live.Serve(c.Response(), c.Request(), streamID(p.ID, role.CanEdit()))
+	h.live.Serve(c.Response(), c.Request(), streamID(p.ID, role.CanEdit(), currentUser(c).ID))
 	return nil
 }
 
@@ -44,8 +54,9 @@ func (h *Handler) board(c echo.Context) error {
 	}
 	pg := h.page(c, currentProjectKey(c)+" board")
 	pg.Live = true
-	// The board has one live region; a message from a no-JavaScript move goes there.
-	b.Announce, pg.Flash = pg.Flash, ""
+	// The board has one live region; a message from a no-JavaScript move goes there,
+	// and is shown (not only spoken) above the board.
+	b.Announce, b.Notice, pg.Flash = pg.Flash, pg.Flash, ""
 	b.Moved = c.QueryParam("moved")
 	return render(c, http.StatusOK, views.BoardPage(pg, b))
 }
@@ -137,7 +148,7 @@ func (h *Handler) boardMove(c echo.Context) error {
 		// button, which autofocus also scrolls into view.
 		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board")+"?"+q.Encode())
 	}
-	return render(c, http.StatusOK, views.MoveResult(h.page(c, ""), b, movedColumns(b, res), nil))
+	return render(c, http.StatusOK, views.MoveResult(h.page(c, ""), b, movedColumns(b, res)))
 }
 
 // movedColumns returns the columns a move changed: where the card left and where it landed.
@@ -175,31 +186,93 @@ func moveAnnouncement(p *store.Project, b views.BoardView, res *store.TaskResult
 	return fmt.Sprintf("Moved %s to %s.", t.Key, name)
 }
 
-// renderBoardConflict shows the conflict in place of the card: with htmx the columns are
-// redrawn from the server's state (undoing the optimistic drag) with the conflict in
-// place of the card; without JavaScript the whole board page is.
+// renderBoardConflict shows the user's conflict, now pending, in place of its card: with
+// htmx the card is put back where the server has it (undoing the optimistic drag) with
+// the conflict in its place; without JavaScript the whole board page is shown.
 func (h *Handler) renderBoardConflict(c echo.Context, ce *store.ConflictError) error {
-	p, _ := currentProject(c)
 	filter, _ := url.ParseQuery(c.FormValue("filter"))
 	b, err := h.boardView(c, views.ParseBoardFilter(filter))
 	if err != nil {
 		return err
 	}
-	v := views.NewConflictView(p, ce, b.Members)
-	for _, name := range []string{"to", "from", "after", "before"} {
-		if val := c.FormValue(name); val != "" {
-			v.Resubmit = append(v.Resubmit, views.Hidden{Name: name, Value: val})
-		}
-	}
-	b.Conflict = &v
 	pg := h.page(c, "Conflict on "+ce.TaskKey)
-	pg.Live = true
-	b.Announce = "Conflict: " + views.ConflictSentence(pg, v)
+	pg.Live, pg.Flash = true, ""
+	if v, ok := b.Conflicts[ce.TaskID]; ok {
+		b.Announce = "Conflict: " + views.ConflictSentence(pg, *v)
+	}
 	if !isHTMX(c) {
-		pg.Flash = ""
 		return render(c, http.StatusConflict, views.BoardPage(pg, b))
 	}
-	return render(c, http.StatusConflict, views.MoveResult(pg, b, b.Columns, nil))
+	return render(c, http.StatusConflict, views.CardResult(pg, b, views.NewCardChange(b, ce.TaskID)))
+}
+
+// answerForm is a user's answer to their pending conflict, from the board, the card
+// panel or the task page.
+type answerForm struct {
+	Choice      string `form:"choice"`
+	BaseVersion string `form:"base_version"`
+	Return      string `form:"return"` // "board", "panel" or "task"
+	Filter      string `form:"filter"`
+}
+
+// answerConflict applies the user's answer to their pending conflict and shows the
+// result where it was given. A "mine" that conflicts anew shows the new conflict.
+func (h *Handler) answerConflict(c echo.Context) error {
+	p, t, err := h.taskOf(c)
+	if err != nil {
+		return err
+	}
+	var in answerForm
+	if err := c.Bind(&in); err != nil {
+		return store.Errorf(store.EINVALID, "The answer could not be read.")
+	}
+	seq, err := strconv.ParseInt(c.Param("seq"), 10, 64)
+	if err != nil {
+		return store.Errorf(store.ENOTFOUND, "No such conflict.")
+	}
+	base, _ := strconv.Atoi(in.BaseVersion)
+	res, err := h.store.AnswerConflict(ctx(c), currentUser(c).ID, store.ConflictAnswer{TaskID: t.ID, Seq: seq, Choice: in.Choice, BaseVersion: base})
+	if err != nil {
+		return err
+	}
+	msg := answerMessage(p, in.Choice, res)
+	switch {
+	case in.Return == "panel" && inPanel(c):
+		return h.renderPanel(c, http.StatusOK, res.Task, views.TaskFormFrom(res.Task), msg)
+	case in.Return != "board":
+		h.flash(c, msg)
+		return c.Redirect(http.StatusSeeOther, taskURL(res.Task))
+	}
+	filter, _ := url.ParseQuery(in.Filter)
+	if !isHTMX(c) {
+		h.flash(c, msg)
+		q := filter
+		q.Set("moved", res.Task.ID)
+		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board")+"?"+q.Encode())
+	}
+	b, err := h.boardView(c, views.ParseBoardFilter(filter))
+	if err != nil {
+		return err
+	}
+	b.Announce = msg
+	if in.Choice == store.AnswerMine && slices.ContainsFunc(res.Events, func(e store.Event) bool { return e.Type == store.TypeTaskMoved }) {
+		b.Announce = moveAnnouncement(p, b, res)
+		return render(c, http.StatusOK, views.MoveResult(h.page(c, ""), b, movedColumns(b, res)))
+	}
+	return render(c, http.StatusOK, views.CardResult(h.page(c, ""), b, views.NewCardChange(b, res.Task.ID)))
+}
+
+// answerMessage says what an answer did: "Kept DEMO-8 in Done." / "Saved DEMO-8."
+func answerMessage(p *store.Project, choice string, res *store.TaskResult) string {
+	t := res.Task
+	moved := slices.ContainsFunc(res.Events, func(e store.Event) bool { return e.Type == store.TypeTaskMoved })
+	switch {
+	case choice == store.AnswerTheirs:
+		return fmt.Sprintf("Kept the other change: %s stays in %s.", t.Key, p.ColumnName(t.ColumnID))
+	case moved:
+		return fmt.Sprintf("Moved %s to %s.", t.Key, p.ColumnName(t.ColumnID))
+	}
+	return "Saved " + t.Key + "."
 }
 
 // boardCreate creates a task from the board's one-line form, in the first column.

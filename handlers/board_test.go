@@ -220,14 +220,26 @@ func TestBoardConflictWithoutJavaScript(t *testing.T) {
 		t.Fatalf("after the conflict DEMO-10 is in %s, want c4 (Done)", got)
 	}
 
-	again := ben.submit(r, "li.card.conflict form", nil)
+	// The conflict is the server's state now: a reload shows it again, Ana never sees it.
+	reload := ben.get("/projects/DEMO/board")
+	expectText(t, reload, "#col-c4 li.card.conflict", "Ana Lima moved DEMO-10 to Done")
+	if n := ana.get("/projects/DEMO/board").Doc.Find("li.card.conflict").Length(); n != 0 {
+		t.Errorf("Ana's board shows %d conflicts, want none of Ben's", n)
+	}
+
+	again := ben.submit(reload, "li.card.conflict form", map[string]string{"choice": "mine"})
 	expectStatus(t, again, http.StatusSeeOther)
 	if got := a.task("DEMO-10").ColumnID; got != "c2" {
 		t.Errorf("after Move anyway DEMO-10 is in %s, want c2 (In Progress)", got)
 	}
+	landed := ben.follow(again)
+	expectText(t, landed, "#board-notice", "Moved DEMO-10 to In Progress.")
+	if n := landed.Doc.Find("li.card.conflict").Length(); n != 0 {
+		t.Errorf("after answering, the board still shows %d conflicts", n)
+	}
 	page := ben.get("/projects/DEMO/tasks/DEMO-10")
 	expectText(t, page, "ol.history", "Ana Lima moved DEMO-10 from To Do to Done", "Ben Okafor tried to move DEMO-10",
-		"Ben Okafor moved DEMO-10 from Done to In Progress")
+		"Ben Okafor moved DEMO-10 from Done to In Progress", "Ben Okafor chose to move DEMO-10 to In Progress anyway, over Ana Lima's move to Done")
 }
 
 // TestBoardConcurrentSameCardMoves fires two moves of the same card from the same

@@ -731,7 +731,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 		const c = document.querySelector('li.card.conflict[data-id="%s"]');
 		const confirm = c.querySelector("button[data-conflict-confirm]");
 		return {Text: c.querySelector(".conflict-text").textContent, Confirm: confirm.textContent.trim(),
-			Keep: c.querySelector(".conflict-actions a").textContent.trim(), Focused: document.activeElement === confirm};
+			Keep: c.querySelector('.conflict-actions button[value="theirs"]').textContent.trim(), Focused: document.activeElement === confirm};
 	})()`, x.ID))
 	if !strings.Contains(frag.Text, "Ana Lima moved "+x.Key+" to Done") {
 		t.Errorf("conflict text %q does not say that Ana Lima moved %s to Done", frag.Text, x.Key)
@@ -740,7 +740,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 		t.Errorf("confirm button says %q, want %q", frag.Confirm, "Move it to In Progress anyway")
 	}
 	if frag.Keep != "Keep it in Done" {
-		t.Errorf("keep link says %q, want %q", frag.Keep, "Keep it in Done")
+		t.Errorf("keep button says %q, want %q", frag.Keep, "Keep it in Done")
 	}
 	if !frag.Focused {
 		t.Errorf("focus is not on the confirm button\npage: %s", ben.describe())
@@ -799,6 +799,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 		{"Ana's move", false, []string{"Ana Lima", "moved " + x.Key + " from To Do to Done"}},
 		{"Ben's conflict", true, []string{"Ben Okafor", "conflict"}},
 		{"Ben's move", false, []string{"Ben Okafor", "moved " + x.Key + " from Done to In Progress"}},
+		{"Ben's answer", false, []string{"Ben Okafor", "chose to move " + x.Key + " to In Progress anyway"}},
 	}
 	next := 0
 	for _, it := range items {
@@ -815,7 +816,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 		}
 	}
 	if next < len(steps) {
-		t.Errorf("history of %s lacks %s (in order: Ana's move, Ben's conflict, Ben's move); it has:\n%v", x.Key, steps[next].what, items)
+		t.Errorf("history of %s lacks %s (in order: Ana's move, Ben's conflict, Ben's move, Ben's answer); it has:\n%v", x.Key, steps[next].what, items)
 	}
 }
 

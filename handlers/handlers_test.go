@@ -329,18 +329,26 @@ func TestTaskEditing(t *testing.T) {
 		if after := a.eventCount(); after != before+1 {
 			t.Errorf("a conflict should record one event, log grew by %d", after-before)
 		}
+		// The whole task page, with the conflict on top and what Ben typed kept.
+		expectText(t, r, "h1", "Velocity report per team")
+		expectText(t, r, "ol.history", "Ana Lima changed the title of DEMO-10")
+		if got := r.Doc.Find(editForm + ` input[name="title"]`).AttrOr("value", ""); got != "Velocity report by Ben" {
+			t.Errorf("the form lost what Ben typed: title %q", got)
+		}
 		reconfirm := `.conflict form[method="post"]`
-		if got := r.Text(reconfirm + " button"); got != "Apply my change anyway" {
+		if got := r.Text(reconfirm + ` button[value="mine"]`); got != "Apply my change anyway" {
 			t.Errorf("reconfirm button = %q", got)
+		}
+		if got := r.Text(reconfirm + ` button[value="theirs"]`); got != "Keep their version" {
+			t.Errorf("keep button = %q", got)
 		}
 		if got := r.Doc.Find(reconfirm+` input[name="base_version"]`).AttrOr("value", ""); got != itoa(current.Version) {
 			t.Errorf("reconfirm base_version = %q, want current version %d", got, current.Version)
 		}
-		if got := r.Doc.Find(`.conflict a[href="/projects/DEMO/tasks/DEMO-10"]`).Text(); got != "Keep their version" {
-			t.Errorf("keep link = %q", got)
-		}
+		// A reload shows the conflict again.
+		expectText(t, b.get("/projects/DEMO/tasks/DEMO-10"), ".conflict", "Ana Lima", "Velocity report by Ben")
 
-		done := b.submit(r, reconfirm, nil)
+		done := b.submit(r, reconfirm, map[string]string{"choice": "mine"})
 		expectRedirect(t, done, "/projects/DEMO/tasks/DEMO-10")
 		if got := a.task("DEMO-10").Title; got != "Velocity report by Ben" {
 			t.Errorf("after reconfirming the title is %q", got)

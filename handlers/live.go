@@ -49,7 +49,10 @@ type Live struct {
 
 	mu       sync.RWMutex
 	closed   bool
-	projects map[string]*liveProject // never shrinks while Live runs
+	projects map[string]*liveProject // by stream id; never shrinks while Live runs
+	// groups lists the streams of each group: a stream id's group is the part before
+	// its first "/" (a project's id, for the board's per-viewer streams).
+	groups map[string][]*liveProject
 
 	serving   sync.WaitGroup // Serve calls in progress
 	pumps     sync.WaitGroup // pump goroutines
@@ -109,6 +112,7 @@ func NewLive(cfg LiveConfig) *Live {
 		ctx:      ctx,
 		cancel:   cancel,
 		projects: map[string]*liveProject{},
+		groups:   map[string][]*liveProject{},
 		beatDone: make(chan struct{}),
 	}
 	go l.heartbeat()
@@ -287,6 +291,8 @@ func (l *Live) open(projectID string) (*liveProject, bool) {
 		l.sse.CreateStream(projectID)
 		p = &liveProject{id: projectID}
 		l.projects[projectID] = p
+		group, _, _ := strings.Cut(projectID, "/")
+		l.groups[group] = append(l.groups[group], p)
 	}
 	l.serving.Add(1)
 	return p, true
@@ -302,6 +308,20 @@ func (l *Live) Subscribers(projectID string) int {
 		return int(p.subscribers.Load())
 	}
 	return 0
+}
+
+// Streams returns the ids of the group's streams that have subscribers now. A stream
+// id's group is the part before its first "/".
+func (l *Live) Streams(group string) []string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var ids []string
+	for _, p := range l.groups[group] {
+		if p.subscribers.Load() > 0 {
+			ids = append(ids, p.id)
+		}
+	}
+	return ids
 }
 
 // Close stops heartbeats and closes every stream so shutdown does not wait for open

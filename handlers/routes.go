@@ -69,6 +69,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("/tasks/:task/panel", h.taskPanel)
 	p.POST("/tasks/:task", h.updateTask)
 	p.POST("/tasks/:task/move", h.moveTask)
+	p.POST("/tasks/:task/conflicts/:seq", h.answerConflict)
 	p.GET("/board", h.board)
 	p.GET("/board/stream", h.boardStream)
 	p.GET("/board/cards/:id", h.boardCard)

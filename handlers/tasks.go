@@ -57,8 +57,10 @@ func (h *Handler) renderTask(c echo.Context, status int, t *store.Task, form vie
 	return render(c, status, views.TaskPage(h.page(c, t.Key+" "+t.Title), v))
 }
 
+// taskView loads what the task page and the card panel show, the user's pending
+// conflict on the task included; what that conflict wanted is kept in the form.
 func (h *Handler) taskView(c echo.Context, t *store.Task, form views.TaskForm) (views.TaskView, error) {
-	p, _ := currentProject(c)
+	p, role := currentProject(c)
 	members, err := h.store.Members(ctx(c), p.ID)
 	if err != nil {
 		return views.TaskView{}, err
@@ -67,7 +69,22 @@ func (h *Handler) taskView(c echo.Context, t *store.Task, form views.TaskForm) (
 	if err != nil {
 		return views.TaskView{}, err
 	}
-	return views.TaskView{Task: t, Members: members, History: history, Form: form}, nil
+	v := views.TaskView{Task: t, Members: members, History: history, Form: form}
+	if !role.CanEdit() {
+		return v, nil
+	}
+	pc, err := h.store.PendingConflict(ctx(c), t.ID, currentUser(c).ID)
+	switch {
+	case err == nil:
+		cv := views.NewConflictView(p, pc, t, members)
+		v.Conflict = &cv
+		if form.Errors == nil {
+			v.Form.Keep(pc)
+		}
+	case store.ErrorCode(err) != store.ENOTFOUND:
+		return views.TaskView{}, err
+	}
+	return v, nil
 }
 
 // inPanel reports whether the request comes from a card opened on the board.
@@ -76,12 +93,12 @@ func inPanel(c echo.Context) bool {
 }
 
 // renderPanel answers the board's card panel.
-func (h *Handler) renderPanel(c echo.Context, status int, t *store.Task, form views.TaskForm, msg string, conflict *views.ConflictView) error {
+func (h *Handler) renderPanel(c echo.Context, status int, t *store.Task, form views.TaskForm, msg string) error {
 	v, err := h.taskView(c, t, form)
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.TaskPanel(h.page(c, t.Key), v, msg, conflict))
+	return render(c, status, views.TaskPanel(h.page(c, t.Key), v, msg))
 }
 
 // taskPanel opens a card on the board: its details, editable in place.
@@ -90,7 +107,7 @@ func (h *Handler) taskPanel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderPanel(c, http.StatusOK, t, views.TaskFormFrom(t), "", nil)
+	return h.renderPanel(c, http.StatusOK, t, views.TaskFormFrom(t), "")
 }
 
 // updateTask applies the fields present in the form; absent fields stay as they are.
@@ -104,7 +121,7 @@ func (h *Handler) updateTask(c echo.Context) error {
 		var res *store.TaskResult
 		if res, err = h.store.UpdateTask(ctx(c), currentUser(c).ID, u); err == nil {
 			if inPanel(c) {
-				return h.renderPanel(c, http.StatusOK, res.Task, views.TaskFormFrom(res.Task), updateMessage(res), nil)
+				return h.renderPanel(c, http.StatusOK, res.Task, views.TaskFormFrom(res.Task), updateMessage(res))
 			}
 			h.flash(c, updateMessage(res))
 			return c.Redirect(http.StatusSeeOther, taskURL(res.Task))
@@ -118,7 +135,7 @@ func (h *Handler) updateTask(c echo.Context) error {
 	form.Fill(submitted)
 	form.Errors = fieldErrors(err)
 	if inPanel(c) {
-		return h.renderPanel(c, http.StatusUnprocessableEntity, t, form, "", nil)
+		return h.renderPanel(c, http.StatusUnprocessableEntity, t, form, "")
 	}
 	return h.renderTask(c, http.StatusUnprocessableEntity, t, form)
 }
@@ -224,31 +241,26 @@ func (h *Handler) moveTask(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, taskURL(res.Task))
 }
 
-// renderConflict shows who changed what meanwhile and lets the user reconfirm their
-// change against the current version, or keep the current state.
+// renderConflict shows the user their conflict, now pending: in place of the card on the
+// board, on top of the card panel, or on top of the whole task page, with what they
+// typed kept in the form.
 func (h *Handler) renderConflict(c echo.Context, ce *store.ConflictError) error {
-	if strings.HasSuffix(c.Path(), "/board/move") {
+	if strings.HasSuffix(c.Path(), "/board/move") || c.FormValue("return") == "board" {
 		return h.renderBoardConflict(c, ce)
 	}
-	p, _ := currentProject(c)
-	if p == nil || currentUser(c) == nil {
+	if p, _ := currentProject(c); p == nil || currentUser(c) == nil {
 		return c.String(http.StatusConflict, ce.Error())
 	}
-	members, err := h.store.Members(ctx(c), p.ID)
-	if err != nil {
-		return err
+	if inPanel(c) {
+		v, err := h.taskView(c, ce.Task, views.TaskFormFrom(ce.Task))
+		if err != nil {
+			return err
+		}
+		msg := ""
+		if v.Conflict != nil {
+			msg = "Conflict: " + views.ConflictSentence(h.page(c, ""), *v.Conflict)
+		}
+		return render(c, http.StatusConflict, views.TaskPanel(h.page(c, ce.TaskKey), v, msg))
 	}
-	v := views.NewConflictView(p, ce, members)
-	if inPanel(c) && ce.Command != "move" {
-		msg := "Conflict: " + views.ConflictSentence(h.page(c, ""), v)
-		return h.renderPanel(c, http.StatusConflict, ce.Task, views.TaskFormFrom(ce.Task), msg, &v)
-	}
-	if ce.Command == "move" {
-		v.Action = taskURL(ce.Task) + "/move"
-		v.Resubmit = append(v.Resubmit, views.Hidden{Name: "after", Value: c.FormValue("after")},
-			views.Hidden{Name: "before", Value: c.FormValue("before")})
-	} else {
-		v.Action = taskURL(ce.Task)
-	}
-	return render(c, http.StatusConflict, views.ConflictPage(h.page(c, "Conflict on "+ce.TaskKey), v))
+	return h.renderTask(c, http.StatusConflict, ce.Task, views.TaskFormFrom(ce.Task))
 }

@@ -201,17 +201,10 @@ func (s *Store) PendingConflict(ctx context.Context, taskID, userID string) (*Pe
 	return pendingConflict(s.read, taskID, userID)
 }
 
-// PendingConflictsOn returns every user's pending conflicts on the given tasks: what a
-// live update of those tasks must show their authors.
-func (s *Store) PendingConflictsOn(ctx context.Context, taskIDs []string) ([]*PendingConflict, error) {
-	if len(taskIDs) == 0 {
-		return nil, nil
-	}
-	q, args, err := sqlx.In(`WHERE task_id IN (?) ORDER BY seq`, taskIDs)
-	if err != nil {
-		return nil, fmt.Errorf("store: pending conflicts: %w", err)
-	}
-	return selectPending(ctx, s.read, q, args...)
+// PendingConflictsIn returns every user's pending conflicts in a project: what live
+// updates must show their authors. There are few: each is answered or overtaken soon.
+func (s *Store) PendingConflictsIn(ctx context.Context, projectID string) ([]*PendingConflict, error) {
+	return selectPending(ctx, s.read, `WHERE project_id = ? ORDER BY seq`, projectID)
 }
 
 func pendingConflict(q sqlx.QueryerContext, taskID, userID string) (*PendingConflict, error) {

@@ -19,8 +19,10 @@ type BoardView struct {
 	Editable bool   // the viewer may move cards
 	Moved    string // id of the card just moved without JavaScript: its Move button gets focus
 	Announce string // text for the live region
-	// Conflict, when set, stands in place of its card.
-	Conflict *ConflictView
+	// Notice repeats, visibly, what a move or create without JavaScript did.
+	Notice string
+	// Conflicts are the viewer's pending conflicts by task id; each stands in place of its card.
+	Conflicts map[string]*ConflictView
 	// Create is the one-line create form's state.
 	Create NewTaskForm
 }
@@ -111,6 +113,27 @@ func NewBoardView(p *store.Project, tasks []*store.Task, members []store.Member,
 		}
 	}
 	return BoardView{Columns: NewColumnsView(p, shown), Members: members, Filter: f, Editable: editable}
+}
+
+// WithConflicts returns b showing the viewer's pending conflicts in place of their cards.
+func (b BoardView) WithConflicts(p *store.Project, pcs []*store.PendingConflict) BoardView {
+	if len(pcs) == 0 {
+		return b
+	}
+	tasks := map[string]*store.Task{}
+	for _, col := range b.Columns {
+		for _, t := range col.Tasks {
+			tasks[t.ID] = t
+		}
+	}
+	b.Conflicts = map[string]*ConflictView{}
+	for _, pc := range pcs {
+		if t := tasks[pc.TaskID]; t != nil {
+			v := NewConflictView(p, pc, t, b.Members)
+			b.Conflicts[pc.TaskID] = &v
+		}
+	}
+	return b
 }
 
 // ConflictSentence says who changed what meanwhile, and what the user wanted:

@@ -107,6 +107,8 @@ type TaskView struct {
 	Members []store.Member
 	History []store.HistoryEntry
 	Form    TaskForm
+	// Conflict is the viewer's pending conflict on the task, shown above everything.
+	Conflict *ConflictView
 }
 
 // TaskForm is the task edit form's state, as strings.
@@ -154,13 +156,15 @@ type Hidden struct {
 	Value string
 }
 
-// ConflictView explains a refused change and offers to reconfirm it.
+// ConflictView is a conflict pending for the viewer: who changed what meanwhile, what
+// the viewer wanted, and the two answers.
 type ConflictView struct {
-	Task     *store.Task
-	Command  string
-	Fields   []ConflictField
-	Action   string
-	Resubmit []Hidden
+	Seq     int64
+	Task    *store.Task // the task as it is now
+	Command string
+	Fields  []ConflictField
+	// Keep names where the task stays with "keep theirs": "Done" for a move.
+	Keep string
 }
 
 // ConflictField is one field both sides changed.
@@ -172,31 +176,39 @@ type ConflictField struct {
 	At     time.Time
 }
 
-// NewConflictView prepares the conflict page for ce; the caller sets Action and adds
-// any inputs only it knows.
-func NewConflictView(p *store.Project, ce *store.ConflictError, members []store.Member) ConflictView {
+// NewConflictView prepares a pending conflict on task current for display.
+func NewConflictView(p *store.Project, pc *store.PendingConflict, current *store.Task, members []store.Member) ConflictView {
 	name := memberNames(members)
-	v := ConflictView{Task: ce.Task, Command: ce.Command}
-	v.Resubmit = append(v.Resubmit, Hidden{"base_version", fmt.Sprint(ce.CurrentVersion)})
-	for _, f := range ce.Fields {
+	v := ConflictView{Seq: pc.Seq, Task: current, Command: pc.Command}
+	for _, f := range pc.Fields {
 		v.Fields = append(v.Fields, ConflictField{
 			Label: store.FieldLabel(f.Field), Yours: store.FormatValue(p, f.Field, f.Yours, name),
 			Theirs: store.FormatValue(p, f.Field, f.Theirs, name), By: name(f.ChangedBy).Name, At: f.ChangedAt,
 		})
-		v.Resubmit = append(v.Resubmit, Hidden{formName(f.Field), formValue(f.Yours)})
 	}
-	for f, val := range ce.Pending {
-		v.Resubmit = append(v.Resubmit, Hidden{formName(f), formValue(val)})
+	if pc.Command == "move" {
+		v.Keep = p.ColumnName(current.ColumnID)
 	}
 	return v
 }
 
-// formName is the form input that carries a field.
-func formName(f store.Field) string {
-	if f == store.FieldColumn {
-		return "column"
+// AnswerURL is where the conflict's answer is posted.
+func (v ConflictView) AnswerURL(p *store.Project) string {
+	return TaskURL(p, v.Task) + "/conflicts/" + fmt.Sprint(v.Seq)
+}
+
+// Keep overlays the values a pending edit conflict wanted on the form, so that what the
+// user typed is still there while they decide.
+func (f *TaskForm) Keep(pc *store.PendingConflict) {
+	for field, dst := range map[store.Field]*string{
+		store.FieldTitle: &f.Title, store.FieldDescription: &f.Description, store.FieldType: &f.Type,
+		store.FieldPriority: &f.Priority, store.FieldAssignee: &f.Assignee, store.FieldLabels: &f.Labels,
+		store.FieldPoints: &f.Points, store.FieldDue: &f.Due,
+	} {
+		if v, ok := pc.Wants(field); ok {
+			*dst = formValue(v)
+		}
 	}
-	return string(f)
 }
 
 // formValue writes a field value the way the task form submits it.
@@ -206,6 +218,14 @@ func formValue(v any) string {
 		return ""
 	case []string:
 		return strings.Join(x, ", ")
+	case []any: // labels decoded from a stored event
+		parts := make([]string, len(x))
+		for i, l := range x {
+			parts[i] = fmt.Sprint(l)
+		}
+		return strings.Join(parts, ", ")
+	case float64: // points decoded from a stored event
+		return store.FormatPoints(&x)
 	case *float64:
 		if x == nil {
 			return ""
@@ -340,7 +360,7 @@ func conflictVerb(command string) string {
 	return "editing"
 }
 
-// conflictApply labels the button that resubmits the user's change.
+// conflictApply labels the button that applies the user's change after all.
 func conflictApply(v ConflictView) string {
 	if v.Command == "move" && len(v.Fields) > 0 {
 		return "Move it to " + v.Fields[0].Yours + " anyway"
@@ -348,10 +368,10 @@ func conflictApply(v ConflictView) string {
 	return "Apply my change anyway"
 }
 
-// conflictKeep labels the link that keeps the current state.
+// conflictKeep labels the button that keeps the current state.
 func conflictKeep(p Page, v ConflictView) string {
-	if v.Command == "move" && len(v.Fields) > 0 {
-		return "Keep it in " + v.Fields[0].Theirs
+	if v.Command == "move" && v.Keep != "" {
+		return "Keep it in " + v.Keep
 	}
 	return "Keep their version"
 }

@@ -14,19 +14,32 @@
 
   var dragging = false;      // a pointer drag or a keyboard pick-up is under way
   var inFlight = false;      // a move request is waiting for its answer
-  var pendingResync = false; // live updates arrived while dragging: resync afterwards
+  var resyncing = false;     // a resync request is waiting for its answer
+  var pendingResync = false; // live updates arrived while busy: resync afterwards
   var pendingFocus = null;   // task id whose Move button gets focus after the next swap
   var opened = false;        // the live stream has opened at least once
   var sortables = [];
 
   // --- Announcements -------------------------------------------------------------
 
+  var announceTimer = null;
+  var serverSpokeAt = 0; // when the server last wrote the live region
   function announce(text) {
     if (!announcer || !text) return;
     // Clearing first makes screen readers repeat an identical message.
+    window.clearTimeout(announceTimer);
     announcer.textContent = "";
-    window.setTimeout(function () { announcer.textContent = text; }, 50);
+    announceTimer = window.setTimeout(function () { announcer.textContent = text; }, 50);
   }
+
+  // The server's message about the user's own action (a move, a conflict, an answer) is
+  // the live region's last word: a local announcement still on its way is dropped.
+  document.body.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    if (evt.detail && evt.detail.target === announcer) {
+      window.clearTimeout(announceTimer);
+      serverSpokeAt = Date.now();
+    }
+  });
 
   // Others' changes are announced at most every 3 seconds, summarised when several.
   var othersQueue = [];
@@ -36,7 +49,7 @@
     if (othersTimer) return;
     othersTimer = window.setTimeout(function flush() {
       othersTimer = null;
-      if (othersQueue.length === 0 || dragging) {
+      if (othersQueue.length === 0 || dragging || Date.now() - serverSpokeAt < 3000) {
         if (othersQueue.length) othersTimer = window.setTimeout(flush, 3000);
         return;
       }
@@ -59,19 +72,39 @@
   }
 
   // resync redraws the whole board from the server: after a reconnect, after a drag
-  // during which updates were held back, and for filtered boards.
+  // during which updates were held back, and for filtered boards. The server renders the
+  // user's pending conflicts, so a resync never loses one. One resync runs at a time; an
+  // update or an answer arriving meanwhile may be newer than what it fetched, so it is
+  // followed by another.
   function resync() {
+    if (resyncing) {
+      pendingResync = true;
+      return Promise.resolve();
+    }
     pendingResync = false;
+    resyncing = true;
     var held = holdBoardState();
+    var done = function () {
+      resyncing = false;
+      restoreBoardState(held);
+      if (pendingResync && !dragging && !inFlight) resync();
+    };
     return htmx.ajax("GET", currentBoardURL(), { target: "#board", select: "#board", swap: "outerHTML" })
-      .then(function () { restoreBoardState(held); });
+      .then(done, done);
   }
+
+  // A change answered while a resync is on its way may be overwritten by the older
+  // board it fetched: fetch again afterwards.
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    var cfg = evt.detail && evt.detail.requestConfig;
+    if (resyncing && cfg && cfg.verb && cfg.verb !== "get") pendingResync = true;
+  });
 
   function cardOf(el) { return el && el.closest ? el.closest("li.card") : null; }
 
-  // holdBoardState remembers what redrawing cards loses: focus, an open Move menu and
-  // conflicts still waiting for an answer. restoreBoardState puts them back after a
-  // live swap or a resync.
+  // holdBoardState remembers what redrawing cards loses: focus and an open Move menu.
+  // restoreBoardState puts them back after a live swap or a resync. (Conflicts need no
+  // care here: they are the server's state, rendered by every update that shows them.)
   function holdBoardState() {
     var active = document.activeElement;
     var openMenu = document.querySelector("details.move-menu[open]");
@@ -79,23 +112,11 @@
       focusId: active && active.id ? active.id : null,
       focusCard: cardOf(active) ? cardOf(active).id : null,
       focusLink: active && active.classList && active.classList.contains("card-link"),
-      openCard: openMenu ? cardOf(openMenu).id : null,
-      conflicts: Array.prototype.slice.call(document.querySelectorAll("li.card.conflict"))
+      openCard: openMenu ? cardOf(openMenu).id : null
     };
   }
 
   function restoreBoardState(held) {
-    // A conflict still waiting for an answer stays in place of its card. Until htmx
-    // settles, the fresh card wears the old element's attributes, conflict class
-    // included, so only identity tells them apart. htmx cleaned the conflict up when
-    // its column was swapped out: process it again (a no-op once htmx has).
-    held.conflicts.forEach(function (c) {
-      var fresh = document.getElementById(c.id);
-      if (fresh && fresh !== c) {
-        fresh.replaceWith(c);
-        htmx.process(c);
-      }
-    });
     if (held.openCard) {
       var card = document.getElementById(held.openCard);
       var menu = card && card.querySelector("details.move-menu");
@@ -132,7 +153,7 @@
     inFlight = false;
     dragging = false;
     setSortableDisabled(false);
-    if (pendingResync) resync();
+    if (pendingResync && !resyncing) resync();
   }
 
   if (dragForm) {
@@ -323,7 +344,7 @@
   var held = null; // focus and open menu kept across a live swap
   live.addEventListener("htmx:sseBeforeMessage", function (evt) {
     var board = document.getElementById("board");
-    if (dragging || inFlight) {
+    if (dragging || inFlight || resyncing) {
       evt.preventDefault();
       pendingResync = true;
       return;
