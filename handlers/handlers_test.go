@@ -332,7 +332,7 @@ func TestTaskEditing(t *testing.T) {
 		// The whole task page, with the conflict on top and what Ben typed kept.
 		expectText(t, r, "h1", "Velocity report per team")
 		expectText(t, r, "ol.history", "Ana Lima changed the title of DEMO-10")
-		if got := r.Doc.Find(editForm + ` input[name="title"]`).AttrOr("value", ""); got != "Velocity report by Ben" {
+		if got := r.Doc.Find(editForm+` input[name="title"]`).AttrOr("value", ""); got != "Velocity report by Ben" {
 			t.Errorf("the form lost what Ben typed: title %q", got)
 		}
 		reconfirm := `.conflict form[method="post"]`
