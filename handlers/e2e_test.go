@@ -53,6 +53,7 @@ func TestE2EBoard(t *testing.T) {
 	browser := e2eStartBrowser(t)
 	seed := e2eSeed(t)
 	t.Run("LiveUpdateReachesOtherBoard", func(t *testing.T) { e2eLiveUpdate(t, browser, seed) })
+	t.Run("SimultaneousDragsOfOneCard", func(t *testing.T) { e2eSimultaneousDrags(t, browser, seed) })
 	for _, tc := range []struct {
 		name string
 		run  func(*testing.T, context.Context, string)
@@ -319,6 +320,7 @@ type e2eUser struct {
 
 	mu         sync.Mutex
 	exceptions []string // uncaught JavaScript exceptions in the tab
+	cancel     func()   // closes a tab opened by newTab
 }
 
 // signIn opens a tab in a browser context of its own (own cookies), signs du in
@@ -544,8 +546,20 @@ func (u *e2eUser) moveWithMenu(id, column string) {
 // drag drags a card into a column with real mouse events: press, moves, release.
 func (u *e2eUser) drag(id, column string) {
 	u.t.Helper()
-	// Grab the card where a press starts a drag: on the card, not on its link or
-	// Move menu; drop on the middle of the column's first card (or its empty list).
+	path := u.dragPath(id, column)
+	u.call("drag "+id+" to "+column, func(ctx context.Context) error {
+		_, err := path.run(ctx, nil)
+		return err
+	})
+}
+
+// e2eDragPath is where a drag presses and where it releases.
+type e2eDragPath struct{ x0, y0, x1, y1 float64 }
+
+// dragPath finds where to grab a card (on the card, not on its link or Move menu) and
+// where to drop it: on the middle of the column's first card (or its empty list).
+func (u *e2eUser) dragPath(id, column string) e2eDragPath {
+	u.t.Helper()
 	pts := e2eEval[[]float64](u, fmt.Sprintf(`(() => {
 		const card = document.querySelector('li.card[data-id="%s"]');
 		const r = card.getBoundingClientRect();
@@ -565,8 +579,14 @@ func (u *e2eUser) drag(id, column string) {
 	if len(pts) != 4 {
 		u.t.Fatalf("%s: no place to grab card %s\npage: %s", u.who, id, u.describe())
 	}
-	x0, y0, x1, y1 := pts[0], pts[1], pts[2], pts[3]
-	mouse := func(ctx context.Context, typ input.DispatchMouseEventType, x, y float64) error {
+	return e2eDragPath{pts[0], pts[1], pts[2], pts[3]}
+}
+
+// run performs the drag at a steady, machine-made pace and returns when the button was
+// released; beforeRelease, when set, runs just before the release (a barrier, for two
+// drags that must drop together). It does not touch testing.T, so two drags can run at once.
+func (d e2eDragPath) run(ctx context.Context, beforeRelease func()) (time.Time, error) {
+	mouse := func(typ input.DispatchMouseEventType, x, y float64) error {
 		p := input.DispatchMouseEventParams{Type: typ, X: x, Y: y, Button: input.MouseButtonLeft}
 		switch typ {
 		case input.DispatchMouseEventTypeMousePressed:
@@ -579,30 +599,32 @@ func (u *e2eUser) drag(id, column string) {
 		_, err := chromedp.Call(ctx, input.DispatchMouseEvent, p)
 		return err
 	}
-	u.call("drag "+id+" to "+column, func(ctx context.Context) error {
-		if err := mouse(ctx, input.DispatchMouseEventTypeMouseMoved, x0, y0); err != nil {
-			return err
+	if err := mouse(input.DispatchMouseEventTypeMouseMoved, d.x0, d.y0); err != nil {
+		return time.Time{}, err
+	}
+	if err := mouse(input.DispatchMouseEventTypeMousePressed, d.x0, d.y0); err != nil {
+		return time.Time{}, err
+	}
+	const steps = 15
+	for i := 1; i <= steps; i++ {
+		f := float64(i) / steps
+		if err := mouse(input.DispatchMouseEventTypeMouseMoved, d.x0+(d.x1-d.x0)*f, d.y0+(d.y1-d.y0)*f); err != nil {
+			return time.Time{}, err
 		}
-		if err := mouse(ctx, input.DispatchMouseEventTypeMousePressed, x0, y0); err != nil {
-			return err
+		time.Sleep(16 * time.Millisecond)
+	}
+	// Sortable checks the place under the pointer on a timer too: rest a moment.
+	for range 3 {
+		if err := mouse(input.DispatchMouseEventTypeMouseMoved, d.x1, d.y1+1); err != nil {
+			return time.Time{}, err
 		}
-		const steps = 15
-		for i := 1; i <= steps; i++ {
-			f := float64(i) / steps
-			if err := mouse(ctx, input.DispatchMouseEventTypeMouseMoved, x0+(x1-x0)*f, y0+(y1-y0)*f); err != nil {
-				return err
-			}
-			time.Sleep(16 * time.Millisecond)
-		}
-		// Sortable checks the place under the pointer on a timer too: rest a moment.
-		for range 3 {
-			if err := mouse(ctx, input.DispatchMouseEventTypeMouseMoved, x1, y1+1); err != nil {
-				return err
-			}
-			time.Sleep(60 * time.Millisecond)
-		}
-		return mouse(ctx, input.DispatchMouseEventTypeMouseReleased, x1, y1+1)
-	})
+		time.Sleep(60 * time.Millisecond)
+	}
+	if beforeRelease != nil {
+		beforeRelease()
+	}
+	released := time.Now()
+	return released, mouse(input.DispatchMouseEventTypeMouseReleased, d.x1, d.y1+1)
 }
 
 // key presses one key (a rune or a chromedp/kb constant) with real key events.

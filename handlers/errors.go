@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -32,6 +33,9 @@ func statusOf(code string) int {
 func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		return // the client went away (a reload cancels a page's requests): nobody to answer
 	}
 	if isAPI(c) {
 		h.writeProblem(c, err)
