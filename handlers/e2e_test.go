@@ -917,6 +917,40 @@ func e2eNoJavaScript(t *testing.T, browser context.Context, seed string) {
 	if got := s.task(x.ID).ColumnID; got != "c3" {
 		t.Errorf("stored column of %s = %s, want c3", x.Key, got)
 	}
+	// Each change says what it did on the page it lands on, visibly, not only to
+	// screen readers: a move, a create and an edit.
+	ben.expectVisible("after the move", "#board-notice", "Moved "+x.Key+" to In Review")
+	ben.do("create a task",
+		chromedp.SendKeys(chromedp.CSS("#board-new-title"), "Written without JavaScript"),
+		chromedp.Click(chromedp.CSS(`#board-create button[type=submit]`)),
+	)
+	ben.waitUntil("board reloaded after the create", e2eWait, `document.readyState === "complete" && document.querySelector("#col-c1 li.card[data-key='DEMO-22']")`)
+	ben.expectVisible("after the create", "#board-notice", "Created DEMO-22 in To Do")
+	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/DEMO-22"))
+	ben.do("edit the title",
+		chromedp.SetValue(chromedp.CSS("form.task-form #title"), "Edited without JavaScript"),
+		chromedp.Click(chromedp.CSS(`form.task-form button[type=submit]`)),
+	)
+	ben.waitUntil("task page reloaded after the edit", e2eWait, `document.readyState === "complete" && document.querySelector("h1").textContent.includes("Edited without JavaScript")`)
+	ben.expectVisible("after the edit", ".flash", "Saved DEMO-22.")
+}
+
+// expectVisible checks that the element shows the text on screen: rendered, not
+// visually hidden, with a size.
+func (u *e2eUser) expectVisible(when, sel, text string) {
+	u.t.Helper()
+	got := e2eEval[struct {
+		Text    string
+		Visible bool
+	}](u, fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		if (!el) return {Text: "", Visible: false};
+		const r = el.getBoundingClientRect();
+		return {Text: el.textContent.trim(), Visible: r.width > 10 && r.height > 10 && getComputedStyle(el).visibility === "visible"};
+	})()`, sel))
+	if !got.Visible || !strings.Contains(got.Text, text) {
+		u.t.Errorf("%s: %s shows %q (visible %v), want %q on screen\npage: %s", when, sel, got.Text, got.Visible, text, u.describe())
+	}
 }
 
 // e2eAxeTags are the WCAG rule sets axe-core checks.
@@ -961,7 +995,8 @@ func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	s.gate.restore(ben.who)
 
 	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/"+x.Key))
-	ben.axe(axeJS, "task page")
+	ben.waitUntil("the pending conflict on top of the task page", e2eWait, `document.querySelector("section.conflict button[value=mine]")`)
+	ben.axe(axeJS, "task page with the pending conflict on top")
 	ben.do("open the activity page", chromedp.Navigate(s.url+"/projects/DEMO/activity"))
 	ben.axe(axeJS, "activity page")
 }
