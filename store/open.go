@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -281,7 +280,7 @@ func checkFile(path string, write bool) error {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return openError(path, err)
 	}
-	if n > 0 && !bytes.Equal(head[:n], []byte(sqliteHeader)[:n]) || n > 0 && n < len(sqliteHeader) {
+	if n > 0 && (n < len(sqliteHeader) || string(head) != sqliteHeader) {
 		return &fileError{msg: fmt.Sprintf("cannot open database %s: file is not a database (it is not an SQLite file)", path)}
 	}
 	if write {
