@@ -40,7 +40,6 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 run: build ## Build and serve the demo workspace at http://localhost:8080
-	@echo "starting: bin/tack serve -addr $(ADDR) -db $(DB) -demo"
 	./bin/tack serve -addr $(ADDR) -db $(DB) -demo
 
 test: test-deps node_modules/.package-lock.json ## Install what tests need, then run every test with the race detector
