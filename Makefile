@@ -6,32 +6,43 @@ export CGO_ENABLED := 1
 ADDR ?= 127.0.0.1:8080
 DB ?= ./data/tack.db
 
-# Browser libraries are pinned in package.json/package-lock.json and copied, not bundled.
-VENDOR := static/vendor/htmx.min.js static/vendor/sse.js static/vendor/Sortable.min.js
+# `tack version` reports these; a plain `go build` says "dev".
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build run test test-deps vendor generate fmt vet check clean
+.PHONY: all build run test test-deps vendor check-vendor generate fmt vet check clean
 
 all: build
 
-build: vendor ## Build bin/tack (cgo is required by the SQLite driver)
-	$(GO) build -o bin/tack ./cmd/tack
+build: ## Build bin/tack (cgo is required by the SQLite driver)
+	@echo "building bin/tack $(VERSION) (the first build compiles SQLite with cgo: 1-2 minutes; later builds take seconds)"
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tack ./cmd/tack
 
-vendor: $(VENDOR) ## Copy the pinned browser libraries into static/vendor
-
-node_modules/.package-lock.json: package.json package-lock.json
+# The browser libraries are pinned in package.json/package-lock.json and committed under
+# static/vendor, so plain `go build` works on a fresh clone; npm stays their source.
+vendor: ## Refresh the committed static/vendor files from what package-lock.json pins (needs npm)
 	npm ci --ignore-scripts --no-audit --no-fund
-	@touch $@
-
-$(VENDOR): node_modules/.package-lock.json
-	@mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.js static/vendor/sse.js
 	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
 
+check-vendor: vendor ## Fail when static/vendor differs from what package-lock.json pins
+	@if ! git diff --quiet -- static/vendor || [ -n "$$(git ls-files --others -- static/vendor)" ]; then \
+		echo "static/vendor differs from what package-lock.json pins: run 'make vendor' and commit the result" >&2; \
+		git status --short -- static/vendor >&2; \
+		exit 1; \
+	fi
+
+# axe-core, used by the browser tests, comes from node_modules.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 run: build ## Build and serve the demo workspace at http://localhost:8080
 	./bin/tack serve -addr $(ADDR) -db $(DB) -demo
 
-test: test-deps vendor ## Install what tests need, then run every test with the race detector
+test: test-deps node_modules/.package-lock.json ## Install what tests need, then run every test with the race detector
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 test-deps: ## Install what the tests need: gcc (cgo) and Debian's chromium for browser tests
@@ -56,4 +67,4 @@ check: ## What CI runs
 	bash .ci/run
 
 clean:
-	rm -rf bin static/vendor
+	rm -rf bin

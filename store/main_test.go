@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // mustOpenStore opens a store on a fresh SQLite file with a controllable clock.
 func mustOpenStore(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "tack.db"))
+	s, err := OpenWith(context.Background(), filepath.Join(t.TempDir(), "tack.db"), OpenOptions{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -48,6 +50,9 @@ func (r *ReplayReport) Identical() bool {
 // If events are appended while it rebuilds (another process serving the same file), it
 // starts again, so the comparison is always against one consistent state of the log.
 func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
+	if fix && s.readOnly {
+		return nil, Errorf(EINVALID, "the database %s is open read-only: it cannot be fixed", s.path)
+	}
 	for attempt := 0; ; attempt++ {
 		rep, err := s.replayOnce(ctx, fix)
 		if !errors.Is(err, errLogMoved) || attempt == 4 {
@@ -60,6 +65,16 @@ var errLogMoved = errors.New("store: replay: events were appended during the reb
 
 func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error) {
 	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
+	if s.readOnly {
+		// Nothing may be written beside a database opened read-only (it may be a
+		// read-only copy in a read-only directory).
+		dir, err := os.MkdirTemp("", "tack-replay-")
+		if err != nil {
+			return nil, fmt.Errorf("store: replay: %w", err)
+		}
+		defer os.Remove(dir)
+		tmp = filepath.Join(dir, "rebuilt.db")
+	}
 	defer func() {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			os.Remove(tmp + suffix)
@@ -87,7 +102,11 @@ func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error)
 		return nil, fmt.Errorf("store: replay: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, "file:"+tmp+"?mode=ro"); err != nil {
+	tmpURI, err := fileURI(tmp, url.Values{"mode": {"ro"}})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, tmpURI); err != nil {
 		return nil, fmt.Errorf("store: replay: attach: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)

@@ -9,18 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
-	"github.com/pressly/goose/v3"
-
-	"tack/migrations"
 )
 
 // Store is Tack's event store with its read models, on SQLite: one writer connection with
@@ -30,6 +23,9 @@ type Store struct {
 	read  *sqlx.DB
 	path  string
 
+	readOnly     bool // opened with OpenOptions.ReadOnly: every write fails
+	passwordCost int  // bcrypt cost of new password hashes
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
@@ -37,66 +33,6 @@ type Store struct {
 	writeMu   sync.Mutex
 	mu        sync.RWMutex
 	listeners []func([]Event)
-}
-
-// Open opens (creating if needed) the SQLite database at path and applies migrations.
-func Open(ctx context.Context, path string) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("store: create data directory: %w", err)
-		}
-	}
-	write, err := sqlx.Open("sqlite3", dsn(path, false))
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	write.SetMaxOpenConns(1)
-	write.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, write.DB); err != nil {
-		write.Close()
-		return nil, err
-	}
-	read, err := sqlx.Open("sqlite3", dsn(path, true))
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
-	}
-	read.SetMaxOpenConns(8)
-	if err := read.PingContext(ctx); err != nil {
-		write.Close()
-		read.Close()
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
-	}
-	return &Store{write: write, read: read, path: path, Now: time.Now}, nil
-}
-
-func dsn(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_foreign_keys", "on")
-	q.Set("_synchronous", "NORMAL")
-	if readOnly {
-		q.Set("mode", "ro")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + q.Encode()
-}
-
-func migrate(ctx context.Context, db *sql.DB) error {
-	dir, err := fs.Sub(migrations.FS, "sqlite3")
-	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, dir)
-	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	return nil
 }
 
 // Close closes both connection pools.

@@ -54,7 +54,7 @@ func (s *Store) RegisterUser(ctx context.Context, in NewUser) (*User, error) {
 	if err := in.normalize(); err != nil {
 		return nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.passwordCost)
 	if err != nil {
 		return nil, fmt.Errorf("store: hash password: %w", err)
 	}
@@ -89,7 +89,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	err := s.read.GetContext(ctx, &row, `SELECT c.user_id, c.password_hash FROM credentials c JOIN users u ON u.id = c.user_id WHERE u.email = ?`, email)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend as long as a real check, so timing does not tell which emails exist.
-		bcrypt.GenerateFromPassword([]byte(password[:min(len(password), MaxPasswordLen)]), bcrypt.DefaultCost)
+		bcrypt.GenerateFromPassword([]byte(password[:min(len(password), MaxPasswordLen)]), s.passwordCost)
 		return nil, Errorf(EUNAUTHORIZED, "Email or password is incorrect.")
 	}
 	if err != nil {

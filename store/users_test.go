@@ -5,10 +5,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
-// Every successful RegisterUser and every Authenticate costs a bcrypt hash, over a
-// second under -race, so these tests share one store and keep hashing to a minimum.
+// Every successful RegisterUser and every Authenticate costs a bcrypt hash; the stores
+// of tests hash at bcrypt.MinCost (OpenOptions.PasswordCost), and these tests still
+// share one store and keep hashing to a minimum.
 
 func TestRegisterUser(t *testing.T) {
 	ctx := context.Background()
@@ -65,6 +68,9 @@ func TestRegisterUser(t *testing.T) {
 		}
 		if !strings.HasPrefix(hash, "$2") || strings.Contains(hash, "correct horse") {
 			t.Errorf("stored credential %q is not a bcrypt hash", hash)
+		}
+		if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost != bcrypt.MinCost {
+			t.Errorf("hash cost = %d (%v), want the store's PasswordCost %d", cost, err, bcrypt.MinCost)
 		}
 		events, err := s.Events(ctx, 0, 100)
 		if err != nil || len(events) != 1 {

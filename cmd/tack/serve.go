@@ -15,7 +15,7 @@ import (
 	"tack/store"
 )
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open store.OpenOptions) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("TACK_ADDR", "127.0.0.1:8080"), "address to listen on (env TACK_ADDR)")
@@ -23,15 +23,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "create the demo workspace (project DEMO, 3 users) if it is missing")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: tack serve [flags]\n\nServe Tack's web app. Stops cleanly on SIGINT or SIGTERM.\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: tack serve [flags]\n\nServe Tack's web app, applying migrations first. Stops cleanly on SIGINT or SIGTERM.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	st, err := store.Open(ctx, *dbPath)
+	st, err := store.OpenWith(ctx, *dbPath, open)
 	if err != nil {
 		fmt.Fprintf(stderr, "tack: %v\n", err)
 		return 1
@@ -96,12 +96,4 @@ func printDemo(w io.Writer, created bool) {
 	for _, u := range store.DemoUsers {
 		fmt.Fprintf(w, "  %-18s %-16s %s\n", u.Email, u.Password, u.Role)
 	}
-}
-
-// flagExit maps a flag parsing error to an exit code: 0 for -h, 2 otherwise.
-func flagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
 }

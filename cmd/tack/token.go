@@ -11,9 +11,9 @@ import (
 
 const tokenUsage = "Usage: tack token create -email E [-name N] [-db FILE]\n"
 
-func token(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func token(ctx context.Context, args []string, stdout, stderr io.Writer, open store.OpenOptions) int {
 	if len(args) == 0 || args[0] != "create" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		if len(args) > 0 && isHelp(args[0]) {
 			fmt.Fprint(stdout, tokenUsage)
 			return 0
 		}
@@ -21,22 +21,21 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file (env TACK_DB)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file; it must exist (env TACK_DB)")
 	email := fs.String("email", "", "email of the account the token acts for (required)")
 	name := fs.String("name", "API token", "a name to recognise the token by")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "%s\nCreate a personal access token for the JSON API and print it once; only its hash is stored.\n\n", tokenUsage)
+		fmt.Fprintf(fs.Output(), "%s\nCreate a personal access token for the JSON API and print it once; only its hash is stored.\n\n", tokenUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return flagExit(err)
+	if code, done := parseFlags(fs, args[1:], stdout, stderr); done {
+		return code
 	}
 	if *email == "" {
 		fmt.Fprint(stderr, "tack token create: -email is required\n")
 		return 2
 	}
-	st, code := openExisting(ctx, "token create", *dbPath, stderr)
+	st, code := openExisting(ctx, "token create", *dbPath, stderr, open)
 	if st == nil {
 		return code
 	}
