@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
 
 	"tack/handlers"
 	"tack/store"
@@ -46,7 +47,7 @@ type app struct {
 func newApp(t *testing.T) *app {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tack.db"))
+	st, err := store.OpenWith(ctx, filepath.Join(t.TempDir(), "tack.db"), store.OpenOptions{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 
 	"tack/handlers"
 	"tack/store"
@@ -125,7 +126,7 @@ func e2eSeed(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "seed-live.db"))
+	st, err := store.OpenWith(ctx, filepath.Join(dir, "seed-live.db"), store.OpenOptions{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -152,7 +153,7 @@ func e2eNewServer(t *testing.T, seed string) *e2eServer {
 	if err := os.WriteFile(path, db, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, path)
+	st, err := store.OpenWith(ctx, path, store.OpenOptions{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
