@@ -878,6 +878,19 @@ func e2eKeyboard(t *testing.T, browser context.Context, seed string) {
 	if got := s.task(y.ID).ColumnID; got != "c2" {
 		t.Errorf("stored column of %s = %s, want c2", y.Key, got)
 	}
+
+	// At machine speed: pick up, carry and drop without waiting for any announcement.
+	// The server's "Moved …" must stay the live region's last word: the announcement of
+	// the arrow key, still on its way when the answer arrives, must not overwrite it.
+	z := ben.cardAt("c1", 0)
+	ben.do("focus the card link", chromedp.Focus(chromedp.CSS(fmt.Sprintf(`#task-%s a.card-link`, z.ID))))
+	ben.do("pick up, carry and drop at once", chromedp.KeyEvent(" "), chromedp.KeyEvent("̃"), chromedp.KeyEvent(" "))
+	ben.expectMoved(z, "c2", "In Progress", "#task-"+z.ID)
+	final := ben.announcer()
+	time.Sleep(300 * time.Millisecond) // longer than any delayed local announcement
+	if got := ben.announcer(); got != final || !strings.HasPrefix(got, "Moved "+z.Key) {
+		t.Errorf("the live region's last word is %q, want the server's %q", got, final)
+	}
 }
 
 // expectMoved waits for the announcement of u's own move of c into a column and checks
