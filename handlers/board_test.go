@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -343,27 +342,7 @@ func TestBoardLiveUpdateSendsOnlyTheChangedCard(t *testing.T) {
 	a := newApp(t)
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
-	req, err := http.NewRequest(http.MethodGet, ben.base+"/projects/DEMO/board/stream", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := ben.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	lines := openBoardStream(t, ben)
 	// The stream is registered once its headers are out; move a card as Ana.
 	tk := a.task("DEMO-9")
 	if _, err := a.st.MoveTask(a.ctx, a.ana.ID, store.TaskMove{TaskID: tk.ID, BaseVersion: tk.Version, ColumnID: "c2", AfterID: a.task("DEMO-5").ID}); err != nil {
