@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestChangeWorkflow(t *testing.T) {
@@ -57,7 +61,7 @@ func TestChangeWorkflow(t *testing.T) {
 	}
 	for _, st := range steps {
 		before := eventCount(t, b.s)
-		err := b.s.ChangeWorkflow(ctx, st.actor(b), b.p.ID, st.columns)
+		err := b.s.ChangeWorkflow(ctx, st.actor(b), b.p.ID, projectVersion(t, b), st.columns)
 		if ErrorCode(err) != st.code {
 			t.Fatalf("%s: err = %v, want code %q", st.name, err, st.code)
 		}
@@ -70,7 +74,7 @@ func TestChangeWorkflow(t *testing.T) {
 	}
 	// The same workflow again is no change and records nothing.
 	before := eventCount(t, b.s)
-	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, []Column{{ID: colToDo, Name: "Backlog"}, {ID: colInProgress, Name: "Doing", WIPLimit: 3}, {ID: colDone, Name: "Done"}}); err != nil {
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b), []Column{{ID: colToDo, Name: "Backlog"}, {ID: colInProgress, Name: "Doing", WIPLimit: 3}, {ID: colDone, Name: "Done"}}); err != nil {
 		t.Fatal(err)
 	}
 	if eventCount(t, b.s) != before {
@@ -230,5 +234,244 @@ func TestJudgeWorkflow(t *testing.T) {
 				t.Errorf("conflicts\n got %s\nwant %s", got, tt.conflicts)
 			}
 		})
+	}
+}
+
+// twoAdmins makes Cleo an admin beside Ana and returns the version both load the
+// workflow form at.
+func twoAdmins(t *testing.T, b *board) int {
+	t.Helper()
+	if err := b.s.ChangeMemberRole(context.Background(), b.ana, b.p.ID, b.cleo, RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	return projectVersion(t, b)
+}
+
+func (b *board) workflow(t *testing.T) string {
+	t.Helper()
+	p, err := b.s.Project(context.Background(), b.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wfString(p.Columns)
+}
+
+func TestWorkflowStaleFormsMerge(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	seen := twoAdmins(t, b)
+	// Cleo renames In Review; Ana, from the same page, adds QA after In Progress.
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "=QA", "c3=In Review", "c4=Done")); err != nil {
+		t.Fatalf("add vs rename: %v", err)
+	}
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c5=QA c3=Review c4=Done"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	// Cleo, still on her first page, renames To Do: QA and Review stay.
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=Backlog", "c2=In Progress", "c3=In Review", "c4=Done")); err != nil {
+		t.Fatalf("rename vs add: %v", err)
+	}
+	if got, want := b.workflow(t), "c1=Backlog c2=In Progress c5=QA c3=Review c4=Done"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	// A stale form that changes nothing records nothing.
+	before := eventCount(t, b.s)
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	if eventCount(t, b.s) != before {
+		t.Errorf("an unchanged stale form appended an event")
+	}
+	if got, want := b.workflow(t), "c1=Backlog c2=In Progress c5=QA c3=Review c4=Done"; got != want {
+		t.Errorf("an unchanged stale form changed the workflow to %s", got)
+	}
+	// A column removed meanwhile does not come back, and its id is not reused.
+	v := projectVersion(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, v, wf("c1=Backlog", "c2=In Progress", "c3=Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, v, wf("c1=Backlog", "c2=In Progress", "c5=QA", "c3=Review", "c4=Done", "=Shipped")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.workflow(t), "c1=Backlog c2=In Progress c3=Review c4=Done c6=Shipped"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+}
+
+func TestWorkflowRenameConflict(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	seen := twoAdmins(t, b)
+	b.s.Now = func() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	b.s.Now = func() time.Time { return time.Date(2026, 11, 27, 9, 3, 0, 0, time.UTC) }
+	version, events := projectVersion(t, b), eventCount(t, b.s)
+	// Ana renames the same column from the same page, and adds a column too.
+	err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=QA", "c4=Done", "=Later"))
+	var ce *WorkflowConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a *WorkflowConflictError", err)
+	}
+	if ErrorCode(err) != ECONFLICT {
+		t.Errorf("code %q, want %q", ErrorCode(err), ECONFLICT)
+	}
+	if ce.BaseVersion != seen || ce.CurrentVersion != version || len(ce.Conflicts) != 1 {
+		t.Fatalf("conflict %+v", ce)
+	}
+	c := ce.Conflicts[0]
+	if c.ColumnID != colInReview || c.Column != "In Review" || c.Attr != WorkflowName || c.Yours != "QA" || c.Theirs != "Review" ||
+		c.ChangedBy != b.cleo || !c.ChangedAt.Equal(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)) || c.Seq == 0 {
+		t.Errorf("conflict %+v", c)
+	}
+	if got, want := wfString(ce.Current), "c1=To Do c2=In Progress c3=Review c4=Done"; got != want {
+		t.Errorf("theirs %s, want %s", got, want)
+	}
+	if got, want := wfString(ce.Mine), "c1=To Do c2=In Progress c3=QA c4=Done =Later"; got != want {
+		t.Errorf("mine %s, want %s", got, want)
+	}
+	// Nothing applied, the project's version unchanged, the attempt in the log.
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c3=Review c4=Done"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	if projectVersion(t, b) != version {
+		t.Errorf("the conflict moved the project's version")
+	}
+	if p, _ := b.s.Project(ctx, b.p.ID); p.Version != version {
+		t.Errorf("projects.version %d, want %d", p.Version, version)
+	}
+	if eventCount(t, b.s) != events+1 {
+		t.Fatalf("%d events, want %d", eventCount(t, b.s), events+1)
+	}
+	recorded, err := b.s.Events(ctx, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recorded[len(recorded)-1]
+	if last.Type != TypeWorkflowConflicted || last.Stream != "project:"+b.p.ID+":conflicts" || last.Version != 1 || last.Actor != b.ana {
+		t.Errorf("recorded %+v", last)
+	}
+	entries, err := b.s.Activity(ctx, b.p, 0, 1)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("activity %+v, %v", entries, err)
+	}
+	e := entries[0]
+	if !strings.Contains(e.Text, "tried to change the workflow") || len(e.Conflicts) != 1 ||
+		e.Conflicts[0].Field != "Name of In Review" || e.Conflicts[0].Yours != "QA" || e.Conflicts[0].Theirs != "Review" ||
+		e.Conflicts[0].By.Name != "Cleo" {
+		t.Errorf("activity entry %+v", e)
+	}
+	// Applying mine anyway: the merged workflow against the current version.
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, ce.CurrentVersion, ce.Mine); err != nil {
+		t.Fatalf("apply mine anyway: %v", err)
+	}
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c3=QA c4=Done c5=Later"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	rep, err := b.s.Replay(ctx, false)
+	if err != nil || !rep.Identical() {
+		t.Fatalf("replay: %v\n%s", err, rep)
+	}
+}
+
+func TestWorkflowRemovingColumnThatGainedCards(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	seen := twoAdmins(t, b)
+	// Ana opens the form while In Review is empty; meanwhile a card lands there.
+	b.mustCreate(t, "Review me", colInReview)
+	before := eventCount(t, b.s)
+	err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c4=Done"))
+	if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), `"In Review" still holds 1 task(s)`) {
+		t.Fatalf("err = %v", err)
+	}
+	if eventCount(t, b.s) != before {
+		t.Errorf("a refused removal appended events")
+	}
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c3=In Review c4=Done"; got != want {
+		t.Errorf("workflow %s", got)
+	}
+}
+
+func TestWorkflowBaseVersion(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	v := projectVersion(t, b)
+	for _, base := range []int{0, -1, v + 1} {
+		err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, base, wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done", "=New"))
+		if ErrorCode(err) != EINVALID {
+			t.Errorf("base %d: err = %v, want invalid", base, err)
+		}
+	}
+	// An id the form at the base version did not show is refused.
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, v, wf("c1=To Do", "c9=Ghost")); ErrorCode(err) != EINVALID {
+		t.Errorf("unknown id: err = %v", err)
+	}
+	// A merge that would give two columns one name is refused, saying why.
+	seen := twoAdmins(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done", "=QA")); err != nil {
+		t.Fatal(err)
+	}
+	err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=qa", "c4=Done"))
+	if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "after merging") {
+		t.Errorf("duplicate after merge: err = %v", err)
+	}
+}
+
+// TestWorkflowReplayOfStaleForms has admins submit random edits from random past
+// versions and checks the outcomes, and that replay rebuilds the live read models.
+func TestWorkflowReplayOfStaleForms(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	twoAdmins(t, b)
+	r := rand.New(rand.NewPCG(7, 11))
+	names := []string{"To Do", "Doing", "Review", "QA", "Done", "Blocked", "Ready"}
+	counts := map[string]int{}
+	for range 150 {
+		v := projectVersion(t, b)
+		base := max(1, v-r.IntN(4))
+		events, err := streamEvents(b.s.read, projectStream(b.p.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, _ := workflowAt(events, base)
+		switch r.IntN(5) {
+		case 0:
+			mine[r.IntN(len(mine))].Name = names[r.IntN(len(names))]
+		case 1:
+			mine[r.IntN(len(mine))].WIPLimit = r.IntN(4)
+		case 2:
+			i := r.IntN(len(mine) + 1)
+			mine = slices.Insert(mine, i, Column{Name: names[r.IntN(len(names))] + strconv.Itoa(r.IntN(9))})
+		case 3:
+			if len(mine) > 2 {
+				i := r.IntN(len(mine))
+				mine = slices.Delete(mine, i, i+1)
+			}
+		case 4:
+			i, j := r.IntN(len(mine)), r.IntN(len(mine))
+			mine[i], mine[j] = mine[j], mine[i]
+		}
+		err = b.s.ChangeWorkflow(ctx, []string{b.ana, b.cleo}[r.IntN(2)], b.p.ID, base, mine)
+		switch code := ErrorCode(err); code {
+		case "":
+			counts["ok"]++
+		case ECONFLICT, EINVALID:
+			counts[code]++
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	t.Logf("outcomes %v", counts)
+	if counts["ok"] == 0 || counts[ECONFLICT] == 0 {
+		t.Errorf("outcomes %v do not exercise the rule", counts)
+	}
+	rep, err := b.s.Replay(ctx, false)
+	if err != nil || !rep.Identical() {
+		t.Fatalf("replay: %v\n%s", err, rep)
 	}
 }
