@@ -331,10 +331,10 @@ func (cf WorkflowConflict) Label() string {
 }
 
 // YoursText shows the user's side of the conflict: a name, a WIP limit, an order, or
-// "column removed".
+// "(column removed)".
 func (cf WorkflowConflict) YoursText() string {
 	if cf.YouRemoved {
-		return "column removed"
+		return "(column removed)"
 	}
 	return cf.valueText(cf.Yours)
 }
@@ -342,7 +342,7 @@ func (cf WorkflowConflict) YoursText() string {
 // TheirsText shows the other side of the conflict, as YoursText does.
 func (cf WorkflowConflict) TheirsText() string {
 	if cf.TheyRemoved {
-		return "column removed"
+		return "(column removed)"
 	}
 	return cf.valueText(cf.Theirs)
 }
