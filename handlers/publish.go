@@ -170,7 +170,8 @@ func (h *Handler) affectedColumns(ctx context.Context, e store.Event) (string, [
 	}
 	switch p := p.(type) {
 	case *store.UserRegistered, *store.ProjectCreated,
-		*store.MemberAdded, *store.MemberRoleChanged, *store.MemberRemoved:
+		*store.MemberAdded, *store.MemberRoleChanged, *store.MemberRemoved,
+		*store.WorkflowConflicted:
 		return "", nil, nil
 	case *store.WorkflowChanged:
 		return strings.TrimPrefix(e.Stream, "project:"), []string{allColumns}, nil

@@ -45,6 +45,8 @@ const (
 	TypeTaskRestored      = "task.restored"
 	TypeTaskConflicted    = "task.conflict_recorded"
 	TypeConflictAnswered  = "task.conflict_answered"
+	// TypeWorkflowConflicted is in the stream project:ID:conflicts.
+	TypeWorkflowConflicted = "project.workflow_conflict_recorded"
 )
 
 // UserRegistered records a new account. The password hash is deliberately not in the log.
@@ -204,6 +206,15 @@ type ConflictAnswered struct {
 	Fields      []FieldConflict `json:"fields"`
 }
 
+// WorkflowConflicted records a refused workflow change: what the user wanted against
+// whose change. It lives in the project's conflict stream, so it never changes the
+// project's version.
+type WorkflowConflicted struct {
+	BaseVersion    int                `json:"base_version"`
+	CurrentVersion int                `json:"current_version"`
+	Conflicts      []WorkflowConflict `json:"conflicts"`
+}
+
 // EventType implementations.
 func (UserRegistered) EventType() string    { return TypeUserRegistered }
 func (ProjectCreated) EventType() string    { return TypeProjectCreated }
@@ -225,6 +236,9 @@ func (TaskArchived) EventType() string      { return TypeTaskArchived }
 func (TaskRestored) EventType() string      { return TypeTaskRestored }
 func (TaskConflicted) EventType() string    { return TypeTaskConflicted }
 func (ConflictAnswered) EventType() string  { return TypeConflictAnswered }
+
+// EventType implements Payload.
+func (WorkflowConflicted) EventType() string { return TypeWorkflowConflicted }
 
 // Decode returns the typed payload of e.
 func (e Event) Decode() (Payload, error) {
@@ -270,6 +284,8 @@ func (e Event) Decode() (Payload, error) {
 		p = &TaskConflicted{}
 	case TypeConflictAnswered:
 		p = &ConflictAnswered{}
+	case TypeWorkflowConflicted:
+		p = &WorkflowConflicted{}
 	default:
 		return nil, fmt.Errorf("store: unknown event type %q (seq %d)", e.Type, e.Seq)
 	}
@@ -314,6 +330,9 @@ func userStream(id string) string     { return "user:" + id }
 func projectStream(id string) string  { return "project:" + id }
 func taskStream(id string) string     { return "task:" + id }
 func conflictStream(id string) string { return "task:" + id + ":conflicts" }
+func workflowConflictStream(projectID string) string {
+	return "project:" + projectID + ":conflicts"
+}
 
 // streamID returns the aggregate id in a stream name ("task:abc" → "task", "abc").
 func streamID(stream string) (kind, id string) {

@@ -208,6 +208,13 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 		}
 	case *ConflictAnswered:
 		h.Text = describeAnswer(p, key, e, name)
+	case *WorkflowConflicted:
+		h.Text = fmt.Sprintf("tried to change the workflow from version %d, but it had changed (now version %d): conflict, not applied",
+			e.BaseVersion, e.CurrentVersion)
+		for _, c := range e.Conflicts {
+			h.Conflicts = append(h.Conflicts, ConflictNote{Field: c.Label(), Yours: c.YoursText(), Theirs: c.TheirsText(),
+				By: name(c.ChangedBy), At: c.ChangedAt})
+		}
 	default:
 		h.Text = h.Type
 	}

@@ -39,6 +39,10 @@ func projectUser(tx sqlx.Ext, id string, e Event, p Payload) error {
 }
 
 func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
+	if _, ok := p.(*WorkflowConflicted); ok {
+		// A refused change is history only: the project's version does not move.
+		return addActivity(tx, id, "", e)
+	}
 	var err error
 	switch p := p.(type) {
 	case *ProjectCreated:

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -38,25 +39,11 @@ func (in *NewProject) normalize() error {
 	if len(in.Columns) == 0 {
 		in.Columns = DefaultColumns()
 	}
-	if len(in.Columns) > 20 {
-		return invalidField("columns", "A workflow has at most 20 columns.")
+	if err := validateColumns(in.Columns); err != nil {
+		return err
 	}
-	seen := map[string]bool{}
 	for i := range in.Columns {
-		c := &in.Columns[i]
-		c.Name = strings.TrimSpace(c.Name)
-		switch {
-		case c.Name == "":
-			return invalidField("columns", "Column %d needs a name.", i+1)
-		case utf8.RuneCountInString(c.Name) > 40:
-			return invalidField("columns", "Column name %q is too long (40 characters at most).", c.Name)
-		case seen[strings.ToLower(c.Name)]:
-			return invalidField("columns", "Column %q appears twice.", c.Name)
-		case c.WIPLimit < 0:
-			return invalidField("columns", "WIP limit of %q can't be negative.", c.Name)
-		}
-		seen[strings.ToLower(c.Name)] = true
-		c.ID = fmt.Sprintf("c%d", i+1)
+		in.Columns[i].ID = fmt.Sprintf("c%d", i+1)
 	}
 	return nil
 }
@@ -332,75 +319,109 @@ func keepAnAdmin(w *writer, projectID string, oldRole Role) error {
 
 func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember || r == RoleViewer }
 
-// ChangeWorkflow gives a project a new workflow; admins only. Columns with an ID keep it
-// (renamed, re-limited or moved); columns without get a new one. A column that still holds
-// tasks cannot be removed: move or archive them first.
-func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, columns []Column) error {
-	np := NewProject{Key: "KEEP", Name: "keep", Columns: columns}
-	ids := make([]string, len(columns))
-	for i, c := range columns {
-		ids[i] = c.ID
-	}
-	if len(columns) == 0 {
-		return invalidField("columns", "A workflow needs at least one column.")
-	}
-	if err := np.normalize(); err != nil {
+// ChangeWorkflow gives a project a new workflow; admins only. columns is the workflow
+// as the user edited it from the one at baseVersion (the project version the form was
+// loaded at): columns with an ID keep it (renamed, re-limited or moved), columns without
+// are new. What others changed since baseVersion is kept (judgeWorkflow); when the user
+// changed the same attribute differently nothing is applied, the attempt is recorded in
+// the project's conflict stream and a *WorkflowConflictError says what clashed. A column
+// that holds tasks cannot be removed: move or archive them first. Nothing is recorded
+// when nothing changes.
+func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, baseVersion int, columns []Column) error {
+	mine := slices.Clone(columns)
+	if err := validateColumns(mine); err != nil {
 		return err
 	}
+	var conflict *WorkflowConflictError
 	_, err := s.writeTx(ctx, func(w *writer) error {
 		if _, err := requireRole(w.tx, projectID, actor, Role.CanAdmin, "change the workflow"); err != nil {
 			return err
 		}
-		var old []Column
-		if err := w.tx.Select(&old, `SELECT id, name, wip_limit FROM columns WHERE project_id = ? ORDER BY position`, projectID); err != nil {
-			return fmt.Errorf("store: workflow: %w", err)
-		}
-		known := map[string]bool{}
-		next := 0
-		for _, c := range old {
-			known[c.ID] = true
-			var n int
-			if _, err := fmt.Sscanf(c.ID, "c%d", &n); err == nil && n > next {
-				next = n
-			}
-		}
-		to := make([]Column, len(np.Columns))
-		kept := map[string]bool{}
-		for i, c := range np.Columns {
-			id := ids[i]
-			switch {
-			case id == "":
-				next++
-				id = fmt.Sprintf("c%d", next)
-			case !known[id]:
-				return invalidField("columns", "Column %q is not part of this workflow.", id)
-			case kept[id]:
-				return invalidField("columns", "Column %q appears twice.", c.Name)
-			}
-			kept[id] = true
-			to[i] = Column{ID: id, Name: c.Name, WIPLimit: c.WIPLimit}
-		}
-		for _, c := range old {
-			if kept[c.ID] {
-				continue
-			}
-			var n int
-			if err := w.tx.Get(&n, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND column_id = ?`, projectID, c.ID); err != nil {
-				return fmt.Errorf("store: workflow: %w", err)
-			}
-			if n > 0 {
-				return invalidField("columns", "Column %q still holds %d task(s) (archived ones included); move them before removing it.", c.Name, n)
-			}
-		}
-		if slices.Equal(old, to) {
-			return nil
-		}
-		v, err := streamVersion(w.tx, projectStream(projectID))
+		events, err := streamEvents(w.tx, projectStream(projectID))
 		if err != nil {
 			return err
 		}
-		_, err = w.append(projectStream(projectID), v, actor, &WorkflowChanged{From: old, To: to})
+		version := 0
+		if len(events) > 0 {
+			version = events[len(events)-1].Version
+		}
+		if baseVersion < 1 || baseVersion > version {
+			return invalidField("columns", "This workflow form is from an unknown version (%d). Reload the page and try again.", baseVersion)
+		}
+		base, _ := workflowAt(events, baseVersion)
+		current, maxNumber := workflowAt(events, 0)
+		known, kept := byID(base), map[string]bool{}
+		for _, c := range mine {
+			switch {
+			case c.ID == "":
+				continue
+			case known[c.ID].ID == "":
+				return invalidField("columns", "Column %q is not part of this workflow.", c.ID)
+			case kept[c.ID]:
+				return invalidField("columns", "Column %q appears twice.", c.Name)
+			}
+			kept[c.ID] = true
+		}
+		merged, conflicts := judgeWorkflow(base, current, mine)
+		if len(conflicts) > 0 {
+			since := slices.DeleteFunc(slices.Clone(events), func(e decodedEvent) bool { return e.Version <= baseVersion })
+			attributeConflicts(conflicts, since)
+			conflict = &WorkflowConflictError{ProjectID: projectID, BaseVersion: baseVersion, CurrentVersion: version,
+				Conflicts: conflicts, Current: current, Mine: merged}
+			cv, err := streamVersion(w.tx, workflowConflictStream(projectID))
+			if err != nil {
+				return err
+			}
+			_, err = w.append(workflowConflictStream(projectID), cv, actor,
+				&WorkflowConflicted{BaseVersion: baseVersion, CurrentVersion: version, Conflicts: conflicts})
+			return err
+		}
+		if err := validateColumns(merged); err != nil {
+			var e *Error
+			if errors.As(err, &e) && baseVersion < version {
+				e.Message += " (after merging the changes others made since you opened this page)"
+			}
+			return err
+		}
+		// Ids are never reused, so a stale form cannot mistake a new column for a removed one.
+		for i := range merged {
+			if merged[i].ID == "" {
+				maxNumber++
+				merged[i].ID = fmt.Sprintf("c%d", maxNumber)
+			}
+		}
+		if err := refuseRemovingNonEmpty(w, projectID, current, merged); err != nil {
+			return err
+		}
+		if slices.Equal(current, merged) {
+			return nil
+		}
+		_, err = w.append(projectStream(projectID), version, actor, &WorkflowChanged{From: current, To: merged})
 		return err
 	})
-	return err
+	if err != nil {
+		return fmt.Errorf("store: change workflow: %w", err)
+	}
+	if conflict != nil {
+		return conflict
+	}
+	return nil
+}
+
+// refuseRemovingNonEmpty refuses a workflow that drops a column still holding tasks.
+func refuseRemovingNonEmpty(w *writer, projectID string, current, next []Column) error {
+	keep := byID(next)
+	for _, c := range current {
+		if _, ok := keep[c.ID]; ok {
+			continue
+		}
+		var n int
+		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND column_id = ?`, projectID, c.ID); err != nil {
+			return fmt.Errorf("store: workflow: %w", err)
+		}
+		if n > 0 {
+			return invalidField("columns", "Column %q still holds %d task(s) (archived ones included); move them before removing it.", c.Name, n)
+		}
+	}
+	return nil
 }

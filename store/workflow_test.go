@@ -2,8 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestChangeWorkflow(t *testing.T) {
@@ -55,7 +61,7 @@ func TestChangeWorkflow(t *testing.T) {
 	}
 	for _, st := range steps {
 		before := eventCount(t, b.s)
-		err := b.s.ChangeWorkflow(ctx, st.actor(b), b.p.ID, st.columns)
+		err := b.s.ChangeWorkflow(ctx, st.actor(b), b.p.ID, projectVersion(t, b), st.columns)
 		if ErrorCode(err) != st.code {
 			t.Fatalf("%s: err = %v, want code %q", st.name, err, st.code)
 		}
@@ -68,7 +74,7 @@ func TestChangeWorkflow(t *testing.T) {
 	}
 	// The same workflow again is no change and records nothing.
 	before := eventCount(t, b.s)
-	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, []Column{{ID: colToDo, Name: "Backlog"}, {ID: colInProgress, Name: "Doing", WIPLimit: 3}, {ID: colDone, Name: "Done"}}); err != nil {
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b), []Column{{ID: colToDo, Name: "Backlog"}, {ID: colInProgress, Name: "Doing", WIPLimit: 3}, {ID: colDone, Name: "Done"}}); err != nil {
 		t.Fatal(err)
 	}
 	if eventCount(t, b.s) != before {
@@ -84,5 +90,388 @@ func TestChangeWorkflow(t *testing.T) {
 	rep, err := b.s.Replay(ctx, false)
 	if err != nil || !rep.Identical() {
 		t.Fatalf("replay after workflow changes: %v\n%s", err, rep)
+	}
+}
+
+// wf builds a workflow from "id=Name/WIP" items; "=Name" is a new column.
+func wf(items ...string) []Column {
+	cols := make([]Column, 0, len(items))
+	for _, it := range items {
+		id, rest, _ := strings.Cut(it, "=")
+		name, wip, _ := strings.Cut(rest, "/")
+		n, _ := strconv.Atoi(wip)
+		cols = append(cols, Column{ID: id, Name: name, WIPLimit: n})
+	}
+	return cols
+}
+
+// wfString shows a workflow the way wf reads it.
+func wfString(cols []Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.ID + "=" + c.Name
+		if c.WIPLimit > 0 {
+			parts[i] += "/" + strconv.Itoa(c.WIPLimit)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func conflictString(cs []WorkflowConflict) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s.%s yours=%q theirs=%q", c.ColumnID, c.Attr, c.Yours, c.Theirs)
+		if c.YouRemoved {
+			parts[i] += " you-removed"
+		}
+		if c.TheyRemoved {
+			parts[i] += " they-removed"
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// TestJudgeWorkflow is the workflow rule: given the workflow a user saw (base), the
+// workflow now (theirs) and the user's edit (mine), the merged workflow and conflicts.
+func TestJudgeWorkflow(t *testing.T) {
+	base := wf("c1=To Do", "c2=In Progress/3", "c3=In Review", "c4=Done")
+	tests := []struct {
+		name         string
+		theirs, mine []Column
+		want         string // merged; with conflicts, the user's side wins ("apply mine anyway")
+		conflicts    string
+	}{
+		{"nothing changed by me: theirs stands",
+			wf("c1=Backlog", "c2=In Progress/3", "c3=In Review", "c5=QA", "c4=Done"), base,
+			"c1=Backlog c2=In Progress/3 c3=In Review c5=QA c4=Done", ""},
+		{"nothing changed by anyone", base, base, "c1=To Do c2=In Progress/3 c3=In Review c4=Done", ""},
+		{"my add vs their rename: merge",
+			wf("c1=To Do", "c2=In Progress/3", "c3=Review", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "=QA", "c3=In Review", "c4=Done"),
+			"c1=To Do c2=In Progress/3 =QA c3=Review c4=Done", ""},
+		{"my rename vs their add: their new column stays",
+			wf("c1=To Do", "c2=In Progress/3", "c5=Blocked", "c3=In Review", "c4=Done"),
+			wf("c1=Backlog", "c2=In Progress/3", "c3=In Review", "c4=Done"),
+			"c1=Backlog c2=In Progress/3 c5=Blocked c3=In Review c4=Done", ""},
+		{"both added columns after the same one",
+			wf("c1=To Do", "c5=Blocked", "c2=In Progress/3", "c3=In Review", "c4=Done"),
+			wf("c1=To Do", "=Ready", "c2=In Progress/3", "c3=In Review", "c4=Done"),
+			"c1=To Do =Ready c5=Blocked c2=In Progress/3 c3=In Review c4=Done", ""},
+		{"same column renamed by both differently: conflict",
+			wf("c1=To Do", "c2=In Progress/3", "c3=Review", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c3=QA", "c4=Done"),
+			"c1=To Do c2=In Progress/3 c3=QA c4=Done", `c3.name yours="QA" theirs="Review"`},
+		{"same column renamed by both to the same name: no conflict",
+			wf("c1=To Do", "c2=In Progress/3", "c3=Review", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c3=Review", "c4=Done"),
+			"c1=To Do c2=In Progress/3 c3=Review c4=Done", ""},
+		{"WIP limit changed by both: conflict",
+			wf("c1=To Do", "c2=In Progress/5", "c3=In Review", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/2", "c3=In Review", "c4=Done"),
+			"c1=To Do c2=In Progress/2 c3=In Review c4=Done", `c2.wip_limit yours="2" theirs="5"`},
+		{"WIP limit removed by me, raised by them: conflict",
+			wf("c1=To Do", "c2=In Progress/5", "c3=In Review", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done"),
+			"c1=To Do c2=In Progress c3=In Review c4=Done", `c2.wip_limit yours="0" theirs="5"`},
+		{"my rename vs their WIP change of the same column: merge",
+			wf("c1=To Do", "c2=In Progress/3", "c3=In Review/2", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c3=QA", "c4=Done"),
+			"c1=To Do c2=In Progress/3 c3=QA/2 c4=Done", ""},
+		{"I remove a column they renamed: conflict",
+			wf("c1=To Do", "c2=In Progress/3", "c3=Review", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c4=Done"),
+			"c1=To Do c2=In Progress/3 c4=Done", `c3.name yours="In Review" theirs="Review" you-removed`},
+		{"I remove a column whose limit they changed: conflict",
+			wf("c1=To Do", "c2=In Progress/3", "c3=In Review/4", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c4=Done"),
+			"c1=To Do c2=In Progress/3 c4=Done", `c3.wip_limit yours="0" theirs="4" you-removed`},
+		{"I remove a column they only moved: removed",
+			wf("c1=To Do", "c3=In Review", "c2=In Progress/3", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c4=Done"),
+			"c1=To Do c2=In Progress/3 c4=Done", ""},
+		{"they removed a column I renamed: conflict; mine revives it as a new column",
+			wf("c1=To Do", "c2=In Progress/3", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c3=QA", "c4=Done"),
+			"c1=To Do c2=In Progress/3 =QA c4=Done", `c3.name yours="QA" theirs="In Review" they-removed`},
+		{"they removed a column I left alone: stays removed",
+			wf("c1=To Do", "c2=In Progress/3", "c4=Done"),
+			wf("c1=Backlog", "c2=In Progress/3", "c3=In Review", "c4=Done"),
+			"c1=Backlog c2=In Progress/3 c4=Done", ""},
+		{"both removed the same column",
+			wf("c1=To Do", "c2=In Progress/3", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress/3", "c4=Done"),
+			"c1=To Do c2=In Progress/3 c4=Done", ""},
+		{"my reorder vs their add: their column stays after its predecessor",
+			wf("c1=To Do", "c2=In Progress/3", "c3=In Review", "c5=QA", "c4=Done"),
+			wf("c1=To Do", "c3=In Review", "c2=In Progress/3", "c4=Done"),
+			"c1=To Do c3=In Review c5=QA c2=In Progress/3 c4=Done", ""},
+		{"their reorder vs my add and rename: merge",
+			wf("c2=In Progress/3", "c1=To Do", "c3=In Review", "c4=Done"),
+			wf("c1=Backlog", "=Ready", "c2=In Progress/3", "c3=In Review", "c4=Done"),
+			"c2=In Progress/3 c1=Backlog =Ready c3=In Review c4=Done", ""},
+		{"both reordered differently: conflict on the order",
+			wf("c2=In Progress/3", "c1=To Do", "c3=In Review", "c4=Done"),
+			wf("c1=To Do", "c3=In Review", "c2=In Progress/3", "c4=Done"),
+			"c1=To Do c3=In Review c2=In Progress/3 c4=Done",
+			`.order yours="To Do, In Review, In Progress, Done" theirs="In Progress, To Do, In Review, Done"`},
+		{"both reordered the same way: no conflict",
+			wf("c1=To Do", "c3=In Review", "c2=In Progress/3", "c4=Done"),
+			wf("c1=To Do", "c3=In Review", "c2=In Progress/3", "c4=Done"),
+			"c1=To Do c3=In Review c2=In Progress/3 c4=Done", ""},
+		{"two conflicts and a merge at once",
+			wf("c1=Backlog", "c2=Doing/4", "c3=In Review", "c4=Done"),
+			wf("c1=Inbox", "c2=In Progress/1", "c3=Review", "c4=Done"),
+			"c1=Inbox c2=Doing/1 c3=Review c4=Done",
+			`c1.name yours="Inbox" theirs="Backlog"; c2.wip_limit yours="1" theirs="4"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			merged, conflicts := judgeWorkflow(base, tt.theirs, tt.mine)
+			if got := wfString(merged); got != tt.want {
+				t.Errorf("merged\n got %s\nwant %s", got, tt.want)
+			}
+			if got := conflictString(conflicts); got != tt.conflicts {
+				t.Errorf("conflicts\n got %s\nwant %s", got, tt.conflicts)
+			}
+		})
+	}
+}
+
+// twoAdmins makes Cleo an admin beside Ana and returns the version both load the
+// workflow form at.
+func twoAdmins(t *testing.T, b *board) int {
+	t.Helper()
+	if err := b.s.ChangeMemberRole(context.Background(), b.ana, b.p.ID, b.cleo, RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	return projectVersion(t, b)
+}
+
+func (b *board) workflow(t *testing.T) string {
+	t.Helper()
+	p, err := b.s.Project(context.Background(), b.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wfString(p.Columns)
+}
+
+func TestWorkflowStaleFormsMerge(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	seen := twoAdmins(t, b)
+	// Cleo renames In Review; Ana, from the same page, adds QA after In Progress.
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "=QA", "c3=In Review", "c4=Done")); err != nil {
+		t.Fatalf("add vs rename: %v", err)
+	}
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c5=QA c3=Review c4=Done"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	// Cleo, still on her first page, renames To Do: QA and Review stay.
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=Backlog", "c2=In Progress", "c3=In Review", "c4=Done")); err != nil {
+		t.Fatalf("rename vs add: %v", err)
+	}
+	if got, want := b.workflow(t), "c1=Backlog c2=In Progress c5=QA c3=Review c4=Done"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	// A stale form that changes nothing records nothing.
+	before := eventCount(t, b.s)
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	if eventCount(t, b.s) != before {
+		t.Errorf("an unchanged stale form appended an event")
+	}
+	if got, want := b.workflow(t), "c1=Backlog c2=In Progress c5=QA c3=Review c4=Done"; got != want {
+		t.Errorf("an unchanged stale form changed the workflow to %s", got)
+	}
+	// A column removed meanwhile does not come back, and its id is not reused.
+	v := projectVersion(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, v, wf("c1=Backlog", "c2=In Progress", "c3=Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, v, wf("c1=Backlog", "c2=In Progress", "c5=QA", "c3=Review", "c4=Done", "=Shipped")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.workflow(t), "c1=Backlog c2=In Progress c3=Review c4=Done c6=Shipped"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+}
+
+func TestWorkflowRenameConflict(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	seen := twoAdmins(t, b)
+	b.s.Now = func() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	b.s.Now = func() time.Time { return time.Date(2026, 11, 27, 9, 3, 0, 0, time.UTC) }
+	version, events := projectVersion(t, b), eventCount(t, b.s)
+	// Ana renames the same column from the same page, and adds a column too.
+	err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=QA", "c4=Done", "=Later"))
+	var ce *WorkflowConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a *WorkflowConflictError", err)
+	}
+	if ErrorCode(err) != ECONFLICT {
+		t.Errorf("code %q, want %q", ErrorCode(err), ECONFLICT)
+	}
+	if ce.BaseVersion != seen || ce.CurrentVersion != version || len(ce.Conflicts) != 1 {
+		t.Fatalf("conflict %+v", ce)
+	}
+	c := ce.Conflicts[0]
+	if c.ColumnID != colInReview || c.Column != "In Review" || c.Attr != WorkflowName || c.Yours != "QA" || c.Theirs != "Review" ||
+		c.ChangedBy != b.cleo || !c.ChangedAt.Equal(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)) || c.Seq == 0 {
+		t.Errorf("conflict %+v", c)
+	}
+	if got, want := wfString(ce.Current), "c1=To Do c2=In Progress c3=Review c4=Done"; got != want {
+		t.Errorf("theirs %s, want %s", got, want)
+	}
+	if got, want := wfString(ce.Mine), "c1=To Do c2=In Progress c3=QA c4=Done =Later"; got != want {
+		t.Errorf("mine %s, want %s", got, want)
+	}
+	// Nothing applied, the project's version unchanged, the attempt in the log.
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c3=Review c4=Done"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	if projectVersion(t, b) != version {
+		t.Errorf("the conflict moved the project's version")
+	}
+	if p, _ := b.s.Project(ctx, b.p.ID); p.Version != version {
+		t.Errorf("projects.version %d, want %d", p.Version, version)
+	}
+	if eventCount(t, b.s) != events+1 {
+		t.Fatalf("%d events, want %d", eventCount(t, b.s), events+1)
+	}
+	recorded, err := b.s.Events(ctx, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recorded[len(recorded)-1]
+	if last.Type != TypeWorkflowConflicted || last.Stream != "project:"+b.p.ID+":conflicts" || last.Version != 1 || last.Actor != b.ana {
+		t.Errorf("recorded %+v", last)
+	}
+	entries, err := b.s.Activity(ctx, b.p, 0, 1)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("activity %+v, %v", entries, err)
+	}
+	e := entries[0]
+	if !strings.Contains(e.Text, "tried to change the workflow") || len(e.Conflicts) != 1 ||
+		e.Conflicts[0].Field != "Name of In Review" || e.Conflicts[0].Yours != "QA" || e.Conflicts[0].Theirs != "Review" ||
+		e.Conflicts[0].By.Name != "Cleo" {
+		t.Errorf("activity entry %+v", e)
+	}
+	// Applying mine anyway: the merged workflow against the current version.
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, ce.CurrentVersion, ce.Mine); err != nil {
+		t.Fatalf("apply mine anyway: %v", err)
+	}
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c3=QA c4=Done c5=Later"; got != want {
+		t.Errorf("workflow %s, want %s", got, want)
+	}
+	rep, err := b.s.Replay(ctx, false)
+	if err != nil || !rep.Identical() {
+		t.Fatalf("replay: %v\n%s", err, rep)
+	}
+}
+
+func TestWorkflowRemovingColumnThatGainedCards(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	seen := twoAdmins(t, b)
+	// Ana opens the form while In Review is empty; meanwhile a card lands there.
+	b.mustCreate(t, "Review me", colInReview)
+	before := eventCount(t, b.s)
+	err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c4=Done"))
+	if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), `"In Review" still holds 1 task(s)`) {
+		t.Fatalf("err = %v", err)
+	}
+	if eventCount(t, b.s) != before {
+		t.Errorf("a refused removal appended events")
+	}
+	if got, want := b.workflow(t), "c1=To Do c2=In Progress c3=In Review c4=Done"; got != want {
+		t.Errorf("workflow %s", got)
+	}
+}
+
+func TestWorkflowBaseVersion(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	v := projectVersion(t, b)
+	for _, base := range []int{0, -1, v + 1} {
+		err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, base, wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done", "=New"))
+		if ErrorCode(err) != EINVALID {
+			t.Errorf("base %d: err = %v, want invalid", base, err)
+		}
+	}
+	// An id the form at the base version did not show is refused.
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, v, wf("c1=To Do", "c9=Ghost")); ErrorCode(err) != EINVALID {
+		t.Errorf("unknown id: err = %v", err)
+	}
+	// A merge that would give two columns one name is refused, saying why.
+	seen := twoAdmins(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done", "=QA")); err != nil {
+		t.Fatal(err)
+	}
+	err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=qa", "c4=Done"))
+	if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "after merging") {
+		t.Errorf("duplicate after merge: err = %v", err)
+	}
+}
+
+// TestWorkflowReplayOfStaleForms has admins submit random edits from random past
+// versions and checks the outcomes, and that replay rebuilds the live read models.
+func TestWorkflowReplayOfStaleForms(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	twoAdmins(t, b)
+	r := rand.New(rand.NewPCG(7, 11))
+	names := []string{"To Do", "Doing", "Review", "QA", "Done", "Blocked", "Ready"}
+	counts := map[string]int{}
+	for range 150 {
+		v := projectVersion(t, b)
+		base := max(1, v-r.IntN(4))
+		events, err := streamEvents(b.s.read, projectStream(b.p.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, _ := workflowAt(events, base)
+		switch r.IntN(5) {
+		case 0:
+			mine[r.IntN(len(mine))].Name = names[r.IntN(len(names))]
+		case 1:
+			mine[r.IntN(len(mine))].WIPLimit = r.IntN(4)
+		case 2:
+			i := r.IntN(len(mine) + 1)
+			mine = slices.Insert(mine, i, Column{Name: names[r.IntN(len(names))] + strconv.Itoa(r.IntN(9))})
+		case 3:
+			if len(mine) > 2 {
+				i := r.IntN(len(mine))
+				mine = slices.Delete(mine, i, i+1)
+			}
+		case 4:
+			i, j := r.IntN(len(mine)), r.IntN(len(mine))
+			mine[i], mine[j] = mine[j], mine[i]
+		}
+		err = b.s.ChangeWorkflow(ctx, []string{b.ana, b.cleo}[r.IntN(2)], b.p.ID, base, mine)
+		switch code := ErrorCode(err); code {
+		case "":
+			counts["ok"]++
+		case ECONFLICT, EINVALID:
+			counts[code]++
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	t.Logf("outcomes %v", counts)
+	if counts["ok"] == 0 || counts[ECONFLICT] == 0 {
+		t.Errorf("outcomes %v do not exercise the rule", counts)
+	}
+	rep, err := b.s.Replay(ctx, false)
+	if err != nil || !rep.Identical() {
+		t.Fatalf("replay: %v\n%s", err, rep)
 	}
 }

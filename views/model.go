@@ -381,6 +381,10 @@ func conflictKeep(p Page, v ConflictView) string {
 type WorkflowForm struct {
 	Rows   []WorkflowRow
 	Errors map[string]string
+	// Version is the project version the rows were loaded at; the store merges against it.
+	Version int
+	// Conflict, when set, explains why the rows were not saved.
+	Conflict *WorkflowConflictView
 }
 
 // WorkflowRow is one column in the workflow editor.
@@ -391,7 +395,7 @@ type WorkflowRow struct {
 
 // NewWorkflowForm fills the editor with the project's columns and two blank rows.
 func NewWorkflowForm(p *store.Project) WorkflowForm {
-	var f WorkflowForm
+	f := WorkflowForm{Version: p.Version}
 	for i, c := range p.Columns {
 		f.Rows = append(f.Rows, WorkflowRow{ID: c.ID, Name: c.Name, WIP: fmt.Sprint(c.WIPLimit), Order: fmt.Sprint(i + 1)})
 	}
