@@ -188,6 +188,28 @@ func TestAPIPendingConflicts(t *testing.T) {
 		}
 	})
 
+	t.Run("a conflict from a sync", func(t *testing.T) {
+		cur := e.app.task(tk.Key).Version
+		e.retitle(t, e.anaTok, tk.Key, cur, "Ana before the sync").expect(t, http.StatusOK)
+		batch := map[string]any{"operations": []map[string]any{{"op_id": "pending-1", "task": tk.Key, "base_version": cur, "action": "update",
+			"changes": map[string]any{"title": "Ben offline"}}}}
+		var out struct {
+			Results []struct {
+				Status   string     `json:"status"`
+				Conflict apiProblem `json:"conflict"`
+			} `json:"results"`
+		}
+		e.post(t, e.benTok, "/sync", batch).expect(t, http.StatusOK).decode(t, &out)
+		if len(out.Results) != 1 || out.Results[0].Status != "conflict" || out.Results[0].Conflict.ConflictSeq < 1 {
+			t.Fatalf("sync results %+v", out.Results)
+		}
+		seq := out.Results[0].Conflict.ConflictSeq
+		if seqs := e.pendingSeqs(t, e.benTok); !slices.Equal(seqs, []int64{seq}) {
+			t.Errorf("pending %v after the sync, want %d", seqs, seq)
+		}
+		e.answer(t, seq, map[string]any{"choice": "theirs"}).expect(t, http.StatusOK)
+	})
+
 	t.Run("a refused move and a refused clearing, oldest first", func(t *testing.T) {
 		cols := e.demo.Columns
 		moved := e.newTask(t, "Refused move")
