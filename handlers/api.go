@@ -41,7 +41,10 @@ type problem struct {
 	Detail    string         `json:"detail"`
 	Field     string         `json:"field,omitempty"`
 	Conflicts []conflictJSON `json:"conflicts,omitempty"`
-	Current   *taskJSON      `json:"current,omitempty"`
+	// ConflictSeq names the recorded conflict, pending for its author until answered
+	// (POST .../conflicts/{seq}).
+	ConflictSeq int64     `json:"conflict_seq,omitempty"`
+	Current     *taskJSON `json:"current,omitempty"`
 }
 
 // conflictJSON is one field of a conflict document: enough for a client to show
@@ -92,10 +95,7 @@ func problemFor(err error) problem {
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
 		p.Title = "Conflict: changed by someone else"
-		for _, f := range ce.Fields {
-			p.Conflicts = append(p.Conflicts, conflictJSON{Field: apiField(string(f.Field)), Yours: fieldJSON(f.Field, f.Yours),
-				Theirs: fieldJSON(f.Field, f.Theirs), ChangedBy: f.ChangedBy, ChangedAt: f.ChangedAt, Seq: f.Seq})
-		}
+		p.Conflicts, p.ConflictSeq = newConflictsJSON(ce.Fields), ce.Seq
 		cur := newTaskJSON(ce.Task)
 		p.Current = &cur
 	}

@@ -181,3 +181,38 @@ func newHistoryJSON(h store.HistoryEntry) historyJSON {
 	}
 	return j
 }
+
+// pendingConflictJSON is a refused change waiting for its author's answer: what it
+// wanted, what it met, and the task as it is now.
+type pendingConflictJSON struct {
+	Seq            int64          `json:"seq"`
+	TaskID         string         `json:"task_id"`
+	TaskKey        string         `json:"task_key"`
+	Command        string         `json:"command"`
+	At             time.Time      `json:"at"`
+	BaseVersion    int            `json:"base_version"`
+	CurrentVersion int            `json:"current_version"`
+	Task           taskJSON       `json:"task"`
+	Conflicts      []conflictJSON `json:"conflicts"`
+	Wanted         map[string]any `json:"wanted"`
+}
+
+func newPendingConflictJSON(pc *store.PendingConflict, t *store.Task) pendingConflictJSON {
+	j := pendingConflictJSON{Seq: pc.Seq, TaskID: pc.TaskID, TaskKey: t.Key, Command: pc.Command, At: pc.At,
+		BaseVersion: pc.BaseVersion, CurrentVersion: pc.CurrentVersion, Task: newTaskJSON(t),
+		Conflicts: newConflictsJSON(pc.Fields), Wanted: make(map[string]any, len(pc.Wanted))}
+	for f, v := range pc.Wanted {
+		j.Wanted[apiField(string(f))] = fieldJSON(f, v)
+	}
+	return j
+}
+
+// newConflictsJSON shows the fields of a conflict with the API's names and values.
+func newConflictsJSON(fields []store.FieldConflict) []conflictJSON {
+	out := make([]conflictJSON, 0, len(fields))
+	for _, f := range fields {
+		out = append(out, conflictJSON{Field: apiField(string(f.Field)), Yours: fieldJSON(f.Field, f.Yours),
+			Theirs: fieldJSON(f.Field, f.Theirs), ChangedBy: f.ChangedBy, ChangedAt: f.ChangedAt, Seq: f.Seq})
+	}
+	return out
+}

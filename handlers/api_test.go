@@ -357,7 +357,8 @@ type apiProblem struct {
 		ChangedAt string `json:"changed_at"`
 		Seq       int64  `json:"seq"`
 	} `json:"conflicts"`
-	Current *apiTask `json:"current"`
+	ConflictSeq int64    `json:"conflict_seq"`
+	Current     *apiTask `json:"current"`
 }
 
 func (r *apiResult) problem(t *testing.T) apiProblem {
@@ -451,8 +452,8 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(ids) != 17 {
-		t.Errorf("%d operations, want 17", len(ids))
+	if len(ids) != 19 {
+		t.Errorf("%d operations, want 19", len(ids))
 	}
 }
 

@@ -112,6 +112,8 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 		{http.MethodPost, "/tasks/:task/archive", h.apiArchive(true)},
 		{http.MethodPost, "/tasks/:task/restore", h.apiArchive(false)},
 		{http.MethodGet, "/tasks/:task/history", h.apiTaskHistory},
+		{http.MethodGet, "/conflicts", h.apiConflicts},
+		{http.MethodPost, "/conflicts/:seq", h.apiAnswerConflict},
 		{http.MethodGet, "/activity", h.apiActivity},
 		{http.MethodGet, "/events", h.apiEvents},
 		{http.MethodGet, "/stream", h.apiStream},
