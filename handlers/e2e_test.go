@@ -883,7 +883,12 @@ func e2eKeyboard(t *testing.T, browser context.Context, seed string) {
 	// The server's "Moved …" must stay the live region's last word: the announcement of
 	// the arrow key, still on its way when the answer arrives, must not overwrite it.
 	z := ben.cardAt("c1", 0)
-	ben.do("focus the card link", chromedp.Focus(chromedp.CSS(fmt.Sprintf(`#task-%s a.card-link`, z.ID))))
+	// Focus from inside the page: a live swap may replace the card between a lookup and a focus.
+	ben.waitUntil("the card link focused", e2eWait, fmt.Sprintf(`(() => {
+		const l = document.querySelector('#task-%s a.card-link');
+		if (l) l.focus();
+		return l && document.activeElement === l;
+	})()`, z.ID))
 	ben.do("pick up, carry and drop at once", chromedp.KeyEvent(" "), chromedp.KeyEvent("̃"), chromedp.KeyEvent(" "))
 	ben.expectMoved(z, "c2", "In Progress", "#task-"+z.ID)
 	final := ben.announcer()
