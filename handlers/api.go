@@ -26,7 +26,7 @@ import (
 
 const (
 	apiPrefix      = "/api/v1"
-	maxAPIBody     = 1 << 20 // 1 MiB
+	maxAPIBody     = maxBody
 	mimeProblem    = "application/problem+json"
 	ctxAPIUser     = "tack.api.user"
 	headerIdemKey  = "Idempotency-Key"
@@ -184,6 +184,9 @@ func readBody(c echo.Context) ([]byte, error) {
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
+	if isTooLarge(err) {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
 	if err != nil {
 		return nil, store.Errorf(store.EINVALID, "The request body could not be read.")
 	}

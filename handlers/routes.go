@@ -25,6 +25,11 @@ var errCSRF = store.Errorf(store.EFORBIDDEN, "This form has expired or did not c
 
 func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	e.Use(middleware.Recover())
+	// Before anything parses a body: sessions, CSRF and handlers see at most 1 MiB.
+	e.Use(limitBody)
+	if cfg.SecureCookies {
+		e.Use(strictTransport)
+	}
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -36,7 +41,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	h.apiRoutes(e)
 	e.StaticFS("/static", static.FS)
 
-	web := e.Group("", echo.WrapMiddleware(h.sessions.LoadAndSave), middleware.CSRFWithConfig(middleware.CSRFConfig{
+	web := e.Group("", checkOrigin(cfg.SecureCookies), echo.WrapMiddleware(h.sessions.LoadAndSave), middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
 		CookieName:     "tack_csrf",
 		CookiePath:     "/",
