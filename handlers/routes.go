@@ -96,9 +96,9 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 	// they get a 404 problem document.
 	e.Any(apiPrefix, apiNotFound)
 	e.Any(apiPrefix+"/*", apiNotFound)
-	authed := []echo.MiddlewareFunc{h.apiAuth, h.idempotent}
+	authed := []echo.MiddlewareFunc{checkQuery, h.apiAuth, h.idempotent}
 	inProject := append(authed[:len(authed):len(authed)], h.loadProject)
-	e.GET(apiPrefix+"/openapi.json", h.apiOpenAPI)
+	e.GET(apiPrefix+"/openapi.json", h.apiOpenAPI, checkQuery)
 	e.GET(apiPrefix+"/projects", h.apiProjects, authed...)
 	e.POST(apiPrefix+"/sync", h.apiSync, authed...)
 	for _, r := range []struct {
