@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -79,7 +81,16 @@ func (h *Handler) signInPage(c echo.Context) error {
 
 func (h *Handler) signIn(c echo.Context) error {
 	form := views.SignInForm{Email: c.FormValue("email"), Next: c.FormValue("next")}
+	addr := c.RealIP()
+	if wait, locked := h.throttle.begin(form.Email, addr); wait > 0 {
+		form.Error = throttleMessage(wait, locked, h.store.Now())
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return render(c, http.StatusTooManyRequests, views.SignIn(h.page(c, "Sign in"), form))
+	}
 	u, err := h.store.Authenticate(ctx(c), form.Email, c.FormValue("password"))
+	if err == nil {
+		h.throttle.succeeded(form.Email, addr)
+	}
 	if store.ErrorCode(err) == store.EUNAUTHORIZED {
 		form.Error = store.ErrorMessage(err)
 		return render(c, http.StatusUnauthorized, views.SignIn(h.page(c, "Sign in"), form))

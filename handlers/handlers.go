@@ -22,7 +22,11 @@ import (
 type Config struct {
 	// SecureCookies marks cookies Secure; set it when Tack is served over HTTPS.
 	SecureCookies bool
-	Logger        *slog.Logger
+	// TrustProxy takes the client's address from X-Forwarded-For when the request comes
+	// from a loopback or private address (a reverse proxy on the same network). Off, the
+	// address is the connection's peer and X-Forwarded-For is ignored.
+	TrustProxy bool
+	Logger     *slog.Logger
 }
 
 // Handler serves Tack's web pages.
@@ -34,6 +38,7 @@ type Handler struct {
 	live     *Live
 	pub      *publisher
 	commits  *commitSignal // wakes API event streams
+	throttle *signInThrottle
 	closing  sync.Once
 }
 
@@ -52,13 +57,20 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
 	h := &Handler{store: st, sessions: sm, cleanup: sessStore, log: cfg.Logger,
-		live: NewLive(LiveConfig{Logger: cfg.Logger})}
+		live:     NewLive(LiveConfig{Logger: cfg.Logger}),
+		throttle: newSignInThrottle(func() time.Time { return st.Now() }, 100_000)}
 	h.pub = newPublisher(h)
 	h.commits = newCommitSignal(st)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
+	// The client's address (sign-in throttling) is the connection's peer unless a
+	// reverse proxy is trusted: otherwise anyone could name any address in X-Forwarded-For.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	h.routes(e, cfg)
 	return e, h
 }
