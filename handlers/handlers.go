@@ -26,20 +26,25 @@ type Config struct {
 	// from a loopback or private address (a reverse proxy on the same network). Off, the
 	// address is the connection's peer and X-Forwarded-For is ignored.
 	TrustProxy bool
-	Logger     *slog.Logger
+	// ClosedSignUp turns public sign-up off: accounts then come from "tack user add" or
+	// from invitation links that project admins create.
+	ClosedSignUp bool
+	Logger       *slog.Logger
 }
 
 // Handler serves Tack's web pages.
 type Handler struct {
-	store    *store.Store
-	sessions *scs.SessionManager
-	cleanup  *sqlite3store.SQLite3Store
-	log      *slog.Logger
-	live     *Live
-	pub      *publisher
-	commits  *commitSignal // wakes API event streams
-	throttle *signInThrottle
-	closing  sync.Once
+	store      *store.Store
+	sessions   *scs.SessionManager
+	cleanup    *sqlite3store.SQLite3Store
+	log        *slog.Logger
+	live       *Live
+	pub        *publisher
+	commits    *commitSignal // wakes API event streams
+	throttle   *signInThrottle
+	signUpOpen bool // public sign-up is open
+	secure     bool // served over HTTPS
+	closing    sync.Once
 }
 
 // New returns an Echo server with every route of Tack registered. Call Close when done.
@@ -57,8 +62,9 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
 	h := &Handler{store: st, sessions: sm, cleanup: sessStore, log: cfg.Logger,
-		live:     NewLive(LiveConfig{Logger: cfg.Logger}),
-		throttle: newSignInThrottle(func() time.Time { return st.Now() }, 100_000)}
+		live:       NewLive(LiveConfig{Logger: cfg.Logger}),
+		throttle:   newSignInThrottle(func() time.Time { return st.Now() }, 100_000),
+		signUpOpen: !cfg.ClosedSignUp, secure: cfg.SecureCookies}
 	h.pub = newPublisher(h)
 	h.commits = newCommitSignal(st)
 	e := echo.New()

@@ -59,6 +59,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	web.GET("/signup", h.signUpPage)
 	web.POST("/signup", h.signUp)
 	web.POST("/signout", h.signOut)
+	web.GET("/invite/:token", h.invitePage)
+	web.POST("/invite/:token", h.acceptInvite)
 
 	app := web.Group("", h.requireUser)
 	app.GET("/projects", h.listProjects)
@@ -86,6 +88,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/members", h.addMember)
 	p.POST("/members/:user", h.changeMember)
 	p.POST("/members/:user/remove", h.removeMember)
+	p.POST("/invitations", h.createInvitation)
+	p.POST("/invitations/:id/revoke", h.revokeInvitation)
 }
 
 // apiRoutes registers the JSON API: token auth, no cookies, so no CSRF.

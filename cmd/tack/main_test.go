@@ -72,6 +72,7 @@ func TestUsage(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"serve -h", []string{"serve", "-h"}, 0, "", "Usage: tack serve"},
 		{"bad flag", []string{"replay", "-nope"}, 2, "", "flag provided but not defined"},
+		{"bad -signup", []string{"serve", "-signup", "maybe"}, 2, "", "-signup must be open or closed"},
 		{"user without add", []string{"user"}, 2, "", "Usage: tack user add"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
