@@ -29,7 +29,8 @@ func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.ContentLength > maxBody {
-			r.Close = true // the unread body makes the connection unusable
+			// The unread body makes the connection unusable: close it after the answer.
+			c.Response().Header().Set(echo.HeaderConnection, "close")
 			return errTooLarge
 		}
 		if r.Body == nil || r.Body == http.NoBody {
@@ -39,7 +40,7 @@ func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		r.Body = body
 		err := next(c)
 		if body.over.Load() && !c.Response().Committed {
-			r.Close = true
+			c.Response().Header().Set(echo.HeaderConnection, "close")
 			return errTooLarge
 		}
 		return err

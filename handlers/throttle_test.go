@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"tack/handlers"
 )
 
 // testClock is a settable clock, safe for the server's goroutines.
@@ -168,4 +170,25 @@ func TestSignInThrottle(t *testing.T) {
 		}
 	}
 	expectThrottled(t, sprayer.signIn("user11@example.com", "guess", nil), "1", "Try again in 1 second")
+}
+
+// TestSignInThrottleBehindProxy: with TrustProxy, the client address is the one a proxy
+// on the local network names in X-Forwarded-For, so people behind the proxy are counted
+// apart.
+func TestSignInThrottleBehindProxy(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	a := newAppWith(t, appOptions{cfg: handlers.Config{TrustProxy: true}, now: clock.Now})
+	attacker := newDirectClient(t, a.e, "127.0.0.1:40001")
+	viaProxy := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
+	for i := 1; i <= 5; i++ {
+		if rec := attacker.signIn(anaEmail, "guess", viaProxy("203.0.113.7")); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i, rec.Code)
+		}
+	}
+	expectThrottled(t, attacker.signIn(anaEmail, anaPass, viaProxy("203.0.113.7")), "1", "Try again in 1 second")
+	ana := newDirectClient(t, a.e, "127.0.0.1:40002")
+	if rec := ana.signIn(anaEmail, anaPass, viaProxy("198.51.100.20")); rec.Code != http.StatusSeeOther {
+		t.Fatalf("Ana behind the same proxy: status %d, want 303", rec.Code)
+	}
 }
