@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,7 +28,7 @@ import (
 
 const (
 	apiPrefix      = "/api/v1"
-	maxAPIBody     = 1 << 20 // 1 MiB
+	maxAPIBody     = maxBody
 	mimeProblem    = "application/problem+json"
 	ctxAPIUser     = "tack.api.user"
 	headerIdemKey  = "Idempotency-Key"
@@ -156,6 +158,19 @@ func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, apiPrefix+"/") || c.Request().URL.Path == apiPrefix
 }
 
+// checkQuery refuses an API request whose query string does not parse: Echo's
+// QueryParam drops a malformed query silently, which would turn "?cursor=%%%" into
+// the first page.
+func checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, err := url.ParseQuery(c.Request().URL.RawQuery); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(
+				"The query string is malformed (%v): encode %% as %%25 and separate parameters with &.", err))
+		}
+		return next(c)
+	}
+}
+
 // apiAuth authenticates a personal access token from Authorization: Bearer.
 func (h *Handler) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -184,6 +199,9 @@ func readBody(c echo.Context) ([]byte, error) {
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1))
+	if isTooLarge(err) {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
 	if err != nil {
 		return nil, store.Errorf(store.EINVALID, "The request body could not be read.")
 	}
@@ -210,7 +228,92 @@ func decodeJSON(c echo.Context, v any) error {
 	if dec.More() {
 		return echo.NewHTTPError(http.StatusBadRequest, "The body must hold exactly one JSON value.")
 	}
-	return nil
+	return checkUTF8(body)
+}
+
+// checkUTF8 refuses JSON text that is not valid UTF-8: Go's decoder would quietly turn
+// each bad byte into U+FFFD and Tack would store the damage. The error names the member
+// holding the first bad string ("title", "operations[2].changes.title").
+func checkUTF8(data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	field := invalidUTF8Field(data)
+	msg := "The body is not valid UTF-8 text; send JSON encoded as UTF-8."
+	if field != "" {
+		msg = fmt.Sprintf("Field %q is not valid UTF-8 text; send JSON encoded as UTF-8.", field)
+	}
+	return &store.Error{Code: store.EINVALID, Field: field, Message: msg}
+}
+
+// invalidUTF8Field returns the path of the member whose string (value or name) holds the
+// first invalid UTF-8 byte of data, which must be one valid JSON value; "" for the top level.
+func invalidUTF8Field(data []byte) string {
+	type frame struct {
+		object  bool
+		wantKey bool
+		key     string
+		index   int
+	}
+	var stack []*frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			switch {
+			case f.object && !f.wantKey:
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			case !f.object:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			}
+		}
+		return b.String()
+	}
+	valueDone := func() {
+		if len(stack) == 0 {
+			return
+		}
+		if top := stack[len(stack)-1]; top.object {
+			top.wantKey = true
+		} else {
+			top.index++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return path()
+		}
+		raw := data[start:dec.InputOffset()]
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				stack = append(stack, &frame{object: t == '{', wantKey: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				if !utf8.Valid(raw) {
+					return path() // a member name: the object holding it
+				}
+				stack[n-1].key, stack[n-1].wantKey = t, false
+				continue
+			}
+			if !utf8.Valid(raw) {
+				return path()
+			}
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
 }
 
 // badJSON describes a decoding error for people: which field, what was expected.

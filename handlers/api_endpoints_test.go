@@ -80,7 +80,7 @@ func TestAPIEndpoints(t *testing.T) {
 			if skip[op.OperationID] {
 				continue
 			}
-			want := []int{http.StatusOK, http.StatusUnauthorized}
+			want := []int{http.StatusOK, http.StatusUnauthorized, http.StatusBadRequest}
 			if op.OperationID != "listProjects" {
 				want = append(want, http.StatusNotFound)
 			}
@@ -675,6 +675,17 @@ func (e *apiEnv) testBadQuery(t *testing.T) {
 			if p.Field != c.field {
 				t.Errorf("field %q, want %q", p.Field, c.field)
 			}
+		})
+	}
+	// A query string that does not parse is refused by every operation, not read as
+	// no query at all.
+	for path, item := range e.doc.Paths.Map() {
+		if item.Get == nil {
+			continue
+		}
+		path = strings.NewReplacer("{key}", "DEMO", "{task}", "DEMO-1").Replace(path) + "?cursor=%%%"
+		t.Run(path, func(t *testing.T) {
+			e.get(t, e.chloeTok, path).expectProblem(t, http.StatusBadRequest, "query string")
 		})
 	}
 }

@@ -78,7 +78,15 @@ func (h *Handler) apiSync(c echo.Context) error {
 	}
 	results := make([]json.RawMessage, 0, len(cmds))
 	chains := map[string]syncChain{}
-	for _, cmd := range cmds {
+	for i, cmd := range cmds {
+		// A client that hangs up gets no answer: stop between operations. Each operation
+		// that started has finished and saved its result, which a retry of the batch
+		// is answered with.
+		if ctx(c).Err() != nil {
+			h.log.Warn("sync stopped: the client closed the request", "user", currentUser(c).ID,
+				"done", i, "operations", len(cmds))
+			return nil
+		}
 		task := strings.ToUpper(strings.TrimSpace(cmd.op.Task))
 		res, err := h.syncOne(ctx(c), currentUser(c).ID, cmd, chains[task].base(*cmd.op.BaseVersion))
 		if err != nil {
@@ -289,6 +297,10 @@ func syncFingerprint(op syncOp, changes json.RawMessage) (string, error) {
 // before, and returns its result as JSON. An error is a failure on our side, after which
 // the op_id is released so that the operation can be sent again.
 func (h *Handler) syncOne(ctx context.Context, userID string, cmd syncCommand, base int) (json.RawMessage, error) {
+	// An operation runs to its end even if the client hangs up meanwhile: its reads,
+	// its command and the saving of its result belong together, so that a retry finds
+	// either nothing or the saved result, never an applied change without its result.
+	ctx = context.WithoutCancel(ctx)
 	key := syncKey(cmd.op.OpID)
 	saved, err := h.store.BeginIdempotent(ctx, userID, key, cmd.fingerprint)
 	switch store.ErrorCode(err) {
@@ -308,15 +320,13 @@ func (h *Handler) syncOne(ctx context.Context, userID string, cmd syncCommand, b
 	if err == nil {
 		body, err = json.Marshal(res)
 	}
-	// Saving or releasing the key must happen even when the client has gone away.
-	bg := context.WithoutCancel(ctx)
 	if err != nil {
-		if aerr := h.store.AbandonIdempotent(bg, userID, key); aerr != nil {
+		if aerr := h.store.AbandonIdempotent(ctx, userID, key); aerr != nil {
 			h.log.Error("release sync operation key", "err", aerr)
 		}
 		return nil, err
 	}
-	saveErr := h.store.FinishIdempotent(bg, userID, key, store.SavedResponse{Status: http.StatusOK,
+	saveErr := h.store.FinishIdempotent(ctx, userID, key, store.SavedResponse{Status: http.StatusOK,
 		ContentType: echo.MIMEApplicationJSON, Headers: map[string]string{}, Body: body})
 	if saveErr != nil {
 		h.log.Error("save sync operation result", "err", saveErr)

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -74,12 +76,21 @@ func (h *Handler) signInPage(c echo.Context) error {
 	if currentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
-	return render(c, http.StatusOK, views.SignIn(h.page(c, "Sign in"), views.SignInForm{Next: c.QueryParam("next")}))
+	return render(c, http.StatusOK, views.SignIn(h.page(c, "Sign in"), views.SignInForm{Next: c.QueryParam("next"), SignUpClosed: !h.signUpOpen}))
 }
 
 func (h *Handler) signIn(c echo.Context) error {
-	form := views.SignInForm{Email: c.FormValue("email"), Next: c.FormValue("next")}
+	form := views.SignInForm{Email: c.FormValue("email"), Next: c.FormValue("next"), SignUpClosed: !h.signUpOpen}
+	addr := c.RealIP()
+	if wait, locked := h.throttle.begin(form.Email, addr); wait > 0 {
+		form.Error = throttleMessage(wait, locked, h.store.Now())
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return render(c, http.StatusTooManyRequests, views.SignIn(h.page(c, "Sign in"), form))
+	}
 	u, err := h.store.Authenticate(ctx(c), form.Email, c.FormValue("password"))
+	if err == nil {
+		h.throttle.succeeded(form.Email, addr)
+	}
 	if store.ErrorCode(err) == store.EUNAUTHORIZED {
 		form.Error = store.ErrorMessage(err)
 		return render(c, http.StatusUnauthorized, views.SignIn(h.page(c, "Sign in"), form))
@@ -102,11 +113,20 @@ func (h *Handler) startSession(c echo.Context, u *store.User) error {
 	return nil
 }
 
+// errSignUpClosed refuses public sign-up when it is closed.
+var errSignUpClosed = store.Errorf(store.EFORBIDDEN, "Sign-up is by invitation on this Tack: ask a project admin for an invitation link.")
+
 func (h *Handler) signUpPage(c echo.Context) error {
+	if !h.signUpOpen {
+		return render(c, http.StatusOK, views.SignUpClosed(h.page(c, "Sign-up is by invitation")))
+	}
 	return render(c, http.StatusOK, views.SignUp(h.page(c, "Create your account"), views.SignUpForm{}))
 }
 
 func (h *Handler) signUp(c echo.Context) error {
+	if !h.signUpOpen {
+		return errSignUpClosed
+	}
 	form := views.SignUpForm{Email: c.FormValue("email"), Name: c.FormValue("name")}
 	u, err := h.store.RegisterUser(ctx(c), store.NewUser{Email: form.Email, Name: form.Name, Password: c.FormValue("password")})
 	if store.ErrorCode(err) == store.EINVALID {

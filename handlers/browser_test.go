@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
@@ -36,6 +37,7 @@ type app struct {
 	ctx  context.Context
 	st   *store.Store
 	srv  *httptest.Server
+	e    http.Handler // the server's handler, for requests sent without a network
 	demo *store.Project
 	ana  *store.User
 	ben  *store.User
@@ -46,6 +48,21 @@ type app struct {
 // The test fails at the end if the server logged an error (every 5xx is logged).
 func newApp(t *testing.T) *app {
 	t.Helper()
+	return newAppWith(t, appOptions{})
+}
+
+// appOptions changes how newAppWith builds the server.
+type appOptions struct {
+	// cfg is the handlers' configuration; with a Logger of its own the test checks the
+	// logs itself.
+	cfg handlers.Config
+	// now, when set, is the store's clock from before the server starts.
+	now func() time.Time
+}
+
+// newAppWith is newApp with options.
+func newAppWith(t *testing.T, opt appOptions) *app {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenWith(ctx, filepath.Join(t.TempDir(), "tack.db"), store.OpenOptions{PasswordCost: bcrypt.MinCost})
 	if err != nil {
@@ -55,8 +72,15 @@ func newApp(t *testing.T) *app {
 	if _, err := st.SeedDemo(ctx); err != nil {
 		t.Fatalf("seed demo: %v", err)
 	}
+	if opt.now != nil {
+		st.Now = opt.now
+	}
 	logs := &syncBuffer{}
-	e, h := handlers.New(st, handlers.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	cfg := opt.cfg
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	}
+	e, h := handlers.New(st, cfg)
 	t.Cleanup(h.Close)
 	srv := httptest.NewServer(e)
 	t.Cleanup(func() {
@@ -65,7 +89,7 @@ func newApp(t *testing.T) *app {
 			t.Errorf("server logged errors:\n%s", s)
 		}
 	})
-	a := &app{t: t, ctx: ctx, st: st, srv: srv}
+	a := &app{t: t, ctx: ctx, st: st, srv: srv, e: e}
 	a.ana, a.ben, a.chlo = a.user(anaEmail), a.user(benEmail), a.user(chloeEmail)
 	if a.demo, _, err = st.ProjectFor(ctx, a.ana.ID, "DEMO"); err != nil {
 		t.Fatalf("project DEMO: %v", err)

@@ -53,8 +53,11 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	case errors.As(err, &he):
 		status = he.Code
 		msg = http.StatusText(status)
-		if status == http.StatusNotFound {
+		switch status {
+		case http.StatusNotFound:
 			msg = "There is no page at this address."
+		case http.StatusRequestEntityTooLarge:
+			msg = errTooLarge.Message.(string)
 		}
 	default:
 		status = statusOf(store.ErrorCode(err))

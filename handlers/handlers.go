@@ -22,19 +22,29 @@ import (
 type Config struct {
 	// SecureCookies marks cookies Secure; set it when Tack is served over HTTPS.
 	SecureCookies bool
-	Logger        *slog.Logger
+	// TrustProxy takes the client's address from X-Forwarded-For when the request comes
+	// from a loopback or private address (a reverse proxy on the same network). Off, the
+	// address is the connection's peer and X-Forwarded-For is ignored.
+	TrustProxy bool
+	// ClosedSignUp turns public sign-up off: accounts then come from "tack user add" or
+	// from invitation links that project admins create.
+	ClosedSignUp bool
+	Logger       *slog.Logger
 }
 
 // Handler serves Tack's web pages.
 type Handler struct {
-	store    *store.Store
-	sessions *scs.SessionManager
-	cleanup  *sqlite3store.SQLite3Store
-	log      *slog.Logger
-	live     *Live
-	pub      *publisher
-	commits  *commitSignal // wakes API event streams
-	closing  sync.Once
+	store      *store.Store
+	sessions   *scs.SessionManager
+	cleanup    *sqlite3store.SQLite3Store
+	log        *slog.Logger
+	live       *Live
+	pub        *publisher
+	commits    *commitSignal // wakes API event streams
+	throttle   *signInThrottle
+	signUpOpen bool // public sign-up is open
+	secure     bool // served over HTTPS
+	closing    sync.Once
 }
 
 // New returns an Echo server with every route of Tack registered. Call Close when done.
@@ -52,13 +62,21 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
 	h := &Handler{store: st, sessions: sm, cleanup: sessStore, log: cfg.Logger,
-		live: NewLive(LiveConfig{Logger: cfg.Logger})}
+		live:       NewLive(LiveConfig{Logger: cfg.Logger}),
+		throttle:   newSignInThrottle(func() time.Time { return st.Now() }, 100_000),
+		signUpOpen: !cfg.ClosedSignUp, secure: cfg.SecureCookies}
 	h.pub = newPublisher(h)
 	h.commits = newCommitSignal(st)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
+	// The client's address (sign-in throttling) is the connection's peer unless a
+	// reverse proxy is trusted: otherwise anyone could name any address in X-Forwarded-For.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	h.routes(e, cfg)
 	return e, h
 }

@@ -100,16 +100,25 @@ func (h *Handler) activity(c echo.Context) error {
 }
 
 func (h *Handler) members(c echo.Context) error {
-	return h.renderMembers(c, http.StatusOK, views.AddMemberForm{Role: string(store.RoleMember)})
+	return h.renderMembers(c, http.StatusOK, views.AddMemberForm{Role: string(store.RoleMember)}, views.Invitations{})
 }
 
-func (h *Handler) renderMembers(c echo.Context, status int, form views.AddMemberForm) error {
-	p, _ := currentProject(c)
+// renderMembers renders the members page; admins also see the pending invitations.
+func (h *Handler) renderMembers(c echo.Context, status int, form views.AddMemberForm, inv views.Invitations) error {
+	p, role := currentProject(c)
 	members, err := h.store.Members(ctx(c), p.ID)
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.Members(h.page(c, p.Key+" members"), members, form))
+	if role.CanAdmin() {
+		if inv.Pending, err = h.store.PendingInvitations(ctx(c), p.ID); err != nil {
+			return err
+		}
+	}
+	if inv.Form.Role == "" {
+		inv.Form.Role, inv.Form.Expires = string(store.RoleMember), "7"
+	}
+	return render(c, status, views.Members(h.page(c, p.Key+" members"), members, form, inv))
 }
 
 func (h *Handler) addMember(c echo.Context) error {
@@ -118,7 +127,7 @@ func (h *Handler) addMember(c echo.Context) error {
 	err := h.store.AddMember(ctx(c), currentUser(c).ID, p.ID, form.Email, store.Role(form.Role))
 	if store.ErrorCode(err) == store.EINVALID {
 		form.Errors = fieldErrors(err)
-		return h.renderMembers(c, http.StatusUnprocessableEntity, form)
+		return h.renderMembers(c, http.StatusUnprocessableEntity, form, views.Invitations{})
 	}
 	if err != nil {
 		return err

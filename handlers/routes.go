@@ -25,6 +25,11 @@ var errCSRF = store.Errorf(store.EFORBIDDEN, "This form has expired or did not c
 
 func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	e.Use(middleware.Recover())
+	// Before anything parses a body: sessions, CSRF and handlers see at most 1 MiB.
+	e.Use(limitBody)
+	if cfg.SecureCookies {
+		e.Use(strictTransport)
+	}
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -36,7 +41,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	h.apiRoutes(e)
 	e.StaticFS("/static", static.FS)
 
-	web := e.Group("", echo.WrapMiddleware(h.sessions.LoadAndSave), middleware.CSRFWithConfig(middleware.CSRFConfig{
+	web := e.Group("", checkOrigin(cfg.SecureCookies), echo.WrapMiddleware(h.sessions.LoadAndSave), middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
 		CookieName:     "tack_csrf",
 		CookiePath:     "/",
@@ -54,6 +59,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	web.GET("/signup", h.signUpPage)
 	web.POST("/signup", h.signUp)
 	web.POST("/signout", h.signOut)
+	web.GET("/invite/:token", h.invitePage)
+	web.POST("/invite/:token", h.acceptInvite)
 
 	app := web.Group("", h.requireUser)
 	app.GET("/projects", h.listProjects)
@@ -82,6 +89,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/members", h.addMember)
 	p.POST("/members/:user", h.changeMember)
 	p.POST("/members/:user/remove", h.removeMember)
+	p.POST("/invitations", h.createInvitation)
+	p.POST("/invitations/:id/revoke", h.revokeInvitation)
 }
 
 // apiRoutes registers the JSON API: token auth, no cookies, so no CSRF.
@@ -92,9 +101,9 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 	// they get a 404 problem document.
 	e.Any(apiPrefix, apiNotFound)
 	e.Any(apiPrefix+"/*", apiNotFound)
-	authed := []echo.MiddlewareFunc{h.apiAuth, h.idempotent}
+	authed := []echo.MiddlewareFunc{checkQuery, h.apiAuth, h.idempotent}
 	inProject := append(authed[:len(authed):len(authed)], h.loadProject)
-	e.GET(apiPrefix+"/openapi.json", h.apiOpenAPI)
+	e.GET(apiPrefix+"/openapi.json", h.apiOpenAPI, checkQuery)
 	e.GET(apiPrefix+"/projects", h.apiProjects, authed...)
 	e.POST(apiPrefix+"/sync", h.apiSync, authed...)
 	for _, r := range []struct {

@@ -70,7 +70,14 @@ func (s *Store) notify(events []Event) {
 
 // writeTx runs fn in one immediate write transaction, appending the events fn records
 // and updating read models with them; listeners hear of the events after commit.
+//
+// A transaction, once begun, runs to its end even if ctx is cancelled meanwhile (a
+// client hanging up): database/sql would otherwise roll it back under fn's feet, and fn's
+// next statement or the commit would fail with a confusing error after some of the
+// command's work was already decided. fn only runs SQL on the local database, so the
+// transaction stays short.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *writer) error) ([]Event, error) {
+	ctx = context.WithoutCancel(ctx)
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	sqltx, err := s.write.BeginTxx(ctx, nil)

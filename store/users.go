@@ -59,24 +59,27 @@ func (s *Store) RegisterUser(ctx context.Context, in NewUser) (*User, error) {
 		return nil, fmt.Errorf("store: hash password: %w", err)
 	}
 	id := newID()
-	_, err = s.writeTx(ctx, func(w *writer) error {
-		var n int
-		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM users WHERE email = ?`, in.Email); err != nil {
-			return fmt.Errorf("store: register: %w", err)
-		}
-		if n > 0 {
-			return invalidField("email", "An account with this email already exists.")
-		}
-		if _, err := w.tx.Exec(`INSERT INTO credentials (user_id, password_hash) VALUES (?, ?)`, id, string(hash)); err != nil {
-			return fmt.Errorf("store: register: %w", err)
-		}
-		_, err := w.append(userStream(id), 0, id, &UserRegistered{Email: in.Email, Name: in.Name})
-		return err
-	})
+	_, err = s.writeTx(ctx, func(w *writer) error { return insertUser(w, id, in, hash) })
 	if err != nil {
 		return nil, err
 	}
 	return s.User(ctx, id)
+}
+
+// insertUser records a new account with a normalized input and a password hash inside w.
+func insertUser(w *writer, id string, in NewUser, hash []byte) error {
+	var n int
+	if err := w.tx.Get(&n, `SELECT COUNT(*) FROM users WHERE email = ?`, in.Email); err != nil {
+		return fmt.Errorf("store: register: %w", err)
+	}
+	if n > 0 {
+		return invalidField("email", "An account with this email already exists.")
+	}
+	if _, err := w.tx.Exec(`INSERT INTO credentials (user_id, password_hash) VALUES (?, ?)`, id, string(hash)); err != nil {
+		return fmt.Errorf("store: register: %w", err)
+	}
+	_, err := w.append(userStream(id), 0, id, &UserRegistered{Email: in.Email, Name: in.Name})
+	return err
 }
 
 // Authenticate returns the user with this email and password, or EUNAUTHORIZED.

@@ -43,6 +43,8 @@ type SignInForm struct {
 	Email string
 	Next  string
 	Error string
+	// SignUpClosed hides the link to public sign-up.
+	SignUpClosed bool
 }
 
 // SignUpForm is the sign-up form's state.

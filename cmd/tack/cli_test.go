@@ -52,6 +52,7 @@ func TestHelpAndErrorStreams(t *testing.T) {
 		{[]string{"help", "frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
 		{[]string{"replay", "-nope"}, 2, []string{"flag provided but not defined: -nope", "Usage: tack replay"}},
 		{[]string{"serve", "-addr"}, 2, []string{"flag needs an argument: -addr"}},
+		{[]string{"serve", "-signup", "maybe"}, 2, []string{"-signup must be open or closed"}},
 		{[]string{"replay", "stray.db"}, 2, []string{`unexpected argument "stray.db"`, "Usage: tack replay"}},
 		{[]string{"user"}, 2, []string{"Usage: tack user add"}},
 		{[]string{"token", "revoke"}, 2, []string{"Usage: tack token create"}},

@@ -38,7 +38,7 @@ var (
 const usage = `Tack: a team task board where no one's change is ever lost or silently overwritten.
 
 Usage:
-  tack serve   [-addr 127.0.0.1:8080] [-db ./data/tack.db] [-demo] [-secure-cookies]
+  tack serve   [-addr 127.0.0.1:8080] [-db ./data/tack.db] [-demo] [-secure-cookies] [-signup open|closed]
   tack migrate [-db ./data/tack.db]
   tack replay  [-db ./data/tack.db] [--fix]
   tack user add -email E -name N [-password P | password on stdin] [-db ./data/tack.db] [-create]

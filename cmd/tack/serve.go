@@ -21,13 +21,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open st
 	addr := fs.String("addr", envOr("TACK_ADDR", "127.0.0.1:8080"), "address to listen on (env TACK_ADDR)")
 	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, created if missing (env TACK_DB)")
 	demo := fs.Bool("demo", false, "create the demo workspace (project DEMO, 3 users) if it is missing")
-	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send Strict-Transport-Security (set when served over HTTPS)")
+	signup := fs.String("signup", envOr("TACK_SIGNUP", "open"), "public sign-up: open, or closed (accounts from invitation links or \"tack user add\") (env TACK_SIGNUP)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tack serve [flags]\n\nServe Tack's web app, applying migrations first. Stops cleanly on SIGINT or SIGTERM.\n\n")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
+	}
+	if *signup != "open" && *signup != "closed" {
+		fmt.Fprintf(stderr, "tack serve: -signup must be open or closed, not %q\n", *signup)
+		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -46,7 +51,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open st
 		printDemo(stdout, created)
 	}
 
-	e, h := handlers.New(st, handlers.Config{SecureCookies: *secure, Logger: log})
+	e, h := handlers.New(st, handlers.Config{SecureCookies: *secure, ClosedSignUp: *signup == "closed", Logger: log})
 	defer h.Close()
 	srv := &http.Server{
 		Handler:           e,
