@@ -1,23 +1,20 @@
 package handlers_test
 
 import (
-	"os"
-	"path/filepath"
+	"context"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"tack/store"
 )
 
-// TestE2EInvitationPagesAxe: axe-core finds no WCAG 2.2 AA violation on the members page
+// e2eInvitationPagesAxe: axe-core finds no WCAG 2.2 AA violation on the members page
 // with a pending invitation and a link just created, nor on the invitation's page as a
 // visitor sees it.
-func TestE2EInvitationPagesAxe(t *testing.T) {
-	browser := e2eStartBrowser(t)
-	axeJS, err := os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		t.Fatalf("axe-core is missing (run make vendor or npm ci): %v", err)
-	}
-	s := e2eNewServer(t, e2eSeed(t))
+func e2eInvitationPagesAxe(t *testing.T, browser context.Context, seed string) {
+	axeJS := e2eAxeJS(t)
+	s := e2eNewServer(t, seed)
 	ana := s.signIn(browser, e2eAna, true)
 	ana.do("open the members page", chromedp.Navigate(s.url+"/projects/DEMO/members"))
 	ana.do("create an invitation", chromedp.Click(chromedp.CSS(`form[action="/projects/DEMO/invitations"] button[type=submit]`)))
@@ -30,4 +27,36 @@ func TestE2EInvitationPagesAxe(t *testing.T) {
 	ana.do("open the invitation", chromedp.Navigate(link))
 	ana.waitUntil("invitation page", e2eWait, `document.querySelector('[data-testid="invite"] input[name="email"]') !== null`)
 	ana.axe(axeJS, "invitation page")
+}
+
+// e2eWorkflowConflictAxe: a stale workflow form renaming a column someone renamed
+// meanwhile gets the conflict page, which axe finds no violations on.
+func e2eWorkflowConflictAxe(t *testing.T, browser context.Context, seed string) {
+	axeJS := e2eAxeJS(t)
+	s := e2eNewServer(t, seed)
+	ana := s.signIn(browser, e2eAna, true)
+	ana.do("open the workflow editor", chromedp.Navigate(s.url+"/projects/DEMO/workflow"))
+	ana.waitUntil("editor shown", e2eWait, `document.querySelector('.workflow-editor input[name="name"]') !== null`)
+	// Meanwhile (in another tab, say) In Review is renamed.
+	ctx := context.Background()
+	admin, err := s.st.UserByEmail(ctx, e2eAna.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.st.Project(ctx, s.demo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := append([]store.Column(nil), p.Columns...)
+	renamed[2].Name = "Review"
+	if err := s.st.ChangeWorkflow(ctx, admin.ID, p.ID, p.Version, renamed); err != nil {
+		t.Fatalf("rename In Review: %v", err)
+	}
+	ana.exec(`(() => {
+		const input = Array.from(document.querySelectorAll('.workflow-editor input[name="name"]')).find(i => i.value === "In Review");
+		input.value = "QA";
+	})()`)
+	ana.do("save the stale form", chromedp.Click(chromedp.CSS(`.workflow-editor button[type=submit]`)))
+	ana.waitUntil("conflict page", e2eWait, `document.querySelector('form.apply-mine') !== null`)
+	ana.axe(axeJS, "workflow conflict page")
 }

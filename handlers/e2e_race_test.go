@@ -153,12 +153,10 @@ func e2eSimultaneousDrags(t *testing.T, browser context.Context, seed string) {
 		loser.do("reload", chromedp.Reload())
 		loser.waitUntil(fmt.Sprintf("trial %d: conflict after reloading", trial), e2eWait, conflictOnLoser)
 		loser.waitConnected(true)
-		if trial%5 == 0 {
-			second := loser.newTab()
-			second.openBoard(false)
-			second.waitUntil(fmt.Sprintf("trial %d: conflict in a second tab", trial), e2eWait, conflictOnLoser)
-			second.close()
-		}
+		second := loser.newTab()
+		second.openBoard(false)
+		second.waitUntil(fmt.Sprintf("trial %d: conflict in a second tab", trial), e2eWait, conflictOnLoser)
+		second.close()
 		winner.waitUntil("the winner never sees the loser's conflict", e2eWait, noConflictShown)
 
 		// Answer: "mine" on even trials, "theirs" on odd ones.

@@ -65,6 +65,8 @@ func TestE2EBoard(t *testing.T) {
 		{"Axe", e2eAxe},
 		{"ReconnectResyncs", e2eReconnect},
 		{"CardPanelEditsInPlace", e2ePanel},
+		{"InvitationPagesAxe", e2eInvitationPagesAxe},
+		{"WorkflowConflictAxe", e2eWorkflowConflictAxe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -977,11 +979,18 @@ const e2eAxeTags = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]`
 
 // e2eAxe: axe-core finds no WCAG 2.2 AA violation on the board with a conflict shown,
 // on the task page and on the activity page.
-func e2eAxe(t *testing.T, browser context.Context, seed string) {
+// e2eAxeJS returns axe-core's script, installed by npm from package-lock.json.
+func e2eAxeJS(t *testing.T) []byte {
+	t.Helper()
 	axeJS, err := os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
-		t.Fatalf("axe-core is missing (run make vendor or npm ci): %v", err)
+		t.Fatalf("axe-core is missing (run make test, or npm ci): %v", err)
 	}
+	return axeJS
+}
+
+func e2eAxe(t *testing.T, browser context.Context, seed string) {
+	axeJS := e2eAxeJS(t)
 	s := e2eNewServer(t, seed)
 	ben := s.signIn(browser, e2eBen, true)
 	ben.openBoard(true)
