@@ -266,7 +266,11 @@ func dialStalled(t *testing.T, f *liveFixture, path string) net.Conn {
 
 func TestLiveStalledClientDoesNotStallOthers(t *testing.T) {
 	const events = 3000
-	f := newLiveFixture(t, LiveConfig{WriteDeadline: 200 * time.Millisecond})
+	// The deadline bounds how long the stalled client holds the stream, once. It also
+	// applies to the healthy client, whose reader the race detector on a busy 2-core
+	// machine can starve for a few hundred milliseconds: 1 s keeps it from being
+	// dropped as if it had stalled too.
+	f := newLiveFixture(t, LiveConfig{WriteDeadline: time.Second})
 	dialStalled(t, f, "/stream/A")
 	waitLive(t, liveWait, "the stalled client to subscribe", func() bool { return f.live.Subscribers("A") == 1 })
 	healthy := f.subscribe(t, "/stream/A", nil)
