@@ -67,6 +67,7 @@ func TestE2EBoard(t *testing.T) {
 		{"CardPanelEditsInPlace", e2ePanel},
 		{"InvitationPagesAxe", e2eInvitationPagesAxe},
 		{"WorkflowConflictAxe", e2eWorkflowConflictAxe},
+		{"MyWorkLive", e2eMyWorkLive},
 		{"PasswordResetLinkWorksOnce", e2ePasswordReset},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

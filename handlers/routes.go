@@ -66,6 +66,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 
 	app := web.Group("", h.requireUser)
 	app.GET("/projects", h.listProjects)
+	app.GET("/my-work", h.myWork)
 	app.POST("/projects", h.createProject)
 	app.GET("/settings/tokens", h.tokensPage)
 	app.POST("/settings/tokens", h.createToken)

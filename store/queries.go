@@ -111,3 +111,19 @@ func (s *Store) QueryTasks(ctx context.Context, q TaskQuery) ([]*Task, string, e
 	}
 	return out, next, nil
 }
+
+// AssignedTasks returns the tasks assigned to a user, not archived, in the projects
+// they are a member of: by project key, then workflow order and rank.
+func (s *Store) AssignedTasks(ctx context.Context, userID string) ([]*Task, error) {
+	var rows []taskRow
+	err := s.read.SelectContext(ctx, &rows, `SELECT `+taskColumns+` FROM tasks t
+		JOIN projects p ON p.id = t.project_id
+		JOIN members m ON m.project_id = t.project_id AND m.user_id = ?
+		JOIN columns c ON c.project_id = t.project_id AND c.id = t.column_id
+		WHERE t.assignee_id = ? AND NOT t.archived
+		ORDER BY p.key, c.position, t.rank, t.id`, userID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: assigned tasks: %w", err)
+	}
+	return toTasks(rows)
+}

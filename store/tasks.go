@@ -532,6 +532,11 @@ func (s *Store) Tasks(ctx context.Context, projectID string, f TaskFilter) ([]*T
 	if err != nil {
 		return nil, fmt.Errorf("store: list tasks: %w", err)
 	}
+	return toTasks(rows)
+}
+
+// toTasks converts stored rows to tasks.
+func toTasks(rows []taskRow) ([]*Task, error) {
 	out := make([]*Task, 0, len(rows))
 	for _, r := range rows {
 		t, err := r.task()

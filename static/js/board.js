@@ -4,6 +4,11 @@
 (function () {
   "use strict";
 
+  // Every live element (the board, My work) says whether its stream is open; the
+  // browser tests read it.
+  document.body.addEventListener("htmx:sseOpen", function (evt) { evt.target.dataset.connected = "true"; });
+  document.body.addEventListener("htmx:sseError", function (evt) { evt.target.dataset.connected = "false"; });
+
   var live = document.getElementById("live");
   if (!live || !window.htmx) return;
 
