@@ -48,8 +48,14 @@ func (h *Handler) renderProjects(c echo.Context, status int, form views.NewProje
 }
 
 func (h *Handler) createProject(c echo.Context) error {
-	form := views.NewProjectForm{Key: c.FormValue("key"), Name: c.FormValue("name"), Columns: c.FormValue("columns")}
+	form := views.NewProjectForm{Key: c.FormValue("key"), Name: c.FormValue("name"),
+		KeySuggested: c.FormValue("key_suggested"), Columns: c.FormValue("columns")}
 	in := store.NewProject{Key: form.Key, Name: form.Name}
+	if strings.TrimSpace(form.Key) == strings.TrimSpace(form.KeySuggested) {
+		// The key is the page's suggestion, untouched: the store suggests it again
+		// from the name and adds a digit if it is taken, rather than refusing it.
+		in.Key = ""
+	}
 	for _, name := range strings.Split(form.Columns, ",") {
 		if strings.TrimSpace(name) != "" {
 			in.Columns = append(in.Columns, store.Column{Name: name})
@@ -64,7 +70,7 @@ func (h *Handler) createProject(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "Project "+p.Key+" created.")
-	return c.Redirect(http.StatusSeeOther, "/projects/"+p.Key)
+	return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board"))
 }
 
 func (h *Handler) projectHome(c echo.Context) error {
