@@ -73,6 +73,8 @@ func (h *Handler) createProject(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board"))
 }
 
+// projectHome is the List: ?sort=COLUMN&dir=asc|desc orders it, the board's filter
+// parameters narrow it.
 func (h *Handler) projectHome(c echo.Context) error {
 	return h.renderProjectHome(c, http.StatusOK, views.NewTaskForm{})
 }
@@ -87,7 +89,10 @@ func (h *Handler) renderProjectHome(c echo.Context, status int, form views.NewTa
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.ProjectHome(h.page(c, p.Name), views.NewColumnsView(p, tasks), members, form))
+	q := c.QueryParams()
+	v := views.NewListView(p, tasks, members, views.ParseBoardFilter(q), views.ParseTaskSort(q))
+	v.Create = form
+	return render(c, status, views.ProjectHome(h.page(c, p.Key+" list"), v))
 }
 
 func (h *Handler) activity(c echo.Context) error {

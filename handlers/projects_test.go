@@ -2,12 +2,15 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"tack/store"
+	"tack/views"
 )
 
 func TestCreateProjectFromForm(t *testing.T) {
@@ -89,4 +92,241 @@ func TestCreateProjectFromForm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listRows returns the keys of the List table's rows, in order.
+func listRows(r *response) []string {
+	var keys []string
+	r.Doc.Find("table.task-table tbody tr td.col-key").Each(func(_ int, s *goquery.Selection) {
+		keys = append(keys, strings.TrimSpace(s.Text()))
+	})
+	return keys
+}
+
+func TestListTable(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	b := a.browser()
+	b.signIn(benEmail, benPass)
+	tasks, err := a.st.Tasks(a.ctx, a.demo.ID, store.TaskFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]*store.Task{}
+	var boardOrder []string
+	for _, tk := range tasks {
+		byKey[tk.Key] = tk
+		boardOrder = append(boardOrder, tk.Key)
+	}
+	names := map[string]string{}
+	for _, u := range []*store.User{a.ana, a.ben, a.chlo} {
+		names[u.ID] = u.Name
+	}
+	column := map[string]int{}
+	for i, c := range a.demo.Columns {
+		column[c.ID] = i
+	}
+	// value gives a task's value in a column and whether it has one; sortedOK checks
+	// that two neighbouring rows are in order, values-less rows last.
+	type value struct {
+		n   float64
+		s   string
+		set bool
+	}
+	valueOf := map[string]func(*store.Task) value{
+		"key":    func(t *store.Task) value { return value{n: float64(t.Number), set: true} },
+		"title":  func(t *store.Task) value { return value{s: strings.ToLower(t.Title), set: true} },
+		"status": func(t *store.Task) value { return value{n: float64(column[t.ColumnID]), set: true} },
+		"assignee": func(t *store.Task) value {
+			return value{s: strings.ToLower(names[t.AssigneeID]), set: t.AssigneeID != ""}
+		},
+		"priority": func(t *store.Task) value {
+			return value{n: float64(slices.Index(store.Priorities, t.Priority)), set: true}
+		},
+		"points": func(t *store.Task) value {
+			if t.Points == nil {
+				return value{}
+			}
+			return value{n: *t.Points, set: true}
+		},
+		"updated": func(t *store.Task) value { return value{n: float64(t.UpdatedAt.UnixNano()), set: true} },
+	}
+	less := func(x, y value) bool {
+		if x.s != y.s {
+			return x.s < y.s
+		}
+		return x.n < y.n
+	}
+	checkOrder := func(t *testing.T, by string, desc bool, keys []string) {
+		t.Helper()
+		f := valueOf[by]
+		for i := 1; i < len(keys); i++ {
+			x, y := f(byKey[keys[i-1]]), f(byKey[keys[i]])
+			switch {
+			case !x.set && y.set:
+				t.Errorf("sort=%s desc=%v: %s without a value before %s with one", by, desc, keys[i-1], keys[i])
+			case !x.set || !y.set:
+			case !desc && less(y, x), desc && less(x, y):
+				t.Errorf("sort=%s desc=%v: %s (%v) before %s (%v)", by, desc, keys[i-1], x, keys[i], y)
+			}
+		}
+	}
+
+	t.Run("default order is the board's", func(t *testing.T) {
+		page := b.get("/projects/DEMO")
+		expectStatus(t, page, http.StatusOK)
+		if got := listRows(page); !slices.Equal(got, boardOrder) {
+			t.Errorf("rows = %v, want the board's order %v", got, boardOrder)
+		}
+		sorted := page.Doc.Find("table.task-table th[aria-sort]")
+		if sorted.Length() != 1 || !sorted.HasClass("col-status") || sorted.AttrOr("aria-sort", "") != "ascending" {
+			t.Errorf("sorted header: %d, class %q, aria-sort %q; want Status ascending", sorted.Length(), sorted.AttrOr("class", ""), sorted.AttrOr("aria-sort", ""))
+		}
+		var heads []string
+		page.Doc.Find("table.task-table thead th").Each(func(_ int, s *goquery.Selection) {
+			heads = append(heads, strings.TrimSpace(s.Find("a").Contents().First().Text()))
+		})
+		if want := []string{"Key", "Title", "Status", "Assignee", "Priority", "Points", "Updated"}; !slices.Equal(heads, want) {
+			t.Errorf("headers = %q, want %q", heads, want)
+		}
+		// A table, not a second board.
+		if n := page.Doc.Find("#board, .board, .columns, .card").Length(); n != 0 {
+			t.Errorf("the List has %d board elements", n)
+		}
+		// A row says what the board's card says, in columns.
+		row := page.Doc.Find("table.task-table tbody tr").First()
+		first := byKey[boardOrder[0]]
+		if got := row.Find("td.col-title a").AttrOr("href", ""); got != "/projects/DEMO/tasks/"+first.Key {
+			t.Errorf("first row links to %q", got)
+		}
+		if got := strings.TrimSpace(row.Find("td.col-status").Text()); got != a.demo.ColumnName(first.ColumnID) {
+			t.Errorf("first row status = %q, want %q", got, a.demo.ColumnName(first.ColumnID))
+		}
+		if got := strings.TrimSpace(row.Find("td.col-updated time").AttrOr("datetime", "")); got == "" {
+			t.Error("first row has no updated time")
+		}
+	})
+
+	for _, col := range views.ListColumns {
+		for _, dir := range []string{"asc", "desc"} {
+			t.Run("sort "+col.Sort+" "+dir, func(t *testing.T) {
+				page := b.get("/projects/DEMO?sort=" + col.Sort + "&dir=" + dir)
+				expectStatus(t, page, http.StatusOK)
+				keys := listRows(page)
+				if len(keys) != len(tasks) {
+					t.Fatalf("%d rows, want %d", len(keys), len(tasks))
+				}
+				checkOrder(t, col.Sort, dir == "desc", keys)
+				th := page.Doc.Find("table.task-table th[aria-sort]")
+				want := map[string]string{"asc": "ascending", "desc": "descending"}[dir]
+				if th.Length() != 1 || !th.HasClass("col-"+col.Sort) || th.AttrOr("aria-sort", "") != want {
+					t.Errorf("aria-sort on %d header(s), class %q = %q; want %s on col-%s", th.Length(), th.AttrOr("class", ""), th.AttrOr("aria-sort", ""), want, col.Sort)
+				}
+				// The sorted header's link turns the order round.
+				other := map[string]string{"asc": "desc", "desc": "asc"}[dir]
+				if got := th.Find("a").AttrOr("href", ""); got != "/projects/DEMO?dir="+other+"&sort="+col.Sort {
+					t.Errorf("sorted header links to %q, want the other direction", got)
+				}
+			})
+		}
+	}
+
+	t.Run("priority by rank, not by name", func(t *testing.T) {
+		var got []string
+		page := b.get("/projects/DEMO?sort=priority&dir=asc")
+		page.Doc.Find("td.col-priority").Each(func(_ int, s *goquery.Selection) {
+			if p := strings.TrimSpace(s.Text()); len(got) == 0 || got[len(got)-1] != p {
+				got = append(got, p)
+			}
+		})
+		if want := []string{"Highest", "High", "Medium", "Low", "Lowest"}; !slices.Equal(got, want) {
+			t.Errorf("priorities ascending = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("bad sort falls back", func(t *testing.T) {
+		for _, tc := range []struct{ query, sorted, dir string }{
+			{"?sort=bogus&dir=desc", "col-status", "ascending"},
+			{"?sort=" + url.QueryEscape("title'; DROP TABLE tasks;--"), "col-status", "ascending"},
+			{"?sort=title&dir=sideways", "col-title", "ascending"},
+			{"?sort=updated", "col-updated", "descending"},
+			{"?sort=&dir=", "col-status", "ascending"},
+		} {
+			page := b.get("/projects/DEMO" + tc.query)
+			expectStatus(t, page, http.StatusOK)
+			th := page.Doc.Find("table.task-table th[aria-sort]")
+			if th.Length() != 1 || !th.HasClass(tc.sorted) || th.AttrOr("aria-sort", "") != tc.dir {
+				t.Errorf("%s: sorted header class %q %q, want %s %s", tc.query, th.AttrOr("class", ""), th.AttrOr("aria-sort", ""), tc.sorted, tc.dir)
+			}
+			if n := len(listRows(page)); n != len(tasks) {
+				t.Errorf("%s: %d rows, want %d", tc.query, n, len(tasks))
+			}
+		}
+	})
+
+	t.Run("the board's filter narrows it", func(t *testing.T) {
+		count := func(match func(*store.Task) bool) (keys []string) {
+			for _, tk := range tasks {
+				if match(tk) {
+					keys = append(keys, tk.Key)
+				}
+			}
+			return keys
+		}
+		for _, tc := range []struct {
+			query string
+			match func(*store.Task) bool
+		}{
+			{"assignee=" + a.ben.ID, func(t *store.Task) bool { return t.AssigneeID == a.ben.ID }},
+			{"assignee=none", func(t *store.Task) bool { return t.AssigneeID == "" }},
+			{"type=bug", func(t *store.Task) bool { return t.Type == store.TypeBug }},
+			{"label=AUTH", func(t *store.Task) bool { return slices.Contains(t.Labels, "auth") }},
+			{"q=report", func(t *store.Task) bool {
+				return strings.Contains(strings.ToLower(t.Title), "report") || strings.Contains(strings.ToLower(t.Description), "report")
+			}},
+		} {
+			want := count(tc.match)
+			if len(want) == 0 || len(want) == len(tasks) {
+				t.Fatalf("%s: the demo has %d matching tasks; the check needs some, not all", tc.query, len(want))
+			}
+			page := b.get("/projects/DEMO?" + tc.query + "&sort=key&dir=desc")
+			expectStatus(t, page, http.StatusOK)
+			got := listRows(page)
+			slices.SortFunc(want, func(x, y string) int { return byKey[y].Number - byKey[x].Number })
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: rows %v, want %v", tc.query, got, want)
+			}
+			expectText(t, page, "table.task-table caption", itoa(len(want))+" of "+itoa(len(tasks))+" tasks")
+			// The filter form is the board's, sent to the List, keeping the order.
+			form := page.Doc.Find(`form.filter-bar[role="search"]`)
+			if form.AttrOr("action", "") != "/projects/DEMO" || form.AttrOr("method", "") != "get" {
+				t.Errorf("%s: filter form action %q", tc.query, form.AttrOr("action", ""))
+			}
+			for name, v := range map[string]string{"sort": "key", "dir": "desc"} {
+				if got := form.Find(`input[type=hidden][name="`+name+`"]`).AttrOr("value", ""); got != v {
+					t.Errorf("%s: filter form keeps %s = %q, want %q", tc.query, name, got, v)
+				}
+			}
+			// Sorting keeps the filter.
+			q, _ := url.ParseQuery(tc.query)
+			page.Doc.Find("table.task-table thead th a").Each(func(_ int, s *goquery.Selection) {
+				u, err := url.Parse(s.AttrOr("href", ""))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k := range q {
+					if !strings.EqualFold(u.Query().Get(k), q.Get(k)) {
+						t.Errorf("%s: header link %s drops the filter", tc.query, u)
+					}
+				}
+			})
+		}
+
+		none := b.get("/projects/DEMO?q=no-such-task-anywhere")
+		expectStatus(t, none, http.StatusOK)
+		expectText(t, none, "#task-table .empty", "No task matches this filter", "see all "+itoa(len(tasks)))
+		if none.Doc.Find(`#task-table .empty a[href="/projects/DEMO"]`).Length() != 1 {
+			t.Error("an empty filtered List has no link to clear the filter")
+		}
+	})
 }
