@@ -67,6 +67,9 @@ func TestE2EBoard(t *testing.T) {
 		{"CardPanelEditsInPlace", e2ePanel},
 		{"InvitationPagesAxe", e2eInvitationPagesAxe},
 		{"WorkflowConflictAxe", e2eWorkflowConflictAxe},
+		{"LandingPageAxe", e2eLanding},
+		{"NewProjectLandsOnBoard", e2eNewProject},
+		{"ListTableAxe", e2eListTable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
