@@ -20,16 +20,19 @@ func (u *e2eUser) colorScheme(scheme string) {
 }
 
 // axeLightAndDark runs axe on the page in the light theme, then in the dark one
-// (checking that the page's background changed, so the dark theme is in use).
-func (u *e2eUser) axeLightAndDark(axeJS []byte, page string) {
+// (checking that the page's background changed, so the dark theme is in use). With
+// TACK_SCREENSHOT_DIR set it saves both as shot-light.png and shot-dark.png.
+func (u *e2eUser) axeLightAndDark(axeJS []byte, page, shot string) {
 	u.t.Helper()
 	const background = `getComputedStyle(document.documentElement).backgroundColor`
 	u.colorScheme("light")
 	light := e2eEval[string](u, background)
 	u.axe(axeJS, page+" (light)")
+	u.screenshot(shot+"-light", "")
 	u.colorScheme("dark")
 	u.waitUntil("dark theme in use", e2eWait, `matchMedia("(prefers-color-scheme: dark)").matches && `+background+` !== "`+light+`"`)
 	u.axe(axeJS, page+" (dark)")
+	u.screenshot(shot+"-dark", "")
 	u.colorScheme("light")
 }
 
@@ -44,7 +47,7 @@ func e2eLanding(t *testing.T, browser context.Context, seed string) {
 
 	ben.do("open /", chromedp.Navigate(s.url+"/"))
 	ben.waitUntil("landing page", e2eWait, `document.querySelector('[data-testid="landing"] h1') !== null`)
-	ben.axeLightAndDark(axeJS, "landing page")
+	ben.axeLightAndDark(axeJS, "landing page", "landing")
 
 	ben.do("sign in from the landing page",
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="landing"] #email`), e2eBen.Email),
@@ -80,7 +83,7 @@ func e2eNewProject(t *testing.T, browser context.Context, seed string) {
 	}
 
 	open()
-	ana.axeLightAndDark(axeJS, "projects page")
+	ana.axeLightAndDark(axeJS, "projects page", "projects")
 	ana.do("type a one-word name", chromedp.SendKeys(chromedp.CSS("#name"), "Mobile"))
 	keyIs("MOB")
 	ana.do("type the second word", chromedp.SendKeys(chromedp.CSS("#name"), " App"))
@@ -114,7 +117,7 @@ func e2eListTable(t *testing.T, browser context.Context, seed string) {
 	ben := s.signIn(browser, e2eBen, true)
 	ben.do("open the List, filtered and sorted", chromedp.Navigate(s.url+"/projects/DEMO?type=story&sort=priority&dir=desc"))
 	ben.waitUntil("the table", e2eWait, `document.querySelector('table.task-table th.col-priority[aria-sort="descending"]') !== null`)
-	ben.axeLightAndDark(axeJS, "List table")
+	ben.axeLightAndDark(axeJS, "List table", "list")
 
 	ben.do("sort by title", chromedp.Click(chromedp.CSS(`table.task-table th.col-title a`)))
 	ben.waitUntil("sorted by title, still filtered", e2eWait, `document.querySelector('table.task-table th.col-title[aria-sort="ascending"]') !== null &&

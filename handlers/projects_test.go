@@ -140,8 +140,9 @@ func TestListTable(t *testing.T) {
 		"assignee": func(t *store.Task) value {
 			return value{s: strings.ToLower(names[t.AssigneeID]), set: t.AssigneeID != ""}
 		},
+		// store.Priorities lists the most urgent first; ascending is least urgent first.
 		"priority": func(t *store.Task) value {
-			return value{n: float64(slices.Index(store.Priorities, t.Priority)), set: true}
+			return value{n: -float64(slices.Index(store.Priorities, t.Priority)), set: true}
 		},
 		"points": func(t *store.Task) value {
 			if t.Points == nil {
@@ -189,6 +190,13 @@ func TestListTable(t *testing.T) {
 		if want := []string{"Key", "Title", "Status", "Assignee", "Priority", "Points", "Updated"}; !slices.Equal(heads, want) {
 			t.Errorf("headers = %q, want %q", heads, want)
 		}
+		// A first click sorts the most urgent, the newest and otherwise A to Z first.
+		for col, dir := range map[string]string{"title": "asc", "priority": "desc", "updated": "desc", "points": "asc"} {
+			want := "/projects/DEMO?dir=" + dir + "&sort=" + col
+			if got := page.Doc.Find("table.task-table th.col-"+col+" a").AttrOr("href", ""); got != want {
+				t.Errorf("%s header links to %q, want %q", col, got, want)
+			}
+		}
 		// A table, not a second board.
 		if n := page.Doc.Find("#board, .board, .columns, .card").Length(); n != 0 {
 			t.Errorf("the List has %d board elements", n)
@@ -233,14 +241,14 @@ func TestListTable(t *testing.T) {
 
 	t.Run("priority by rank, not by name", func(t *testing.T) {
 		var got []string
-		page := b.get("/projects/DEMO?sort=priority&dir=asc")
+		page := b.get("/projects/DEMO?sort=priority&dir=desc")
 		page.Doc.Find("td.col-priority").Each(func(_ int, s *goquery.Selection) {
 			if p := strings.TrimSpace(s.Text()); len(got) == 0 || got[len(got)-1] != p {
 				got = append(got, p)
 			}
 		})
 		if want := []string{"Highest", "High", "Medium", "Low", "Lowest"}; !slices.Equal(got, want) {
-			t.Errorf("priorities ascending = %v, want %v", got, want)
+			t.Errorf("priorities descending = %v, want %v", got, want)
 		}
 	})
 
@@ -250,6 +258,7 @@ func TestListTable(t *testing.T) {
 			{"?sort=" + url.QueryEscape("title'; DROP TABLE tasks;--"), "col-status", "ascending"},
 			{"?sort=title&dir=sideways", "col-title", "ascending"},
 			{"?sort=updated", "col-updated", "descending"},
+			{"?sort=priority", "col-priority", "descending"},
 			{"?sort=&dir=", "col-status", "ascending"},
 		} {
 			page := b.get("/projects/DEMO" + tc.query)

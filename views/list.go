@@ -19,14 +19,14 @@ type ListColumn struct {
 	Desc  bool
 }
 
-// ListColumns are the List table's columns, in order. Each sorts; "updated" starts with
-// the newest.
+// ListColumns are the List table's columns, in order. Each sorts; a first click on
+// Priority puts the most urgent first, on Updated the newest.
 var ListColumns = []ListColumn{
 	{Sort: "key", Label: "Key"},
 	{Sort: "title", Label: "Title"},
 	{Sort: "status", Label: "Status"},
 	{Sort: "assignee", Label: "Assignee"},
-	{Sort: "priority", Label: "Priority"},
+	{Sort: "priority", Label: "Priority", Desc: true},
 	{Sort: "points", Label: "Points"},
 	{Sort: "updated", Label: "Updated", Desc: true},
 }
@@ -115,7 +115,8 @@ func NewListView(p *store.Project, tasks []*store.Task, members []store.Member, 
 		order = func(a, b *store.Task) int { return strings.Compare(name(a), name(b)) }
 		missing = func(t *store.Task) bool { return t.AssigneeID == "" }
 	case "priority":
-		order = func(a, b *store.Task) int { return cmp.Compare(a.Priority.Rank(), b.Priority.Rank()) }
+		// By urgency, not by name: descending is Highest first, as in Jira.
+		order = func(a, b *store.Task) int { return cmp.Compare(b.Priority.Rank(), a.Priority.Rank()) }
 	case "points":
 		order = func(a, b *store.Task) int { return cmp.Compare(*a.Points, *b.Points) }
 		missing = func(t *store.Task) bool { return t.Points == nil }

@@ -183,7 +183,7 @@ func Projects(p Page, list []store.ProjectSummary, f NewProjectForm) templ.Compo
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<label for=\"key\">Key <span class=\"hint\">(made from the name when left blank; 2–10 letters or digits, used in task keys like DEMO-12)</span></label> <input id=\"key\" name=\"key\" maxlength=\"10\" pattern=\"[A-Za-z][A-Za-z0-9]{1,9}\" autocomplete=\"off\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<label for=\"key\">Key <span class=\"hint\">(suggested from the name; 2–10 letters or digits, used in task keys like DEMO-12)</span></label> <input id=\"key\" name=\"key\" maxlength=\"10\" pattern=\"[A-Za-z][A-Za-z0-9]{1,9}\" autocomplete=\"off\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
