@@ -67,6 +67,7 @@ func TestE2EBoard(t *testing.T) {
 		{"CardPanelEditsInPlace", e2ePanel},
 		{"InvitationPagesAxe", e2eInvitationPagesAxe},
 		{"WorkflowConflictAxe", e2eWorkflowConflictAxe},
+		{"PasswordResetLinkWorksOnce", e2ePasswordReset},
 		{"LandingPageAxe", e2eLanding},
 		{"NewProjectLandsOnBoard", e2eNewProject},
 		{"ListTableAxe", e2eListTable},

@@ -22,13 +22,13 @@ func (h *Handler) createInvitation(c echo.Context) error {
 	secret, inv, err := h.store.CreateInvitation(ctx(c), currentUser(c).ID, p.ID, store.Role(form.Role), time.Duration(days)*24*time.Hour)
 	if store.ErrorCode(err) == store.EINVALID {
 		form.Errors = fieldErrors(err)
-		return h.renderMembers(c, http.StatusUnprocessableEntity, views.AddMemberForm{Role: string(store.RoleMember)}, views.Invitations{Form: form})
+		return h.renderMembers(c, http.StatusUnprocessableEntity, views.AddMemberForm{Role: string(store.RoleMember)}, views.Invitations{Form: form}, views.PasswordResetLink{})
 	}
 	if err != nil {
 		return err
 	}
 	return h.renderMembers(c, http.StatusCreated, views.AddMemberForm{Role: string(store.RoleMember)},
-		views.Invitations{Created: inv, CreatedURL: h.siteURL(c) + "/invite/" + secret, Form: form})
+		views.Invitations{Created: inv, CreatedURL: h.siteURL(c) + "/invite/" + secret, Form: form}, views.PasswordResetLink{})
 }
 
 // revokeInvitation makes a pending invitation unusable.

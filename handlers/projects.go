@@ -111,11 +111,12 @@ func (h *Handler) activity(c echo.Context) error {
 }
 
 func (h *Handler) members(c echo.Context) error {
-	return h.renderMembers(c, http.StatusOK, views.AddMemberForm{Role: string(store.RoleMember)}, views.Invitations{})
+	return h.renderMembers(c, http.StatusOK, views.AddMemberForm{Role: string(store.RoleMember)}, views.Invitations{}, views.PasswordResetLink{})
 }
 
-// renderMembers renders the members page; admins also see the pending invitations.
-func (h *Handler) renderMembers(c echo.Context, status int, form views.AddMemberForm, inv views.Invitations) error {
+// renderMembers renders the members page; admins also see the pending invitations and
+// a password reset link just issued.
+func (h *Handler) renderMembers(c echo.Context, status int, form views.AddMemberForm, inv views.Invitations, reset views.PasswordResetLink) error {
 	p, role := currentProject(c)
 	members, err := h.store.Members(ctx(c), p.ID)
 	if err != nil {
@@ -129,7 +130,7 @@ func (h *Handler) renderMembers(c echo.Context, status int, form views.AddMember
 	if inv.Form.Role == "" {
 		inv.Form.Role, inv.Form.Expires = string(store.RoleMember), "7"
 	}
-	return render(c, status, views.Members(h.page(c, p.Key+" members"), members, form, inv))
+	return render(c, status, views.Members(h.page(c, p.Key+" members"), members, form, inv, reset))
 }
 
 func (h *Handler) addMember(c echo.Context) error {
@@ -138,7 +139,7 @@ func (h *Handler) addMember(c echo.Context) error {
 	err := h.store.AddMember(ctx(c), currentUser(c).ID, p.ID, form.Email, store.Role(form.Role))
 	if store.ErrorCode(err) == store.EINVALID {
 		form.Errors = fieldErrors(err)
-		return h.renderMembers(c, http.StatusUnprocessableEntity, form, views.Invitations{})
+		return h.renderMembers(c, http.StatusUnprocessableEntity, form, views.Invitations{}, views.PasswordResetLink{})
 	}
 	if err != nil {
 		return err

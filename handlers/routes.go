@@ -61,6 +61,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	web.POST("/signout", h.signOut)
 	web.GET("/invite/:token", h.invitePage)
 	web.POST("/invite/:token", h.acceptInvite)
+	web.GET("/reset/:token", h.resetPasswordPage)
+	web.POST("/reset/:token", h.resetPassword)
 
 	app := web.Group("", h.requireUser)
 	app.GET("/projects", h.listProjects)
@@ -89,6 +91,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/members", h.addMember)
 	p.POST("/members/:user", h.changeMember)
 	p.POST("/members/:user/remove", h.removeMember)
+	p.POST("/members/:user/password-reset", h.createPasswordReset)
 	p.POST("/invitations", h.createInvitation)
 	p.POST("/invitations/:id/revoke", h.revokeInvitation)
 }

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -78,9 +75,7 @@ func (s *Store) CreateInvitation(ctx context.Context, actor, projectID string, r
 	if ttl < MinInvitationTTL || ttl > MaxInvitationTTL {
 		return "", nil, invalidField("expires", "An invitation is valid for 1 hour to 30 days.")
 	}
-	var raw [32]byte
-	rand.Read(raw[:])
-	secret := invitationPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
+	secret := newSecret(invitationPrefix)
 	id := newID()
 	_, err := s.writeTx(ctx, func(w *writer) error {
 		if _, err := requireRole(w.tx, projectID, actor, Role.CanAdmin, "invite members"); err != nil {
@@ -145,7 +140,7 @@ func (s *Store) RevokeInvitation(ctx context.Context, actor, projectID, id strin
 // InvitationBySecret returns the pending invitation with this secret, or ENOTFOUND when
 // it is unknown, used, revoked or expired.
 func (s *Store) InvitationBySecret(ctx context.Context, secret string) (*Invitation, error) {
-	if !strings.HasPrefix(secret, invitationPrefix) || len(secret) > 200 {
+	if !plausibleSecret(secret, invitationPrefix) {
 		return nil, errInvitationGone()
 	}
 	var r invitationRow
@@ -181,7 +176,7 @@ func (s *Store) RegisterInvited(ctx context.Context, secret string, in NewUser) 
 	if err := in.normalize(); err != nil {
 		return nil, nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.passwordCost)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: hash password: %w", err)
 	}
@@ -207,7 +202,7 @@ func (s *Store) RegisterInvited(ctx context.Context, secret string, in NewUser) 
 // and the history says so ("Ana added Dora as member"). An invitation whose creator is
 // no longer an admin of the project is no longer valid.
 func useInvitation(w *writer, secret, userID string) (*Invitation, error) {
-	if !strings.HasPrefix(secret, invitationPrefix) || len(secret) > 200 {
+	if !plausibleSecret(secret, invitationPrefix) {
 		return nil, errInvitationGone()
 	}
 	var r invitationRow

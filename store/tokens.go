@@ -47,6 +47,21 @@ func (r tokenRow) token() (*Token, error) {
 	return t, nil
 }
 
+// newSecret returns a fresh random secret with prefix: 256 bits in lower-case base 32.
+// Tack shows a secret once and stores only its hashToken.
+func newSecret(prefix string) string {
+	var raw [32]byte
+	rand.Read(raw[:])
+	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
+}
+
+// plausibleSecret reports whether secret could be one newSecret made with prefix, so
+// that junk is refused before it is hashed and looked up.
+func plausibleSecret(secret, prefix string) bool {
+	return strings.HasPrefix(secret, prefix) && len(secret) <= 200
+}
+
+// hashToken is the SHA-256 of a secret, as stored.
 func hashToken(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
@@ -62,9 +77,7 @@ func (s *Store) CreateToken(ctx context.Context, userID, name string) (string, *
 	if utf8.RuneCountInString(name) > 80 {
 		return "", nil, invalidField("name", "Token name is too long (80 characters at most).")
 	}
-	var raw [32]byte
-	rand.Read(raw[:])
-	secret := tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
+	secret := newSecret(tokenPrefix)
 	id := newID()
 	_, err := s.writeTx(ctx, func(w *writer) error {
 		var n int
@@ -130,7 +143,7 @@ func (s *Store) RevokeToken(ctx context.Context, userID, tokenID string) error {
 // AuthenticateToken returns the user a token belongs to, or EUNAUTHORIZED for a token
 // that is unknown or revoked.
 func (s *Store) AuthenticateToken(ctx context.Context, secret string) (*User, error) {
-	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
+	if !plausibleSecret(secret, tokenPrefix) {
 		return nil, Errorf(EUNAUTHORIZED, "The token is not valid.")
 	}
 	var r tokenRow

@@ -40,10 +40,15 @@ func (in *NewUser) normalize() error {
 	if utf8.RuneCountInString(in.Name) > 100 {
 		return invalidField("name", "Name is too long (100 characters at most).")
 	}
-	if utf8.RuneCountInString(in.Password) < MinPasswordLen {
+	return validPassword(in.Password)
+}
+
+// validPassword checks a new password against the rules every account follows.
+func validPassword(password string) error {
+	if utf8.RuneCountInString(password) < MinPasswordLen {
 		return invalidField("password", "Password must be at least %d characters.", MinPasswordLen)
 	}
-	if len(in.Password) > MaxPasswordLen {
+	if len(password) > MaxPasswordLen {
 		return invalidField("password", "Password is too long (%d bytes at most).", MaxPasswordLen)
 	}
 	return nil
@@ -64,6 +69,32 @@ func (s *Store) RegisterUser(ctx context.Context, in NewUser) (*User, error) {
 		return nil, err
 	}
 	return s.User(ctx, id)
+}
+
+// SetPassword replaces the user's password, under the same rules as at registration.
+// Like the password itself, the change is kept out of the event log.
+func (s *Store) SetPassword(ctx context.Context, userID, password string) error {
+	if err := validPassword(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.passwordCost)
+	if err != nil {
+		return fmt.Errorf("store: hash password: %w", err)
+	}
+	_, err = s.writeTx(ctx, func(w *writer) error { return setPassword(w, userID, hash) })
+	return err
+}
+
+// setPassword stores a new password hash for the user inside w.
+func setPassword(w *writer, userID string, hash []byte) error {
+	res, err := w.tx.Exec(`UPDATE credentials SET password_hash = ? WHERE user_id = ?`, string(hash), userID)
+	if err != nil {
+		return fmt.Errorf("store: set password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return Errorf(ENOTFOUND, "No such user.")
+	}
+	return nil
 }
 
 // insertUser records a new account with a normalized input and a password hash inside w.

@@ -39,7 +39,8 @@ func TestHelpAndErrorStreams(t *testing.T) {
 		{[]string{"help", "migrate"}, 0, []string{"Usage: tack migrate"}},
 		{[]string{"help", "replay"}, 0, []string{"Usage: tack replay", "-fix", "read-only"}},
 		{[]string{"replay", "-h"}, 0, []string{"Usage: tack replay"}},
-		{[]string{"help", "user"}, 0, []string{"tack user add"}},
+		{[]string{"help", "user"}, 0, []string{"tack user add", "tack user password"}},
+		{[]string{"user", "password", "-h"}, 0, []string{"Usage: tack user password", "-email", "-password", "end its sessions"}},
 		{[]string{"user", "-h"}, 0, []string{"tack user add"}},
 		{[]string{"user", "add", "-h"}, 0, []string{"tack user add", "-create", "-password"}},
 		{[]string{"help", "token"}, 0, []string{"tack token create"}},
@@ -54,7 +55,8 @@ func TestHelpAndErrorStreams(t *testing.T) {
 		{[]string{"serve", "-addr"}, 2, []string{"flag needs an argument: -addr"}},
 		{[]string{"serve", "-signup", "maybe"}, 2, []string{"-signup must be open or closed"}},
 		{[]string{"replay", "stray.db"}, 2, []string{`unexpected argument "stray.db"`, "Usage: tack replay"}},
-		{[]string{"user"}, 2, []string{"Usage: tack user add"}},
+		{[]string{"user"}, 2, []string{"Usage: tack user add", "tack user password"}},
+		{[]string{"user", "password", "-nope"}, 2, []string{"flag provided but not defined: -nope", "Usage: tack user password"}},
 		{[]string{"token", "revoke"}, 2, []string{"Usage: tack token create"}},
 		{[]string{"version", "extra"}, 2, []string{`unexpected argument "extra"`}},
 	} {
@@ -84,7 +86,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 	t.Parallel()
 	_, usageText, _ := runTack(t, nil, "--help")
 	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
-	for _, cmd := range [][]string{{"serve"}, {"migrate"}, {"replay"}, {"user", "add"}, {"token", "create"}} {
+	for _, cmd := range [][]string{{"serve"}, {"migrate"}, {"replay"}, {"user", "add"}, {"user", "password"}, {"token", "create"}} {
 		code, help, _ := runTack(t, nil, append(cmd, "-h")...)
 		flags := flagLine.FindAllStringSubmatch(help, -1)
 		if code != 0 || len(flags) == 0 {

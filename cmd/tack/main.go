@@ -3,7 +3,7 @@
 //	tack serve    run the web server
 //	tack migrate  bring a database's schema up to this build's
 //	tack replay   rebuild read models from the event log and compare
-//	tack user     manage accounts
+//	tack user     manage accounts: add one, set a password
 //	tack token    create API tokens
 //	tack version  print the version, commit and Go version
 //
@@ -42,6 +42,7 @@ Usage:
   tack migrate [-db ./data/tack.db]
   tack replay  [-db ./data/tack.db] [--fix]
   tack user add -email E -name N [-password P | password on stdin] [-db ./data/tack.db] [-create]
+  tack user password -email E [-password P | password on stdin] [-db ./data/tack.db]
   tack token create -email E [-name N] [-db ./data/tack.db]
   tack version
   tack help [COMMAND]
