@@ -55,11 +55,12 @@ func currentUser(c echo.Context) *store.User {
 	return u
 }
 
+// home is the landing page for visitors; people signed in go on to their projects.
 func (h *Handler) home(c echo.Context) error {
-	if currentUser(c) == nil {
-		return c.Redirect(http.StatusSeeOther, "/signin")
+	if currentUser(c) != nil {
+		return c.Redirect(http.StatusSeeOther, "/projects")
 	}
-	return c.Redirect(http.StatusSeeOther, "/projects")
+	return render(c, http.StatusOK, views.Landing(h.page(c, "Plan and track your team's work"), views.SignInForm{SignUpClosed: !h.signUpOpen}))
 }
 
 // safeNext keeps redirects after sign-in on this site. Control characters are refused

@@ -69,6 +69,9 @@ func TestE2EBoard(t *testing.T) {
 		{"WorkflowConflictAxe", e2eWorkflowConflictAxe},
 		{"MyWorkLive", e2eMyWorkLive},
 		{"PasswordResetLinkWorksOnce", e2ePasswordReset},
+		{"LandingPageAxe", e2eLanding},
+		{"NewProjectLandsOnBoard", e2eNewProject},
+		{"ListTableAxe", e2eListTable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

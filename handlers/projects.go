@@ -48,8 +48,14 @@ func (h *Handler) renderProjects(c echo.Context, status int, form views.NewProje
 }
 
 func (h *Handler) createProject(c echo.Context) error {
-	form := views.NewProjectForm{Key: c.FormValue("key"), Name: c.FormValue("name"), Columns: c.FormValue("columns")}
+	form := views.NewProjectForm{Key: c.FormValue("key"), Name: c.FormValue("name"),
+		KeySuggested: c.FormValue("key_suggested"), Columns: c.FormValue("columns")}
 	in := store.NewProject{Key: form.Key, Name: form.Name}
+	if strings.TrimSpace(form.Key) == strings.TrimSpace(form.KeySuggested) {
+		// The key is the page's suggestion, untouched: the store suggests it again
+		// from the name and adds a digit if it is taken, rather than refusing it.
+		in.Key = ""
+	}
 	for _, name := range strings.Split(form.Columns, ",") {
 		if strings.TrimSpace(name) != "" {
 			in.Columns = append(in.Columns, store.Column{Name: name})
@@ -64,9 +70,11 @@ func (h *Handler) createProject(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "Project "+p.Key+" created.")
-	return c.Redirect(http.StatusSeeOther, "/projects/"+p.Key)
+	return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board"))
 }
 
+// projectHome is the List: ?sort=COLUMN&dir=asc|desc orders it, the board's filter
+// parameters narrow it.
 func (h *Handler) projectHome(c echo.Context) error {
 	return h.renderProjectHome(c, http.StatusOK, views.NewTaskForm{})
 }
@@ -81,7 +89,10 @@ func (h *Handler) renderProjectHome(c echo.Context, status int, form views.NewTa
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.ProjectHome(h.page(c, p.Name), views.NewColumnsView(p, tasks), members, form))
+	q := c.QueryParams()
+	v := views.NewListView(p, tasks, members, views.ParseBoardFilter(q), views.ParseTaskSort(q))
+	v.Create = form
+	return render(c, status, views.ProjectHome(h.page(c, p.Key+" list"), v))
 }
 
 func (h *Handler) activity(c echo.Context) error {

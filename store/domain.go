@@ -103,6 +103,11 @@ const (
 // Priorities lists the valid priorities, highest first.
 var Priorities = []Priority{PriorityHighest, PriorityHigh, PriorityMedium, PriorityLow, PriorityLowest}
 
+// Rank orders priorities by urgency: 1 for Highest to 5 for Lowest, 0 for an unknown one.
+func (p Priority) Rank() int {
+	return slices.Index(Priorities, p) + 1
+}
+
 // Field names one field of a task that commands change and conflicts are detected on.
 type Field string
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -24,49 +25,103 @@ func DefaultColumns() []Column {
 	return []Column{{Name: "To Do"}, {Name: "In Progress"}, {Name: "In Review"}, {Name: "Done"}}
 }
 
-func (in *NewProject) normalize() error {
+// keyWordRE finds the words of a project name that a key can be made from.
+var keyWordRE = regexp.MustCompile(`[A-Za-z0-9]+`)
+
+// SuggestKey derives a project key from a project name: the initials of its words, at
+// most four ("Mobile App" → "MA"), or the first three characters of a one-word name
+// ("Mobile" → "MOB"). Only ASCII letters and digits count and the key starts with a
+// letter; it is "" when the name has too few of them ("日本", "X"). It does not check
+// that the key is free: CreateProject adds a digit when it is taken.
+// static/js/project-key.js makes the same suggestion in the browser.
+func SuggestKey(name string) string {
+	// Words are found before upper-casing: some letters upper-case to ASCII ones
+	// (ſ → S) or to two letters (ß → SS), which the browser's script would see differently.
+	words := keyWordRE.FindAllString(name, -1)
+	noLeadingDigits := func(s string) string { return strings.TrimLeft(strings.ToUpper(s), "0123456789") }
+	var initials strings.Builder
+	for _, w := range words {
+		initials.WriteByte(w[0])
+	}
+	key := noLeadingDigits(initials.String())
+	if len(words) < 2 || len(key) < 2 {
+		key = noLeadingDigits(strings.Join(words, ""))
+		key = key[:min(3, len(key))]
+	}
+	key = key[:min(4, len(key))]
+	if len(key) < 2 {
+		return ""
+	}
+	return key
+}
+
+// normalize checks the input and reports whether the key was left blank and suggested
+// from the name (so that CreateProject makes it unique rather than refusing it).
+func (in *NewProject) normalize() (suggested bool, err error) {
 	in.Key = strings.ToUpper(strings.TrimSpace(in.Key))
 	in.Name = strings.TrimSpace(in.Name)
-	if !projectKeyRE.MatchString(in.Key) {
-		return invalidField("key", "Key must be 2 to 10 letters or digits, starting with a letter (like DEMO).")
-	}
 	if in.Name == "" {
-		return invalidField("name", "Enter a project name.")
+		return false, invalidField("name", "Enter a project name.")
 	}
 	if utf8.RuneCountInString(in.Name) > 80 {
-		return invalidField("name", "Project name is too long (80 characters at most).")
+		return false, invalidField("name", "Project name is too long (80 characters at most).")
+	}
+	if in.Key == "" {
+		if in.Key = SuggestKey(in.Name); in.Key == "" {
+			return false, invalidField("key", "Type a key: none can be made from this name. A key is 2 to 10 letters or digits, starting with a letter (like DEMO).")
+		}
+		suggested = true
+	}
+	// A suggested key passes the same check as a typed one.
+	if !projectKeyRE.MatchString(in.Key) {
+		return false, invalidField("key", "Key must be 2 to 10 letters or digits, starting with a letter (like DEMO).")
 	}
 	if len(in.Columns) == 0 {
 		in.Columns = DefaultColumns()
 	}
 	if err := validateColumns(in.Columns); err != nil {
-		return err
+		return false, err
 	}
 	for i := range in.Columns {
 		in.Columns[i].ID = fmt.Sprintf("c%d", i+1)
 	}
-	return nil
+	return suggested, nil
 }
 
-// CreateProject creates a project with actor as its first admin.
+// CreateProject creates a project with actor as its first admin. A blank key is
+// suggested from the name (SuggestKey) with a digit added when it is taken: "MA", then
+// "MA2", "MA3"; a key that was typed must be free.
 func (s *Store) CreateProject(ctx context.Context, actor string, in NewProject) (*Project, error) {
-	if err := in.normalize(); err != nil {
+	suggested, err := in.normalize()
+	if err != nil {
 		return nil, err
 	}
 	id := newID()
-	_, err := s.writeTx(ctx, func(w *writer) error {
+	_, err = s.writeTx(ctx, func(w *writer) error {
+		taken := func(key string) (bool, error) {
+			var n int
+			if err := w.tx.Get(&n, `SELECT COUNT(*) FROM projects WHERE key = ?`, key); err != nil {
+				return false, fmt.Errorf("store: create project: %w", err)
+			}
+			return n > 0, nil
+		}
+		key := in.Key
+		if suggested {
+			var err error
+			if key, err = freeKey(in.Key, taken); err != nil {
+				return err
+			}
+		} else if t, err := taken(key); err != nil {
+			return err
+		} else if t {
+			return invalidField("key", "Project key %s is already taken.", key)
+		}
 		var n int
-		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM projects WHERE key = ?`, in.Key); err != nil {
-			return fmt.Errorf("store: create project: %w", err)
-		}
-		if n > 0 {
-			return invalidField("key", "Project key %s is already taken.", in.Key)
-		}
 		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM users WHERE id = ?`, actor); err != nil || n == 0 {
 			return Errorf(EUNAUTHORIZED, "Sign in to create a project.")
 		}
 		_, err := w.append(projectStream(id), 0, actor,
-			&ProjectCreated{Key: in.Key, Name: in.Name, Columns: in.Columns},
+			&ProjectCreated{Key: key, Name: in.Name, Columns: in.Columns},
 			&MemberAdded{UserID: actor, Role: RoleAdmin})
 		return err
 	})
@@ -74,6 +129,29 @@ func (s *Store) CreateProject(ctx context.Context, actor string, in NewProject) 
 		return nil, err
 	}
 	return s.project(ctx, s.read, id)
+}
+
+// freeKey returns base, or when it is taken base with the smallest number from 2 up
+// that makes it free, shortened to stay within 10 characters.
+func freeKey(base string, taken func(string) (bool, error)) (string, error) {
+	for i := 1; i <= 1000; i++ {
+		key := base
+		if i > 1 {
+			n := strconv.Itoa(i)
+			key = base[:min(len(base), 10-len(n))] + n
+		}
+		if !projectKeyRE.MatchString(key) {
+			break
+		}
+		t, err := taken(key)
+		if err != nil {
+			return "", err
+		}
+		if !t {
+			return key, nil
+		}
+	}
+	return "", invalidField("key", "Keys like %s are all taken: type another one.", base)
 }
 
 // ProjectSummary is a project as listed for one user, with that user's role.

@@ -84,6 +84,97 @@ func TestCreateProject(t *testing.T) {
 	}
 }
 
+func TestSuggestKey(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"Mobile App", "MA"},
+		{"Mobile", "MOB"},
+		{"  mobile   app  ", "MA"},
+		{"Customer Support Portal for Europe and Asia", "CSPF"},
+		{"Web 2 Launch", "W2L"},
+		{"2024 Roadmap", "ROA"},
+		{"2024 Big Roadmap", "BR"},
+		{"Q3-planning", "QP"},
+		{"Ops", "OPS"},
+		{"Go", "GO"},
+		{"Straße", "SE"},
+		{"Été à Paris", "TP"},
+		{"X", ""},
+		{"日本語", ""},
+		{"1234", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := SuggestKey(tt.name); got != tt.want {
+			t.Errorf("SuggestKey(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+		if got := SuggestKey(tt.name); got != "" && !projectKeyRE.MatchString(got) {
+			t.Errorf("SuggestKey(%q) = %q, not a valid key", tt.name, got)
+		}
+	}
+}
+
+func TestCreateProjectSuggestsKey(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	ana := mustSeedUser(t, s, "Ana")
+	create := func(key, name string) (*Project, error) {
+		return s.CreateProject(ctx, ana, NewProject{Key: key, Name: name})
+	}
+
+	// A blank key is suggested from the name and made unique with a digit.
+	for _, want := range []string{"MA", "MA2", "MA3"} {
+		p, err := create(" ", "Mobile App")
+		if err != nil {
+			t.Fatalf("create Mobile App without a key: %v", err)
+		}
+		if p.Key != want {
+			t.Errorf("blank key for Mobile App = %s, want %s", p.Key, want)
+		}
+	}
+	// A typed key that is taken is refused, never bumped.
+	if _, err := create("ma", "Marketing Analytics"); ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "MA is already taken") {
+		t.Errorf("typed key MA, taken: %v; want EINVALID naming MA", err)
+	}
+	// A typed key is still checked, a suggestion does not rescue it.
+	if _, err := create("1MA", "Mobile App"); ErrorCode(err) != EINVALID {
+		t.Errorf("typed key 1MA: %v; want EINVALID", err)
+	}
+	// A long key keeps within 10 characters when a digit is added.
+	if _, err := create("ABCDEFGHIJ", "Long"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := freeKey("ABCDEFGHIJ", func(k string) (bool, error) { return k == "ABCDEFGHIJ", nil })
+	if err != nil || key != "ABCDEFGHI2" {
+		t.Errorf("freeKey(ABCDEFGHIJ) = %q, %v; want ABCDEFGHI2", key, err)
+	}
+
+	// Names no key can be made from ask for a key; a blank name asks for a name first.
+	for _, tt := range []struct{ name, field string }{{"日本語", "key"}, {"X", "key"}, {" ", "name"}} {
+		before := eventCount(t, s)
+		_, err := create("", tt.name)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != EINVALID || e.Field != tt.field {
+			t.Errorf("blank key, name %q: %v; want EINVALID on %s", tt.name, err, tt.field)
+		}
+		if got := eventCount(t, s); got != before {
+			t.Errorf("blank key, name %q: log grew by %d events", tt.name, got-before)
+		}
+	}
+
+	// The projects were created with the keys suggested, nothing else.
+	projects, err := s.ProjectsFor(ctx, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range projects {
+		keys = append(keys, p.Key)
+	}
+	if want := []string{"ABCDEFGHIJ", "MA", "MA2", "MA3"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("projects = %v, want %v", keys, want)
+	}
+}
+
 func TestProjectAccess(t *testing.T) {
 	ctx := context.Background()
 	b := mustBoard(t)

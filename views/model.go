@@ -56,10 +56,12 @@ type SignUpForm struct {
 
 // NewProjectForm is the create-project form's state.
 type NewProjectForm struct {
-	Key     string
-	Name    string
-	Columns string
-	Errors  map[string]string
+	Key  string
+	Name string
+	// KeySuggested is the key the page's script last put in the key field.
+	KeySuggested string
+	Columns      string
+	Errors       map[string]string
 }
 
 // NewTaskForm is the one-line create-task form's state.
