@@ -889,6 +889,9 @@ func e2eKeyboard(t *testing.T, browser context.Context, seed string) {
 	// At machine speed: pick up, carry and drop without waiting for any announcement.
 	// The server's "Moved …" must stay the live region's last word: the announcement of
 	// the arrow key, still on its way when the answer arrives, must not overwrite it.
+	// Once the board is quiet: a resync still due from the last move would redraw it
+	// under the keys.
+	ben.waitUntil("the board settled", e2eWait, `!window.tackBoard.isBusy()`)
 	z := ben.cardAt("c1", 0)
 	// Focus from inside the page: a live swap may replace the card between a lookup and a focus.
 	ben.waitUntil("the card link focused", e2eWait, fmt.Sprintf(`(() => {

@@ -451,6 +451,8 @@
   // Expose state for tests and debugging; read-only use.
   window.tackBoard = {
     isDragging: function () { return dragging; },
+    // isBusy: a drag, a move or a resync is under way or due.
+    isBusy: function () { return dragging || inFlight || resyncing || pendingResync; },
     resync: resync
   };
 })();
