@@ -67,6 +67,7 @@ func TestE2EBoard(t *testing.T) {
 		{"CardPanelEditsInPlace", e2ePanel},
 		{"InvitationPagesAxe", e2eInvitationPagesAxe},
 		{"WorkflowConflictAxe", e2eWorkflowConflictAxe},
+		{"Density", e2eDensity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -977,8 +978,6 @@ func (u *e2eUser) expectVisible(when, sel, text string) {
 // e2eAxeTags are the WCAG rule sets axe-core checks.
 const e2eAxeTags = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]`
 
-// e2eAxe: axe-core finds no WCAG 2.2 AA violation on the board with a conflict shown,
-// on the task page and on the activity page.
 // e2eAxeJS returns axe-core's script, installed by npm from package-lock.json.
 func e2eAxeJS(t *testing.T) []byte {
 	t.Helper()
@@ -989,6 +988,9 @@ func e2eAxeJS(t *testing.T) []byte {
 	return axeJS
 }
 
+// e2eAxe: axe-core finds no WCAG 2.2 AA violation, in the light and the dark theme, on
+// the board with a conflict shown and a Move menu open, on the task page and on the
+// activity page.
 func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	axeJS := e2eAxeJS(t)
 	s := e2eNewServer(t, seed)
@@ -1029,10 +1031,21 @@ func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	ben.axe(axeJS, "activity page")
 }
 
-// axe runs axe-core on the page and fails with each violation found.
+// axe runs axe-core on the page in the light and in the dark theme and fails with each
+// violation found.
 func (u *e2eUser) axe(axeJS []byte, page string) {
 	u.t.Helper()
 	u.exec(string(axeJS))
+	for _, scheme := range []string{"light", "dark"} {
+		u.theme(scheme)
+		u.axeRun(page + " (" + scheme + " theme)")
+	}
+	u.theme("light")
+}
+
+// axeRun runs the axe-core loaded into the page once and fails with each violation found.
+func (u *e2eUser) axeRun(page string) {
+	u.t.Helper()
 	type node struct {
 		Target  json.RawMessage `json:"target"`
 		Summary string          `json:"summary"`
