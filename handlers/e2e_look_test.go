@@ -7,12 +7,15 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"tack/store"
 )
 
 // e2eDensity: on Ben's demo board at 1280×900 at least ten cards of To Do are fully in
 // view, the shortcuts line waits behind "?", and the card panel keeps its Save button
 // and a named close button in view at 1280×800. With TACK_SCREENSHOT_DIR set it saves
-// the board, the panel, the task page and the activity page in light and dark.
+// the board (a column over its WIP limit), the panel, the task page and the activity page
+// in light and dark; axe checks the board with the column over its limit.
 func e2eDensity(t *testing.T, browser context.Context, seed string) {
 	s := e2eNewServer(t, seed)
 	ben := s.signIn(browser, e2eBen, true)
@@ -33,7 +36,19 @@ func e2eDensity(t *testing.T, browser context.Context, seed string) {
 	if visible.Full < 10 {
 		t.Errorf("only %d cards of To Do are fully visible at 1280×900, want at least 10", visible.Full)
 	}
+	// Ana puts a third card into In Review, over its WIP limit of 2: Ben's board says
+	// so live, readable in both themes.
+	done := ben.cardAt("c4", 0)
+	ana, err := s.st.UserByEmail(context.Background(), e2eAna.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.st.MoveTask(context.Background(), ana.ID, store.TaskMove{TaskID: done.ID, BaseVersion: s.task(done.ID).Version, ColumnID: "c3"}); err != nil {
+		t.Fatalf("Ana moves %s: %v", done.Key, err)
+	}
+	ben.waitUntil("In Review over its WIP limit", e2eWait, `document.querySelector("#colh-c3.over .wip.over")`)
 	ben.screenshotThemes("board", "")
+	ben.axe(e2eAxeJS(t), "board with a column over its WIP limit")
 
 	// The Move button waits for the pointer or the keyboard: hidden at rest, shown when
 	// focus is in its card, always in the tab order.
@@ -96,6 +111,18 @@ func e2eDensity(t *testing.T, browser context.Context, seed string) {
 	ben.screenshotThemes("panel", "")
 	ben.key("Escape", "\u001b")
 	ben.waitUntil("panel closed", e2eWait, `!document.getElementById("task-panel").open`)
+	ben.call("viewport 1280×900", func(ctx context.Context) error {
+		return chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900))
+	})
+
+	// 320 px wide: everything stacks; nothing makes the page scroll sideways.
+	ben.call("viewport 320×800", func(ctx context.Context) error {
+		return chromedp.Do(ctx, chromedp.EmulateViewport(320, 800))
+	})
+	if w := e2eEval[int](ben, `document.documentElement.scrollWidth`); w > 320 {
+		t.Errorf("at 320 px wide the board is %d px wide", w)
+	}
+	ben.screenshot("board-320", "")
 	ben.call("viewport 1280×900", func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900))
 	})

@@ -798,7 +798,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 	if !e2eEval[bool](ben, `document.activeElement.matches("li.card.conflict button[data-conflict-confirm]")`) {
 		t.Errorf("a live update took focus away from the conflict's confirm button\npage: %s", ben.describe())
 	}
-	ben.screenshot("conflict-board", "")
+	ben.screenshotThemes("conflict-board", "")
 	ben.screenshot("conflict-card", `li.card.conflict`)
 
 	ben.do("move anyway", chromedp.Click(chromedp.CSS(`li.card.conflict button[data-conflict-confirm]`)))
@@ -989,8 +989,8 @@ func e2eAxeJS(t *testing.T) []byte {
 }
 
 // e2eAxe: axe-core finds no WCAG 2.2 AA violation, in the light and the dark theme, on
-// the board with a conflict shown and a Move menu open, on the task page and on the
-// activity page.
+// the board with a conflict shown, a Move menu open and the shortcuts shown, on the task
+// page and on the activity page.
 func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	axeJS := e2eAxeJS(t)
 	s := e2eNewServer(t, seed)
@@ -1021,7 +1021,10 @@ func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	// With a Move menu open too, so that axe sees its buttons.
 	ben.do("open a Move menu", chromedp.Click(chromedp.CSS("#col-c1 .move-button")))
 	ben.waitUntil("Move menu open", e2eWait, `document.querySelector("#col-c1 details.move-menu[open]")`)
-	ben.axe(axeJS, "board with a conflict and an open Move menu")
+	// And the keyboard shortcuts shown.
+	ben.do("show the shortcuts", chromedp.Click(chromedp.CSS("#shortcuts-toggle > summary")))
+	ben.waitUntil("shortcuts shown", e2eWait, `document.getElementById("shortcuts-toggle").open`)
+	ben.axe(axeJS, "board with a conflict, an open Move menu and the shortcuts")
 	s.gate.restore(ben.who)
 
 	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/"+x.Key))
