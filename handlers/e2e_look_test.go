@@ -131,6 +131,18 @@ func e2eDensity(t *testing.T, browser context.Context, seed string) {
 	ben.screenshotThemes("task-page", "")
 	ben.do("open the activity page", chromedp.Navigate(s.url+"/projects/DEMO/activity"))
 	ben.screenshotThemes("activity", "")
+
+	// The navigation is restyled on every page: axe the pages no other test checks.
+	axeJS := e2eAxeJS(t)
+	for _, page := range []struct{ name, path string }{
+		{"projects page", "/projects"},
+		{"API tokens page", "/settings/tokens"},
+	} {
+		ben.do("open the "+page.name, chromedp.Navigate(s.url+page.path))
+		ben.waitUntil(page.name+" loaded", e2eWait, `document.readyState === "complete"`)
+		ben.axe(axeJS, page.name)
+	}
+	ben.screenshot("tokens", "")
 }
 
 // theme emulates prefers-color-scheme: "dark" or "light".
