@@ -22,17 +22,21 @@ func e2eDensity(t *testing.T, browser context.Context, seed string) {
 	ben.openBoard(true)
 
 	visible := e2eEval[struct {
-		Full  int `json:"full"`
-		Total int `json:"total"`
+		Full   int     `json:"full"`
+		Total  int     `json:"total"`
+		Top    float64 `json:"top"`
+		Bottom float64 `json:"bottom"`
 	}](ben, `(() => {
 		const cards = Array.from(document.querySelectorAll("#col-c1 ul.cards > li.card"));
 		const full = cards.filter(c => {
 			const r = c.getBoundingClientRect();
 			return r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
 		});
-		return {full: full.length, total: cards.length};
+		const last = full.length ? full[full.length - 1].getBoundingClientRect().bottom : 0;
+		return {full: full.length, total: cards.length, top: cards.length ? cards[0].getBoundingClientRect().top : 0, bottom: last};
 	})()`)
-	t.Logf("density: %d of the %d cards of To Do fully visible at 1280×900", visible.Full, visible.Total)
+	t.Logf("density: %d of the %d cards of To Do fully visible at 1280×900 (the first starts at y=%.0f, the last fully visible ends at y=%.0f)",
+		visible.Full, visible.Total, visible.Top, visible.Bottom)
 	if visible.Full < 10 {
 		t.Errorf("only %d cards of To Do are fully visible at 1280×900, want at least 10", visible.Full)
 	}

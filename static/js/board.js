@@ -351,6 +351,12 @@
     }
   });
 
+  // A click outside the shortcuts list closes it, as a menu would.
+  document.addEventListener("click", function (evt) {
+    var help = document.querySelector("details.shortcuts-toggle[open]");
+    if (help && !help.contains(evt.target)) help.open = false;
+  });
+
   // --- Live updates ------------------------------------------------------------------
 
   live.addEventListener("htmx:sseOpen", function () {
