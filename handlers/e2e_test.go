@@ -72,6 +72,7 @@ func TestE2EBoard(t *testing.T) {
 		{"LandingPageAxe", e2eLanding},
 		{"NewProjectLandsOnBoard", e2eNewProject},
 		{"ListTableAxe", e2eListTable},
+		{"Density", e2eDensity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -802,7 +803,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 	if !e2eEval[bool](ben, `document.activeElement.matches("li.card.conflict button[data-conflict-confirm]")`) {
 		t.Errorf("a live update took focus away from the conflict's confirm button\npage: %s", ben.describe())
 	}
-	ben.screenshot("conflict-board", "")
+	ben.screenshotThemes("conflict-board", "")
 	ben.screenshot("conflict-card", `li.card.conflict`)
 
 	ben.do("move anyway", chromedp.Click(chromedp.CSS(`li.card.conflict button[data-conflict-confirm]`)))
@@ -985,8 +986,6 @@ func (u *e2eUser) expectVisible(when, sel, text string) {
 // e2eAxeTags are the WCAG rule sets axe-core checks.
 const e2eAxeTags = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]`
 
-// e2eAxe: axe-core finds no WCAG 2.2 AA violation on the board with a conflict shown,
-// on the task page and on the activity page.
 // e2eAxeJS returns axe-core's script, installed by npm from package-lock.json.
 func e2eAxeJS(t *testing.T) []byte {
 	t.Helper()
@@ -997,6 +996,9 @@ func e2eAxeJS(t *testing.T) []byte {
 	return axeJS
 }
 
+// e2eAxe: axe-core finds no WCAG 2.2 AA violation, in the light and the dark theme, on
+// the board with a conflict shown, a Move menu open and the shortcuts shown, on the task
+// page and on the activity page.
 func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	axeJS := e2eAxeJS(t)
 	s := e2eNewServer(t, seed)
@@ -1027,7 +1029,10 @@ func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	// With a Move menu open too, so that axe sees its buttons.
 	ben.do("open a Move menu", chromedp.Click(chromedp.CSS("#col-c1 .move-button")))
 	ben.waitUntil("Move menu open", e2eWait, `document.querySelector("#col-c1 details.move-menu[open]")`)
-	ben.axe(axeJS, "board with a conflict and an open Move menu")
+	// And the keyboard shortcuts shown.
+	ben.do("show the shortcuts", chromedp.Click(chromedp.CSS("#shortcuts-toggle > summary")))
+	ben.waitUntil("shortcuts shown", e2eWait, `document.getElementById("shortcuts-toggle").open`)
+	ben.axe(axeJS, "board with a conflict, an open Move menu and the shortcuts")
 	s.gate.restore(ben.who)
 
 	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/"+x.Key))
@@ -1037,10 +1042,21 @@ func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	ben.axe(axeJS, "activity page")
 }
 
-// axe runs axe-core on the page and fails with each violation found.
+// axe runs axe-core on the page in the light and in the dark theme and fails with each
+// violation found.
 func (u *e2eUser) axe(axeJS []byte, page string) {
 	u.t.Helper()
 	u.exec(string(axeJS))
+	for _, scheme := range []string{"light", "dark"} {
+		u.theme(scheme)
+		u.axeRun(page + " (" + scheme + " theme)")
+	}
+	u.theme("light")
+}
+
+// axeRun runs the axe-core loaded into the page once and fails with each violation found.
+func (u *e2eUser) axeRun(page string) {
+	u.t.Helper()
 	type node struct {
 		Target  json.RawMessage `json:"target"`
 		Summary string          `json:"summary"`

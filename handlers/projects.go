@@ -103,11 +103,20 @@ func (h *Handler) activity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	tasks, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{IncludeArchived: true})
+	if err != nil {
+		return err
+	}
+	titles := make(map[string]string, len(tasks))
+	for _, t := range tasks {
+		titles[t.ID] = t.Title
+	}
 	var older int64
 	if len(entries) == pageSize {
 		older = entries[len(entries)-1].Seq
 	}
-	return render(c, http.StatusOK, views.Activity(h.page(c, p.Key+" activity"), entries, older))
+	page := h.page(c, p.Key+" activity")
+	return render(c, http.StatusOK, views.Activity(page, views.GroupActivity(page.Now, entries, titles), older))
 }
 
 func (h *Handler) members(c echo.Context) error {

@@ -194,3 +194,24 @@ func lastEntries(h []store.HistoryEntry, n int) []store.HistoryEntry {
 	}
 	return out
 }
+
+// priorityGlyph is the arrow that stands for a priority on cards: two up for Highest,
+// one up for High, "=" for Medium, one down for Low, two down for Lowest.
+func priorityGlyph(p store.Priority) string {
+	switch p {
+	case store.PriorityHighest:
+		return "⇈"
+	case store.PriorityHigh:
+		return "↑"
+	case store.PriorityLow:
+		return "↓"
+	case store.PriorityLowest:
+		return "⇊"
+	}
+	return "="
+}
+
+// panelEditable reports whether the card panel shows the edit form.
+func panelEditable(p Page, v TaskView) bool {
+	return p.Role.CanEdit() && !v.Task.Archived
+}

@@ -91,12 +91,26 @@
     var held = holdBoardState();
     var done = function () {
       resyncing = false;
+      // Not redrawn under a card being dragged or carried (see htmx:beforeSwap below):
+      // the drop or the cancel redraws it.
+      if (dragging) return;
       restoreBoardState(held);
       if (pendingResync && !dragging && !inFlight) resync();
     };
     return htmx.ajax("GET", currentBoardURL(), { target: "#board", select: "#board", swap: "outerHTML" })
       .then(done, done);
   }
+
+  // A resync that answers while a card is being dragged or carried would redraw the
+  // board under it (the card would be dropped from a list that is gone): keep the board,
+  // and redraw it once the card is dropped.
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (dragging && target && target.id === "board") {
+      evt.detail.shouldSwap = false;
+      pendingResync = true;
+    }
+  });
 
   // A change answered while a resync is on its way may be overwritten by the older
   // board it fetched: fetch again afterwards.
@@ -314,6 +328,11 @@
       pickUp(card);
       return;
     }
+    if (evt.key === "?") {
+      var help = document.getElementById("shortcuts-toggle");
+      if (help) { evt.preventDefault(); help.open = !help.open; }
+      return;
+    }
     if (evt.key === "c" || evt.key === "/") {
       var field = document.getElementById(evt.key === "c" ? "board-new-title" : "filter-text");
       if (field) { evt.preventDefault(); field.focus(); }
@@ -330,9 +349,17 @@
       var menu = card.querySelector(".move-menu");
       if (menu) { evt.preventDefault(); menu.open = true; var b = menu.querySelector("button"); if (b) b.focus(); }
     } else if (evt.key === "Escape") {
-      var open = active && active.closest ? active.closest("details.move-menu[open]") : null;
+      var open = active && active.closest ? active.closest("details.move-menu[open], details.shortcuts-toggle[open]") : null;
+      var shortcuts = document.querySelector("details.shortcuts-toggle[open]");
       if (open) { open.open = false; open.querySelector("summary").focus(); }
+      else if (shortcuts) { shortcuts.open = false; }
     }
+  });
+
+  // A click outside the shortcuts list closes it, as a menu would.
+  document.addEventListener("click", function (evt) {
+    var help = document.querySelector("details.shortcuts-toggle[open]");
+    if (help && !help.contains(evt.target)) help.open = false;
   });
 
   // --- Live updates ------------------------------------------------------------------
