@@ -20,29 +20,28 @@ build: ## Build bin/tack (cgo is required by the SQLite driver)
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tack ./cmd/tack
 
 # The browser libraries are pinned in package.json/package-lock.json and committed under
-# static/vendor, so plain `go build` works on a fresh clone; npm stays their source.
-vendor: ## Refresh the committed static/vendor files from what package-lock.json pins (needs npm)
+# static/vendor (and axe-core, for the browser tests, under handlers/testdata), so plain
+# `go build` and `go test` work on a fresh clone; npm stays their source.
+PINNED := static/vendor handlers/testdata/axe.min.js
+
+vendor: ## Refresh the committed browser files from what package-lock.json pins (needs npm)
 	npm ci --ignore-scripts --no-audit --no-fund
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.js static/vendor/sse.js
 	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
+	cp node_modules/axe-core/axe.min.js handlers/testdata/axe.min.js
 
-check-vendor: vendor ## Fail when static/vendor differs from what package-lock.json pins
-	@if ! git diff --quiet -- static/vendor || [ -n "$$(git ls-files --others -- static/vendor)" ]; then \
-		echo "static/vendor differs from what package-lock.json pins: run 'make vendor' and commit the result" >&2; \
-		git status --short -- static/vendor >&2; \
+check-vendor: vendor ## Fail when the committed browser files differ from what package-lock.json pins
+	@if ! git diff --quiet -- $(PINNED) || [ -n "$$(git ls-files --others -- $(PINNED))" ]; then \
+		echo "static/vendor or handlers/testdata/axe.min.js differ from what package-lock.json pins: run 'make vendor' and commit the result" >&2; \
+		git status --short -- $(PINNED) >&2; \
 		exit 1; \
 	fi
-
-# axe-core, used by the browser tests, comes from node_modules.
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
-	@touch $@
 
 run: build ## Build and serve the demo workspace at http://localhost:8080
 	./bin/tack serve -addr $(ADDR) -db $(DB) -demo
 
-test: test-deps node_modules/.package-lock.json ## Install what tests need, then run every test with the race detector
+test: test-deps ## Install what tests need, then run every test with the race detector
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 test-deps: ## Install what the tests need: gcc (cgo) and Debian's chromium for browser tests

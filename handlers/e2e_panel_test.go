@@ -3,8 +3,6 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,10 +15,7 @@ import (
 // the panel and applies the change anyway, checks the panel with axe, and closes it with
 // Escape, focus back on the card.
 func e2ePanel(t *testing.T, browser context.Context, seed string) {
-	axeJS, err := os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		t.Fatalf("axe-core is missing (run make vendor or npm ci): %v", err)
-	}
+	axeJS := e2eAxeJS(t)
 	s := e2eNewServer(t, seed)
 	ben := s.signIn(browser, e2eBen, true)
 	ben.openBoard(true)

@@ -986,12 +986,13 @@ func (u *e2eUser) expectVisible(when, sel, text string) {
 // e2eAxeTags are the WCAG rule sets axe-core checks.
 const e2eAxeTags = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]`
 
-// e2eAxeJS returns axe-core's script, installed by npm from package-lock.json.
+// e2eAxeJS returns axe-core's script, pinned by package-lock.json and committed by
+// make vendor.
 func e2eAxeJS(t *testing.T) []byte {
 	t.Helper()
-	axeJS, err := os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
+	axeJS, err := os.ReadFile(filepath.Join("testdata", "axe.min.js"))
 	if err != nil {
-		t.Fatalf("axe-core is missing (run make test, or npm ci): %v", err)
+		t.Fatalf("axe-core is missing (run make vendor): %v", err)
 	}
 	return axeJS
 }
