@@ -66,23 +66,6 @@ func currentProjectKey(c echo.Context) string {
 	return p.Key
 }
 
-// boardCard renders one card alone, for "keep it" after a conflict.
-func (h *Handler) boardCard(c echo.Context) error {
-	b, err := h.boardView(c, views.BoardFilter{})
-	if err != nil {
-		return err
-	}
-	id := c.Param("id")
-	for _, col := range b.Columns {
-		for i, t := range col.Tasks {
-			if t.ID == id {
-				return render(c, http.StatusOK, views.BoardCard(h.page(c, t.Key), b, col, t, i))
-			}
-		}
-	}
-	return store.Errorf(store.ENOTFOUND, "No such card on this board.")
-}
-
 // boardMoveForm is what a drag, a Move-menu item or a reconfirmation posts.
 type boardMoveForm struct {
 	Task        string `form:"task"`

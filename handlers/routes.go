@@ -82,7 +82,6 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/tasks/:task/conflicts/:seq", h.answerConflict)
 	p.GET("/board", h.board)
 	p.GET("/board/stream", h.boardStream)
-	p.GET("/board/cards/:id", h.boardCard)
 	p.POST("/board/move", h.boardMove)
 	p.POST("/board/tasks", h.boardCreate)
 	p.GET("/activity", h.activity)
