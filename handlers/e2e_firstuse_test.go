@@ -43,7 +43,11 @@ func e2eLanding(t *testing.T, browser context.Context, seed string) {
 	s := e2eNewServer(t, seed)
 	ben := s.signIn(browser, e2eBen, true)
 	ben.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
-	ben.waitUntil("signed out", e2eWait, `location.pathname === "/signin"`)
+	ben.waitUntil("signed out", e2eWait, `location.pathname === "/signin" && document.readyState === "complete"`)
+	ben.axe(axeJS, "sign-in page")
+	ben.do("open the sign-up page", chromedp.Navigate(s.url+"/signup"))
+	ben.waitUntil("sign-up page", e2eWait, `document.querySelector('form[action="/signup"]') !== null`)
+	ben.axe(axeJS, "sign-up page")
 
 	ben.do("open /", chromedp.Navigate(s.url+"/"))
 	ben.waitUntil("landing page", e2eWait, `document.querySelector('[data-testid="landing"] h1') !== null`)
