@@ -69,7 +69,7 @@ func (s *Store) AnswerConflict(ctx context.Context, actor string, a ConflictAnsw
 	var res *TaskResult
 	var conflict *ConflictError
 	_, err := s.writeTx(ctx, func(w *writer) error {
-		pc, err := pendingConflict(w.tx, a.TaskID, actor)
+		pc, err := pendingConflict(w.ctx, w.tx, a.TaskID, actor)
 		if err != nil {
 			return err
 		}
@@ -89,12 +89,8 @@ func (s *Store) AnswerConflict(ctx context.Context, actor string, a ConflictAnsw
 				return err
 			}
 		}
-		v, err := streamVersion(w.tx, conflictStream(a.TaskID))
-		if err != nil {
-			return err
-		}
 		answer := &ConflictAnswered{TaskID: a.TaskID, ConflictSeq: pc.Seq, Choice: a.Choice, Command: pc.Command, Fields: pc.Fields}
-		events, err := w.append(conflictStream(a.TaskID), v, actor, answer)
+		events, err := w.appendLatest(conflictStream(a.TaskID), actor, answer)
 		res.Events = append(res.Events, events...)
 		return err
 	})
@@ -198,7 +194,7 @@ func (s *Store) PendingConflicts(ctx context.Context, projectID, userID string) 
 
 // PendingConflict returns the user's pending conflict on a task, or ENOTFOUND.
 func (s *Store) PendingConflict(ctx context.Context, taskID, userID string) (*PendingConflict, error) {
-	return pendingConflict(s.read, taskID, userID)
+	return pendingConflict(ctx, s.read, taskID, userID)
 }
 
 // PendingConflictsIn returns every user's pending conflicts in a project: what live
@@ -207,8 +203,8 @@ func (s *Store) PendingConflictsIn(ctx context.Context, projectID string) ([]*Pe
 	return selectPending(ctx, s.read, `WHERE project_id = ? ORDER BY seq`, projectID)
 }
 
-func pendingConflict(q sqlx.QueryerContext, taskID, userID string) (*PendingConflict, error) {
-	pcs, err := selectPending(context.Background(), q, `WHERE task_id = ? AND user_id = ?`, taskID, userID)
+func pendingConflict(ctx context.Context, q sqlx.QueryerContext, taskID, userID string) (*PendingConflict, error) {
+	pcs, err := selectPending(ctx, q, `WHERE task_id = ? AND user_id = ?`, taskID, userID)
 	if err != nil {
 		return nil, err
 	}

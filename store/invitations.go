@@ -232,11 +232,7 @@ func useInvitation(w *writer, secret, userID string) (*Invitation, error) {
 	if n, _ := res.RowsAffected(); n != 1 {
 		return nil, errInvitationGone()
 	}
-	v, err := streamVersion(w.tx, projectStream(inv.ProjectID))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.append(projectStream(inv.ProjectID), v, inv.CreatedBy.ID, &MemberAdded{UserID: userID, Role: inv.Role}); err != nil {
+	if _, err := w.appendLatest(projectStream(inv.ProjectID), inv.CreatedBy.ID, &MemberAdded{UserID: userID, Role: inv.Role}); err != nil {
 		return nil, err
 	}
 	return inv, nil

@@ -312,11 +312,7 @@ func (s *Store) AddMember(ctx context.Context, actor, projectID, email string, r
 		if _, err := roleIn(w.tx, projectID, u.ID); err == nil {
 			return invalidField("email", "%s is already a member.", u.Name)
 		}
-		v, err := streamVersion(w.tx, projectStream(projectID))
-		if err != nil {
-			return err
-		}
-		_, err = w.append(projectStream(projectID), v, actor, &MemberAdded{UserID: u.ID, Role: role})
+		_, err := w.appendLatest(projectStream(projectID), actor, &MemberAdded{UserID: u.ID, Role: role})
 		return err
 	})
 	return err
@@ -341,11 +337,7 @@ func (s *Store) ChangeMemberRole(ctx context.Context, actor, projectID, userID s
 		if err := keepAnAdmin(w, projectID, old); err != nil {
 			return err
 		}
-		v, err := streamVersion(w.tx, projectStream(projectID))
-		if err != nil {
-			return err
-		}
-		_, err = w.append(projectStream(projectID), v, actor, &MemberRoleChanged{UserID: userID, From: old, To: role})
+		_, err = w.appendLatest(projectStream(projectID), actor, &MemberRoleChanged{UserID: userID, From: old, To: role})
 		return err
 	})
 	return err
@@ -371,11 +363,7 @@ func (s *Store) RemoveMember(ctx context.Context, actor, projectID, userID strin
 		if assigned > 0 {
 			return Errorf(EINVALID, "This member is assigned to %d open task(s); reassign them first.", assigned)
 		}
-		v, err := streamVersion(w.tx, projectStream(projectID))
-		if err != nil {
-			return err
-		}
-		_, err = w.append(projectStream(projectID), v, actor, &MemberRemoved{UserID: userID, Role: old})
+		_, err = w.appendLatest(projectStream(projectID), actor, &MemberRemoved{UserID: userID, Role: old})
 		return err
 	})
 	return err
@@ -446,11 +434,7 @@ func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, bas
 			attributeConflicts(conflicts, since)
 			conflict = &WorkflowConflictError{ProjectID: projectID, BaseVersion: baseVersion, CurrentVersion: version,
 				Conflicts: conflicts, Current: current, Mine: merged}
-			cv, err := streamVersion(w.tx, workflowConflictStream(projectID))
-			if err != nil {
-				return err
-			}
-			_, err = w.append(workflowConflictStream(projectID), cv, actor,
+			_, err = w.appendLatest(workflowConflictStream(projectID), actor,
 				&WorkflowConflicted{BaseVersion: baseVersion, CurrentVersion: version, Conflicts: conflicts})
 			return err
 		}

@@ -85,7 +85,7 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *writer) error) ([]Event
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
 	defer sqltx.Rollback()
-	w := &writer{tx: sqltx, now: s.Now().UTC()}
+	w := &writer{ctx: ctx, tx: sqltx, now: s.Now().UTC()}
 	if err := fn(w); err != nil {
 		return nil, err
 	}
@@ -98,6 +98,7 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *writer) error) ([]Event
 
 // writer is an open write transaction that appends events and projects them.
 type writer struct {
+	ctx      context.Context // not cancelled with the request: a started write finishes
 	tx       *sqlx.Tx
 	now      time.Time
 	appended []Event
@@ -135,6 +136,18 @@ func (w *writer) append(stream string, expected int, actor string, payloads ...P
 	}
 	w.appended = append(w.appended, out...)
 	return out, nil
+}
+
+// appendLatest appends payloads to the end of stream, whatever its version: for
+// streams whose writers do not compete on a version the user saw (membership, recorded
+// conflicts and their answers). writeTx serialises writers, so the version read here
+// is still the latest when the events are inserted.
+func (w *writer) appendLatest(stream, actor string, payloads ...Payload) ([]Event, error) {
+	v, err := streamVersion(w.tx, stream)
+	if err != nil {
+		return nil, err
+	}
+	return w.append(stream, v, actor, payloads...)
 }
 
 // streamVersion returns the current version of stream (0 when it has no events).

@@ -351,11 +351,7 @@ func recordConflict(w *writer, actor string, cmd commandSpec, current *Task, v v
 	for _, f := range v.conflicts {
 		wanted[f.Field] = f.Yours
 	}
-	cv, err := streamVersion(w.tx, conflictStream(cmd.taskID))
-	if err != nil {
-		return nil, err
-	}
-	events, err := w.append(conflictStream(cmd.taskID), cv, actor, &TaskConflicted{TaskID: cmd.taskID, Command: cmd.name,
+	events, err := w.appendLatest(conflictStream(cmd.taskID), actor, &TaskConflicted{TaskID: cmd.taskID, Command: cmd.name,
 		BaseVersion: cmd.baseVersion, CurrentVersion: current.Version, Fields: v.conflicts,
 		Wanted: wanted, After: cmd.after, Before: cmd.before, Step: cmd.step})
 	if err != nil {
