@@ -238,21 +238,26 @@ func (h *Handler) answerConflict(c echo.Context) error {
 		return err
 	}
 	b.Announce = msg
-	if in.Choice == store.AnswerMine && slices.ContainsFunc(res.Events, func(e store.Event) bool { return e.Type == store.TypeTaskMoved }) {
+	if movedTask(res) {
 		b.Announce = moveAnnouncement(p, b, res)
 		return render(c, http.StatusOK, views.MoveResult(h.page(c, ""), b, movedColumns(b, res)))
 	}
 	return render(c, http.StatusOK, views.CardResult(h.page(c, ""), b, views.NewCardChange(b, res.Task.ID)))
 }
 
-// answerMessage says what an answer did: "Kept DEMO-8 in Done." / "Saved DEMO-8."
+// movedTask reports whether a command's events include a move of the task.
+func movedTask(res *store.TaskResult) bool {
+	return slices.ContainsFunc(res.Events, func(e store.Event) bool { return e.Type == store.TypeTaskMoved })
+}
+
+// answerMessage says what an answer did: "Kept the other change: DEMO-8 stays in Done."
+// / "Moved DEMO-8 to In Progress." / "Saved DEMO-8."
 func answerMessage(p *store.Project, choice string, res *store.TaskResult) string {
 	t := res.Task
-	moved := slices.ContainsFunc(res.Events, func(e store.Event) bool { return e.Type == store.TypeTaskMoved })
 	switch {
 	case choice == store.AnswerTheirs:
 		return fmt.Sprintf("Kept the other change: %s stays in %s.", t.Key, p.ColumnName(t.ColumnID))
-	case moved:
+	case movedTask(res):
 		return fmt.Sprintf("Moved %s to %s.", t.Key, p.ColumnName(t.ColumnID))
 	}
 	return "Saved " + t.Key + "."
