@@ -364,13 +364,10 @@
 
   // --- Live updates ------------------------------------------------------------------
 
+  // (data-connected is kept by the listeners at the top, for every live element.)
   live.addEventListener("htmx:sseOpen", function () {
-    live.dataset.connected = "true"; // read by the browser tests
     if (opened) resync(); // reconnected: fetch whatever was missed
     opened = true;
-  });
-  live.addEventListener("htmx:sseError", function () {
-    live.dataset.connected = "false";
   });
 
   var held = null; // focus and open menu kept across a live swap
@@ -477,7 +474,6 @@
 
   // Expose state for tests and debugging; read-only use.
   window.tackBoard = {
-    isDragging: function () { return dragging; },
     // isBusy: a drag, a move or a resync is under way or due.
     isBusy: function () { return dragging || inFlight || resyncing || pendingResync; },
     resync: resync
