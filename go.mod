@@ -1,4 +1,4 @@
-module tack
+module github.com/tack-pm/tack
 
 go 1.26.8
 

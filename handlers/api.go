@@ -18,7 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // The JSON API lives under /api/v1. It calls the same store commands as the web pages,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // TestAPIConcurrency walks through issue #4's scenario: create, read, then write with a

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // A change the API refuses as a conflict (409) stays pending for its author until they

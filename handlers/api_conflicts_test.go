@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // apiPendingConflict is a pending conflict as GET .../conflicts shows it.

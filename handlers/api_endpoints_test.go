@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // apiEndpoint is one operation of the API. Sync and the event feed and stream are

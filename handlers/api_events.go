@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // The event feed pages through a project's events in sequence order; the event stream

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"tack/handlers"
-	"tack/store"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
 )
 
 // feedWait is how long a test waits for something that should happen promptly before it

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // taskJSON is a task as the API shows it. version is also the ETag.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // TestAPITaskFilters checks each filter of the task list, alone and combined, against

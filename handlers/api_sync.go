@@ -13,7 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // POST /api/v1/sync applies the operations an offline client queued, in order, each on

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"tack/handlers"
-	"tack/store"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
 )
 
 func TestSyncCancelledMidBatch(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // syncClient calls the JSON API with one user's personal access token.

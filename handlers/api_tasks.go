@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 func (h *Handler) apiProjects(c echo.Context) error {

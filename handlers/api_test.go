@@ -20,8 +20,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 
-	"tack/handlers"
-	"tack/store"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
 )
 
 // The API tests send every request through apiEnv.do, which checks the response against

@@ -11,8 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
-	"tack/views"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
 )
 
 const sessionUserKey = "user_id"

@@ -13,9 +13,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/handlers"
-	"tack/store"
-	"tack/views"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
 )
 
 // benchBoard is a project with n tasks spread over its columns, served by Tack.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // columnCards returns the card keys of one board column in order.

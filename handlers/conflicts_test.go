@@ -10,7 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // openBoardStream subscribes b to the DEMO board's live stream and returns its lines.

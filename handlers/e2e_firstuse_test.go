@@ -6,6 +6,8 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/tack-pm/tack/handlers"
 )
 
 // colorScheme makes the tab's pages see prefers-color-scheme: scheme ("light", "dark").
@@ -59,6 +61,15 @@ func e2eLanding(t *testing.T, browser context.Context, seed string) {
 		chromedp.Click(chromedp.CSS(`[data-testid="landing"] form[action="/signin"] button[type=submit]`)),
 	)
 	ben.waitUntil("on the projects page", e2eWait, `location.pathname === "/projects" && document.querySelector('a[href="/projects/DEMO"]') !== null`)
+
+	// With sign-up closed, the landing page and /signup say accounts come by invitation.
+	closed := e2eNewServerWith(t, seed, handlers.Config{ClosedSignUp: true})
+	ben.do("open the closed server's landing page", chromedp.Navigate(closed.url+"/"))
+	ben.waitUntil("landing page, sign-up by invitation", e2eWait, `document.querySelector('[data-testid="landing"] [data-testid="by-invitation"]') !== null && document.querySelector('a[href="/signup"]') === null`)
+	ben.axeLightAndDark(axeJS, "landing page, sign-up closed", "landing-closed")
+	ben.do("open the closed sign-up page", chromedp.Navigate(closed.url+"/signup"))
+	ben.waitUntil("sign-up is by invitation", e2eWait, `document.querySelector("h1")?.textContent.includes("Sign-up is by invitation") && document.querySelector('form[action="/signup"]') === null`)
+	ben.axeLightAndDark(axeJS, "sign-up page, closed", "signup-closed")
 }
 
 // e2eNewProject: creating a project through the real form, the key follows the name

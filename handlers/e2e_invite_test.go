@@ -6,7 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // e2eInvitationPagesAxe: axe-core finds no WCAG 2.2 AA violation on the members page

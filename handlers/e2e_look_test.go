@@ -8,7 +8,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // e2eDensity: on Ben's demo board at 1280×900 at least ten cards of To Do are fully in

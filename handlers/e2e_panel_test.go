@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // e2ePanel opens a card on the board, edits its title in place, meets a conflict in

@@ -12,7 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // e2eRaceTrials is how many times two people drag the same card at the same moment.

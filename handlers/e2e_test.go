@@ -22,8 +22,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
-	"tack/handlers"
-	"tack/store"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
 )
 
 // The browser tests drive the board in Chromium: live updates between two people,
@@ -152,6 +152,12 @@ func e2eSeed(t *testing.T) string {
 // e2eNewServer serves Tack on a fresh copy of the seeded database.
 func e2eNewServer(t *testing.T, seed string) *e2eServer {
 	t.Helper()
+	return e2eNewServerWith(t, seed, handlers.Config{})
+}
+
+// e2eNewServerWith is e2eNewServer with a configuration (its Logger is the test's).
+func e2eNewServerWith(t *testing.T, seed string, cfg handlers.Config) *e2eServer {
+	t.Helper()
 	ctx := context.Background()
 	db, err := os.ReadFile(seed)
 	if err != nil {
@@ -175,7 +181,8 @@ func e2eNewServer(t *testing.T, seed string) *e2eServer {
 		t.Fatalf("project DEMO: %v", err)
 	}
 	logs := &e2eLog{}
-	e, h := handlers.New(st, handlers.Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
+	e, h := handlers.New(st, cfg)
 	gate := &e2eStreamGate{}
 	srv := httptest.NewServer(gate.wrap(e))
 	// Tabs opened later are closed before this runs (cleanups run last-in first-out).

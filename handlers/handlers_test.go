@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 func TestSignIn(t *testing.T) {

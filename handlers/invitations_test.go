@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"tack/handlers"
-	"tack/store"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
 )
 
 func TestClosedSignUp(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"tack/handlers"
+	"github.com/tack-pm/tack/handlers"
 )
 
 func TestLandingPage(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // TestMyWork: the page lists exactly the signed-in user's assigned, unarchived tasks,

@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
-	"tack/views"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
 )
 
 // loadProject puts the project named by :key and the user's role in the context, for

@@ -9,8 +9,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"tack/store"
-	"tack/views"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
 )
 
 func TestCreateProjectFromForm(t *testing.T) {

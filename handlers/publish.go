@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	"tack/store"
-	"tack/views"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
 )
 
 // streamID names one viewer's live stream of a project's board. Every viewer has their

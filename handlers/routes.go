@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"tack/static"
-	"tack/store"
+	"github.com/tack-pm/tack/static"
+	"github.com/tack-pm/tack/store"
 )
 
 // Context keys set by middleware.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"tack/handlers"
+	"github.com/tack-pm/tack/handlers"
 )
 
 // filler is an endless-looking body of n bytes that costs no memory.

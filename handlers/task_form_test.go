@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // TestTaskFormKeepsItsBaseVersionAfterAnError: a form shown again after invalid input

@@ -15,7 +15,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"tack/handlers"
+	"github.com/tack-pm/tack/handlers"
 )
 
 // testClock is a settable clock, safe for the server's goroutines.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
-	"tack/views"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
 )
 
 // The settings page for personal access tokens: list, create (the secret is shown once,

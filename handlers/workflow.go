@@ -9,8 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tack/store"
-	"tack/views"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
 )
 
 func (h *Handler) workflow(c echo.Context) error {

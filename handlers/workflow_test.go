@@ -8,7 +8,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // workflowForm builds the editor's submission at a project version: rows of id, name,

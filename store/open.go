@@ -18,7 +18,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"golang.org/x/crypto/bcrypt"
 
-	"tack/migrations"
+	"github.com/tack-pm/tack/migrations"
 )
 
 // OpenOptions say how OpenWith treats the database file. The zero value is what `tack

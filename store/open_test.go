@@ -18,7 +18,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"golang.org/x/crypto/bcrypt"
 
-	"tack/migrations"
+	"github.com/tack-pm/tack/migrations"
 )
 
 // testOpen are the options of stores under test: cheap password hashes.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"tack/store/rank"
+	"github.com/tack-pm/tack/store/rank"
 )
 
 // NewTask is the input for creating a task. Only the title is required.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // ActivityDay is one day (UTC) of a project's activity, newest first, told as runs of

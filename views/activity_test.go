@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 func TestGroupActivity(t *testing.T) {

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"net/url"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // SignIn is the sign-in page.

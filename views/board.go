@@ -8,7 +8,7 @@ import (
 
 	"github.com/a-h/templ"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // BoardView is the board page's data.

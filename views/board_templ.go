@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"fmt"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // BoardPage is the live Kanban board of a project.

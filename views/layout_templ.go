@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"time"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // Layout is the frame of every full page.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/a-h/templ"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // ListColumn is one column of the List table: the sort key its header links to, its

@@ -8,7 +8,7 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "tack/store"
+import "github.com/tack-pm/tack/store"
 
 // Invitations is what the members page shows admins about invitation links: the pending
 // ones, the link just created (shown this once) and the invite form's state.

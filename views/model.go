@@ -14,7 +14,7 @@ import (
 
 	"github.com/a-h/templ"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // Page is what every page's layout needs.

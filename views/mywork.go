@@ -1,6 +1,6 @@
 package views
 
-import "tack/store"
+import "github.com/tack-pm/tack/store"
 
 // MyWorkView is the My work page's data.
 type MyWorkView struct {

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"fmt"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // ProjectHome is the List: the project's tasks as a table that sorts by any column

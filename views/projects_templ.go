@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"fmt"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // Projects lists the user's projects and offers to create one.

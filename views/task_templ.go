@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"fmt"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // TaskPage shows a task's fields, an edit form, a move form and its full history.

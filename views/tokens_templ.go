@@ -8,7 +8,7 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "tack/store"
+import "github.com/tack-pm/tack/store"
 
 // NewTokenForm is the create-token form's state.
 type NewTokenForm struct {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // WorkflowConflictView explains a refused workflow change, sentence by sentence, and

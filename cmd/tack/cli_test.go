@@ -15,8 +15,8 @@ import (
 
 	"github.com/pressly/goose/v3"
 
-	"tack/migrations"
-	"tack/store"
+	"github.com/tack-pm/tack/migrations"
+	"github.com/tack-pm/tack/store"
 )
 
 // Help goes to stdout with exit 0, in every form it is asked for; usage errors go to

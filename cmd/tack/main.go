@@ -25,7 +25,7 @@ import (
 	"strings"
 	"syscall"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // version and commit are set when building with the Makefile:

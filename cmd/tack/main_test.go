@@ -16,7 +16,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 	"golang.org/x/crypto/bcrypt"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // testOpen are the store options of commands under test: cheap password hashes.

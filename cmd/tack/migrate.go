@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, open store.OpenOptions) int {

@@ -14,7 +14,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // From a terminal, the password is asked for and not echoed.

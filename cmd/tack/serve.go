@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"time"
 
-	"tack/handlers"
-	"tack/store"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open store.OpenOptions) int {

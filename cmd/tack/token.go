@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 const tokenUsage = "Usage: tack token create -email E [-name N] [-db FILE]\n"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 func TestTokenCreate(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/term"
 
-	"tack/handlers"
-	"tack/store"
+	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
 )
 
 const userUsage = `Usage: tack user add -email E -name N [-password P] [-db FILE] [-create]

@@ -11,7 +11,7 @@ import (
 	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 
-	"tack/store"
+	"github.com/tack-pm/tack/store"
 )
 
 // user password sets the password (from a flag or standard input), under the
