@@ -98,7 +98,8 @@ func (f boardMoveForm) command() (store.TaskMove, error) {
 }
 
 // boardMove applies a move from the board: a drag, a Move-menu item or a reconfirmation.
-// With htmx it answers with the changed columns; without, it redirects back to the board.
+// With htmx it answers with the moved card and the headings of the columns it left and
+// entered, as the live update does; without, it redirects back to the board.
 func (h *Handler) boardMove(c echo.Context) error {
 	p, _ := currentProject(c)
 	var in boardMoveForm
@@ -117,13 +118,13 @@ func (h *Handler) boardMove(c echo.Context) error {
 		return err
 	}
 	filter, _ := url.ParseQuery(in.Filter)
-	b, err := h.boardView(c, views.ParseBoardFilter(filter))
+	card, err := h.cardView(c, views.ParseBoardFilter(filter), res.Task.ID, movedFrom(res)...)
 	if err != nil {
 		return err
 	}
-	b.Announce = moveAnnouncement(p, b, res)
+	card.Board.Announce = moveAnnouncement(p, card.Change, res)
 	if !isHTMX(c) {
-		h.flash(c, b.Announce)
+		h.flash(c, card.Board.Announce)
 		q := filter
 		q.Set("moved", res.Task.ID)
 		// No #fragment: a page loaded with a target element skips autofocus (HTML's
@@ -131,42 +132,98 @@ func (h *Handler) boardMove(c echo.Context) error {
 		// button, which autofocus also scrolls into view.
 		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board")+"?"+q.Encode())
 	}
-	return render(c, http.StatusOK, views.MoveResult(h.page(c, ""), b, movedColumns(b, res)))
+	return render(c, http.StatusOK, views.CardResult(h.page(c, ""), card.Board, card.Change, card.Headings))
 }
 
-// movedColumns returns the columns a move changed: where the card left and where it landed.
-func movedColumns(b views.BoardView, res *store.TaskResult) []views.ColumnView {
-	ids := map[string]bool{res.Task.ColumnID: true}
+// cardView is one card of the current user's board, drawn without the board: the card
+// (or the user's pending conflict in its place) where the server has it, and the
+// headings of its column and of the columns in also.
+type cardView struct {
+	Board    views.BoardView
+	Change   views.CardChange
+	Headings []views.ColumnView
+}
+
+// cardView reads what the answer about one card needs. Unfiltered, that is the card's
+// place and its columns' counts, a few indexed lookups whatever the board's size; with a
+// filter it reads the cards of those columns (not the whole board), since what the
+// filter hides and what the heading counts depend on each card.
+func (h *Handler) cardView(c echo.Context, f views.BoardFilter, taskID string, also ...string) (cardView, error) {
+	p, role := currentProject(c)
+	pl, err := h.store.CardPlace(ctx(c), taskID)
+	if err != nil {
+		return cardView{}, err
+	}
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return cardView{}, err
+	}
+	cols := []string{pl.Task.ColumnID}
+	for _, id := range also {
+		if id != "" && !slices.Contains(cols, id) {
+			cols = append(cols, id)
+		}
+	}
+	var v cardView
+	if f.Active() {
+		v.Board = views.NewCardBoard(p, members, f, role.CanEdit(), nil)
+		for _, id := range cols {
+			tasks, err := h.store.ColumnTasks(ctx(c), p.ID, id)
+			if err != nil {
+				return cardView{}, err
+			}
+			v.Board = v.Board.WithColumnTasks(id, tasks)
+		}
+		v.Change = views.NewCardChange(v.Board, taskID)
+	} else {
+		counts := map[string]int{pl.Task.ColumnID: pl.Count}
+		for _, id := range cols[1:] {
+			if counts[id], err = h.store.ColumnCount(ctx(c), p.ID, id); err != nil {
+				return cardView{}, err
+			}
+		}
+		v.Board = views.NewCardBoard(p, members, f, role.CanEdit(), counts)
+		v.Change = views.PlacedCard(v.Board, pl.Task, pl.After, pl.Index)
+	}
+	if role.CanEdit() {
+		pc, err := h.store.PendingConflict(ctx(c), taskID, currentUser(c).ID)
+		switch {
+		case err == nil:
+			v.Board = v.Board.WithCardConflicts(p, []*store.PendingConflict{pc}, pl.Task)
+		case store.ErrorCode(err) != store.ENOTFOUND:
+			return cardView{}, err
+		}
+	}
+	v.Headings = v.Board.Headings(cols...)
+	return v, nil
+}
+
+// movedFrom returns the columns a command's moves took the task out of.
+func movedFrom(res *store.TaskResult) []string {
+	var out []string
 	for _, e := range res.Events {
 		if p, err := e.Decode(); err == nil {
 			if m, ok := p.(*store.TaskMoved); ok {
-				ids[m.FromColumn] = true
+				out = append(out, m.FromColumn)
 			}
-		}
-	}
-	var out []views.ColumnView
-	for _, c := range b.Columns {
-		if ids[c.Column.ID] {
-			out = append(out, c)
 		}
 	}
 	return out
 }
 
 // moveAnnouncement says where the card is now: "Moved DEMO-12 to In Review, position 2 of 5".
-func moveAnnouncement(p *store.Project, b views.BoardView, res *store.TaskResult) string {
+// The position is on the board as the user sees it (filtered or not); a card the filter
+// hides has none.
+func moveAnnouncement(p *store.Project, u views.CardChange, res *store.TaskResult) string {
 	t := res.Task
 	name := p.ColumnName(t.ColumnID)
-	col, _ := b.Column(t.ColumnID)
-	for i, ct := range col.Tasks {
-		if ct.ID == t.ID {
-			if len(res.Events) == 0 {
-				return fmt.Sprintf("%s is already in %s, position %d of %d.", t.Key, name, i+1, len(col.Tasks))
-			}
-			return fmt.Sprintf("Moved %s to %s, position %d of %d.", t.Key, name, i+1, len(col.Tasks))
-		}
+	switch {
+	case u.Task == nil:
+		return fmt.Sprintf("Moved %s to %s.", t.Key, name)
+	case len(res.Events) == 0:
+		return fmt.Sprintf("%s is already in %s, position %d of %d.", t.Key, name, u.Index+1, u.Column.Len())
 	}
-	return fmt.Sprintf("Moved %s to %s.", t.Key, name)
+	return fmt.Sprintf("Moved %s to %s, position %d of %d.", t.Key, name, u.Index+1, u.Column.Len())
 }
 
 // renderBoardConflict shows the user's conflict, now pending, in place of its card: with
@@ -174,19 +231,34 @@ func moveAnnouncement(p *store.Project, b views.BoardView, res *store.TaskResult
 // the conflict in its place; without JavaScript the whole board page is shown.
 func (h *Handler) renderBoardConflict(c echo.Context, ce *store.ConflictError) error {
 	filter, _ := url.ParseQuery(c.FormValue("filter"))
-	b, err := h.boardView(c, views.ParseBoardFilter(filter))
+	f := views.ParseBoardFilter(filter)
+	pg := h.page(c, "Conflict on "+ce.TaskKey)
+	pg.Live, pg.Flash = true, ""
+	if !isHTMX(c) {
+		b, err := h.boardView(c, f)
+		if err != nil {
+			return err
+		}
+		if v, ok := b.Conflicts[ce.TaskID]; ok {
+			b.Announce = "Conflict: " + views.ConflictSentence(pg, *v)
+		}
+		return render(c, http.StatusConflict, views.BoardPage(pg, b))
+	}
+	// The refused move may have been dragged there already: refresh that column too.
+	var wanted []string
+	for _, fc := range ce.Fields {
+		if col, ok := fc.Yours.(string); ok && fc.Field == store.FieldColumn {
+			wanted = append(wanted, col)
+		}
+	}
+	card, err := h.cardView(c, f, ce.TaskID, wanted...)
 	if err != nil {
 		return err
 	}
-	pg := h.page(c, "Conflict on "+ce.TaskKey)
-	pg.Live, pg.Flash = true, ""
-	if v, ok := b.Conflicts[ce.TaskID]; ok {
-		b.Announce = "Conflict: " + views.ConflictSentence(pg, *v)
+	if v, ok := card.Board.Conflicts[ce.TaskID]; ok {
+		card.Board.Announce = "Conflict: " + views.ConflictSentence(pg, *v)
 	}
-	if !isHTMX(c) {
-		return render(c, http.StatusConflict, views.BoardPage(pg, b))
-	}
-	return render(c, http.StatusConflict, views.CardResult(pg, b, views.NewCardChange(b, ce.TaskID)))
+	return render(c, http.StatusConflict, views.CardResult(pg, card.Board, card.Change, card.Headings))
 }
 
 // answerForm is a user's answer to their pending conflict, from the board, the card
@@ -233,16 +305,15 @@ func (h *Handler) answerConflict(c echo.Context) error {
 		q.Set("moved", res.Task.ID)
 		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board")+"?"+q.Encode())
 	}
-	b, err := h.boardView(c, views.ParseBoardFilter(filter))
+	card, err := h.cardView(c, views.ParseBoardFilter(filter), res.Task.ID, movedFrom(res)...)
 	if err != nil {
 		return err
 	}
-	b.Announce = msg
+	card.Board.Announce = msg
 	if movedTask(res) {
-		b.Announce = moveAnnouncement(p, b, res)
-		return render(c, http.StatusOK, views.MoveResult(h.page(c, ""), b, movedColumns(b, res)))
+		card.Board.Announce = moveAnnouncement(p, card.Change, res)
 	}
-	return render(c, http.StatusOK, views.CardResult(h.page(c, ""), b, views.NewCardChange(b, res.Task.ID)))
+	return render(c, http.StatusOK, views.CardResult(h.page(c, ""), card.Board, card.Change, card.Headings))
 }
 
 // movedTask reports whether a command's events include a move of the task.
@@ -263,35 +334,43 @@ func answerMessage(p *store.Project, choice string, res *store.TaskResult) strin
 	return "Saved " + t.Key + "."
 }
 
-// boardCreate creates a task from the board's one-line form, in the first column.
+// boardCreate creates a task from the board's one-line form, in the first column. With
+// htmx it answers with the new card and its column's heading, not the column.
 func (h *Handler) boardCreate(c echo.Context) error {
-	p, _ := currentProject(c)
+	p, role := currentProject(c)
 	filter, _ := url.ParseQuery(c.FormValue("filter"))
+	f := views.ParseBoardFilter(filter)
 	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, store.NewTask{ProjectID: p.ID, Title: c.FormValue("title")})
 	if err != nil && store.ErrorCode(err) != store.EINVALID {
 		return err
 	}
-	b, berr := h.boardView(c, views.ParseBoardFilter(filter))
-	if berr != nil {
-		return berr
-	}
 	pg := h.page(c, p.Key+" board")
 	pg.Live, pg.Flash = true, ""
 	if err != nil {
-		b.Create = views.NewTaskForm{Title: c.FormValue("title"), Errors: fieldErrors(err)}
-		b.Announce = store.ErrorMessage(err)
+		form := views.NewTaskForm{Title: c.FormValue("title"), Errors: fieldErrors(err)}
 		if isHTMX(c) {
-			return render(c, http.StatusUnprocessableEntity, views.CreateResult(pg, b, nil))
+			b := views.NewCardBoard(p, nil, f, role.CanEdit(), nil)
+			b.Create, b.Announce = form, store.ErrorMessage(err)
+			return render(c, http.StatusUnprocessableEntity, views.CreateResult(pg, b, views.CardChange{}, nil))
 		}
+		b, berr := h.boardView(c, f)
+		if berr != nil {
+			return berr
+		}
+		b.Create, b.Announce = form, store.ErrorMessage(err)
 		return render(c, http.StatusUnprocessableEntity, views.BoardPage(pg, b))
 	}
-	b.Announce = fmt.Sprintf("Created %s in %s.", t.Key, p.ColumnName(t.ColumnID))
+	announce := fmt.Sprintf("Created %s in %s.", t.Key, p.ColumnName(t.ColumnID))
 	if !isHTMX(c) {
-		h.flash(c, b.Announce)
+		h.flash(c, announce)
 		q := filter
 		q.Set("moved", t.ID)
 		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/board")+"?"+q.Encode())
 	}
-	col, _ := b.Column(t.ColumnID)
-	return render(c, http.StatusOK, views.CreateResult(pg, b, []views.ColumnView{col}))
+	card, err := h.cardView(c, f, t.ID)
+	if err != nil {
+		return err
+	}
+	card.Board.Announce = announce
+	return render(c, http.StatusOK, views.CreateResult(pg, card.Board, card.Change, card.Headings))
 }

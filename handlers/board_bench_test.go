@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +10,9 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -67,7 +70,7 @@ func newBenchBoard(b *testing.B, n int) *benchBoard {
 	return bb
 }
 
-func (bb *benchBoard) do(b *testing.B, method, path string, form url.Values) *httptest.ResponseRecorder {
+func (bb *benchBoard) do(b *testing.B, method, path string, form url.Values, header ...http.Header) *httptest.ResponseRecorder {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -76,6 +79,13 @@ func (bb *benchBoard) do(b *testing.B, method, path string, form url.Values) *ht
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, h := range header {
+		for k, vs := range h {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
 	}
 	for _, c := range bb.cookies {
 		req.AddCookie(c)
@@ -147,6 +157,100 @@ func BenchmarkMoveHTTP(b *testing.B) {
 		version++
 		i++
 	}
+}
+
+// BenchmarkMoveCost moves one card between two columns through the HTTP handler as htmx
+// does, with the board open on a live stream, on boards of 50 and 2,000 cards. Each move
+// waits for its live update to arrive, so the publisher's reads and rendering count too.
+// A move's cost must not grow with the board: 2,000 cards within 1.3x of 50.
+func BenchmarkMoveCost(b *testing.B) {
+	for _, n := range []int{50, 2000} {
+		b.Run(fmt.Sprintf("cards=%d", n), func(b *testing.B) {
+			bb := newBenchBoard(b, n)
+			updates := bb.watch(b)
+			t := bb.tasks[0]
+			version := t.Version
+			cols := []string{bb.project.Columns[1].ID, bb.project.Columns[0].ID}
+			var answer, live, i int
+			// Process CPU time per move (the request, the publisher and the reading
+			// subscriber): steadier than wall time on a shared, busy machine.
+			cpu := processCPU()
+			for b.Loop() {
+				form := url.Values{"task": {t.ID}, "base_version": {fmt.Sprint(version)}, "to": {"column:" + cols[i%2]}}
+				rec := bb.do(b, http.MethodPost, "/projects/BENCH/board/move", form, http.Header{"HX-Request": {"true"}})
+				if rec.Code != http.StatusOK {
+					b.Fatalf("move %d: status %d: %.300s", i, rec.Code, rec.Body.String())
+				}
+				answer = rec.Body.Len()
+				select {
+				case live = <-updates:
+				case <-time.After(10 * time.Second):
+					b.Fatalf("move %d: no live update within 10 s", i)
+				}
+				version++
+				i++
+			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(answer), "answer-bytes")
+			b.ReportMetric(float64(live), "live-bytes")
+		})
+	}
+}
+
+// processCPU returns the CPU time the process has used so far, user and system, in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// watch opens the board's live stream over a real connection and returns the size of
+// each board update's data as it arrives.
+func (bb *benchBoard) watch(b *testing.B) <-chan int {
+	b.Helper()
+	srv := httptest.NewServer(bb.e)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/projects/BENCH/board/stream", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range bb.cookies {
+		req.AddCookie(c)
+	}
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		res.Body.Close()
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	if res.StatusCode != http.StatusOK {
+		b.Fatalf("stream: %d", res.StatusCode)
+	}
+	updates := make(chan int, 16)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		board, size := false, 0
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "event: board":
+				board = true
+			case strings.HasPrefix(line, "data:"):
+				size += len(line) - len("data:")
+			case line == "":
+				if board {
+					updates <- size
+				}
+				board, size = false, 0
+			}
+		}
+	}()
+	return updates
 }
 
 type countingWriter struct{ n int }

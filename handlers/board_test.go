@@ -393,13 +393,18 @@ func TestBoardCreateTask(t *testing.T) {
 	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-22"] summary.move-button`).Attr("autofocus"); !ok {
 		t.Errorf("the new card's Move button is not focused")
 	}
-	// With htmx: the column comes back out of band, with a fresh form.
+	// With htmx: the new card comes back out of band after the last card of To Do,
+	// with the column's heading and a fresh form; not the whole column.
 	form := url.Values{"_csrf": {ben.token}, "title": {"Second one"}}
 	res := ben.do(http.MethodPost, "/projects/DEMO/board/tasks", form, http.Header{"HX-Request": {"true"}})
 	expectStatus(t, res, http.StatusOK)
-	if res.Doc.Find(`section#col-c1[hx-swap-oob] li.card[data-key="DEMO-23"]`).Length() != 1 {
-		t.Errorf("the htmx answer does not carry To Do with DEMO-23: %.300s", res.Body)
+	if res.Doc.Find(`div[hx-swap-oob="afterend:#task-`+a.task("DEMO-22").ID+`"] li.card[data-key="DEMO-23"]`).Length() != 1 {
+		t.Errorf("the htmx answer does not put DEMO-23 after DEMO-22: %.300s", res.Body)
 	}
+	if res.Doc.Find("section").Length() != 0 || res.Doc.Find("li.card").Length() != 1 {
+		t.Errorf("the htmx answer carries more than the new card: %.300s", res.Body)
+	}
+	expectText(t, res, `h2#colh-c1[hx-swap-oob]`, "To Do", fmt.Sprint(len(cards)+1))
 	if v := res.Doc.Find(`#board-create[hx-swap-oob] input[name="title"]`).AttrOr("value", "x"); v != "" {
 		t.Errorf("the form is not emptied: %q", v)
 	}

@@ -40,10 +40,13 @@ type publisher struct {
 	closed  bool
 	wake    chan struct{}
 	stopped chan struct{}
+	// taskProjects remembers the project of tasks seen, so that finding which board a
+	// change concerns reads nothing; only the run goroutine uses it.
+	taskProjects map[string]string
 }
 
 func newPublisher(h *Handler) *publisher {
-	pub := &publisher{h: h, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	pub := &publisher{h: h, wake: make(chan struct{}, 1), stopped: make(chan struct{}), taskProjects: map[string]string{}}
 	h.store.Listen(pub.enqueue)
 	go pub.run()
 	return pub
@@ -99,47 +102,44 @@ func (pub *publisher) run() {
 
 // projectChange is what one batch changed on one project's board.
 type projectChange struct {
-	columns map[string]bool
-	events  []store.Event
+	tasks  []string // the tasks whose cards changed, in order
+	from   []string // the columns cards were moved out of
+	resync bool     // the workflow changed: open boards redraw whole
+	events []store.Event
 	// private is set when the change only matters to these users: a conflict recorded
 	// or answered shows on its author's boards only.
 	private map[string]bool
 }
 
-// singleTask returns the task when every event of the change concerns the same one.
-func (pc *projectChange) singleTask() (string, bool) {
-	id := ""
-	for _, e := range pc.events {
-		t := taskIDOf(e)
-		if t == "" || (id != "" && t != id) {
-			return "", false
-		}
-		id = t
-	}
-	return id, id != ""
-}
-
-// publish sends, for each project a batch touched, the columns that changed to every
-// open board of the project.
+// publish sends, for each project a batch touched, what changed to every open board of
+// the project. Which projects and columns a batch touched comes from the events
+// themselves (and, for a task not seen before, the task's project by its key): nothing
+// else is read unless a board of the project is open.
 func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
 	changed := map[string]*projectChange{}
 	var order []string
 	for _, e := range batch {
-		projectID, columns, err := pub.h.affectedColumns(ctx, e)
+		projectID, payload, err := pub.projectOf(ctx, e)
 		if err != nil {
 			return err
 		}
-		if projectID == "" || len(columns) == 0 {
+		if projectID == "" {
 			continue
 		}
 		pc := changed[projectID]
 		if pc == nil {
-			pc = &projectChange{columns: map[string]bool{}}
+			pc = &projectChange{}
 			changed[projectID] = pc
 			order = append(order, projectID)
 		}
-		for _, c := range columns {
-			pc.columns[c] = true
+		switch p := payload.(type) {
+		case *store.WorkflowChanged:
+			pc.resync = true
+		case *store.TaskMoved:
+			pc.from = append(pc.from, p.FromColumn)
+		}
+		if id := taskIDOf(e); id != "" && !slices.Contains(pc.tasks, id) {
+			pc.tasks = append(pc.tasks, id)
 		}
 		if isConflictEvent(e) && (len(pc.events) == 0 || pc.private != nil) {
 			if pc.private == nil {
@@ -152,18 +152,21 @@ func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
 		pc.events = append(pc.events, e)
 	}
 	for _, projectID := range order {
-		if err := pub.h.publishColumns(ctx, projectID, changed[projectID]); err != nil {
+		if err := pub.h.publishChange(ctx, projectID, changed[projectID]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// allColumns marks a change to the board's structure (its workflow): boards redraw whole.
-const allColumns = "*"
+// taskProjectsKept bounds the publisher's memory of which project each task is in.
+const taskProjectsKept = 10_000
 
-// affectedColumns returns the project and the board columns an event changed.
-func (h *Handler) affectedColumns(ctx context.Context, e store.Event) (string, []string, error) {
+// projectOf returns the project whose board an event changes ("" for none) and the
+// event's payload. A task's project is in the event that created it; for a task created
+// before the publisher started it is read once (by primary key) and remembered, since a
+// task never changes project.
+func (pub *publisher) projectOf(ctx context.Context, e store.Event) (string, store.Payload, error) {
 	p, err := e.Decode()
 	if err != nil {
 		return "", nil, err
@@ -172,23 +175,30 @@ func (h *Handler) affectedColumns(ctx context.Context, e store.Event) (string, [
 	case *store.UserRegistered, *store.ProjectCreated,
 		*store.MemberAdded, *store.MemberRoleChanged, *store.MemberRemoved,
 		*store.WorkflowConflicted:
-		return "", nil, nil
+		return "", p, nil
 	case *store.WorkflowChanged:
-		return strings.TrimPrefix(e.Stream, "project:"), []string{allColumns}, nil
+		return strings.TrimPrefix(e.Stream, "project:"), p, nil
 	case *store.TaskCreated:
-		return p.ProjectID, []string{p.ColumnID}, nil
-	case *store.TaskMoved:
-		t, err := h.store.Task(ctx, taskIDOf(e))
-		if err != nil {
-			return "", nil, err
-		}
-		return t.ProjectID, []string{p.FromColumn, p.ToColumn}, nil
+		pub.rememberTask(taskIDOf(e), p.ProjectID)
+		return p.ProjectID, p, nil
 	}
-	t, err := h.store.Task(ctx, taskIDOf(e))
+	taskID := taskIDOf(e)
+	if projectID, ok := pub.taskProjects[taskID]; ok {
+		return projectID, p, nil
+	}
+	projectID, err := pub.h.store.TaskProject(ctx, taskID)
 	if err != nil {
 		return "", nil, err
 	}
-	return t.ProjectID, []string{t.ColumnID}, nil
+	pub.rememberTask(taskID, projectID)
+	return projectID, p, nil
+}
+
+func (pub *publisher) rememberTask(taskID, projectID string) {
+	if len(pub.taskProjects) >= taskProjectsKept {
+		clear(pub.taskProjects)
+	}
+	pub.taskProjects[taskID] = projectID
 }
 
 // taskIDOf returns the task an event concerns: task streams are named "task:ID", and
@@ -206,10 +216,13 @@ func isConflictEvent(e store.Event) bool {
 	return e.Type == store.TypeTaskConflicted || e.Type == store.TypeConflictAnswered
 }
 
-// publishColumns renders what a change did to the project's board once per audience
-// and sends it to every open board of the project. Nothing is read or rendered when
-// nobody is watching.
-func (h *Handler) publishColumns(ctx context.Context, projectID string, pc *projectChange) error {
+// publishChange renders what a change did to the project's board once per audience and
+// sends it to every open board of the project. Nothing is read or rendered when nobody
+// is watching. One card's change (the usual case) is rendered from that card's rows:
+// the card, its place, its columns' counts and the conflicts pending on it; a change to
+// the workflow, or to several cards at once (no command does that today), tells boards
+// to redraw from the server instead.
+func (h *Handler) publishChange(ctx context.Context, projectID string, pc *projectChange) error {
 	streams := h.live.Streams(projectID)
 	if pc.private != nil {
 		streams = slices.DeleteFunc(streams, func(id string) bool {
@@ -224,17 +237,16 @@ func (h *Handler) publishColumns(ctx context.Context, projectID string, pc *proj
 	if err != nil {
 		return err
 	}
-	entries, err := h.store.DescribeEvents(ctx, p, pc.events)
+	last := pc.events[len(pc.events)-1]
+	actor, note := last.Actor, ""
+	entries, err := h.store.DescribeEvents(ctx, p, []store.Event{last})
 	if err != nil {
 		return err
 	}
-	last := pc.events[len(pc.events)-1]
-	actor, note := last.Actor, ""
 	if len(entries) > 0 {
-		e := entries[len(entries)-1]
-		note = e.Actor.Name + " " + e.Text
+		note = entries[0].Actor.Name + " " + entries[0].Text
 	}
-	if pc.columns[allColumns] {
+	if pc.resync || len(pc.tasks) != 1 {
 		var buf bytes.Buffer
 		if err := views.BoardResync(actor, note).Render(ctx, &buf); err != nil {
 			return err
@@ -244,15 +256,26 @@ func (h *Handler) publishColumns(ctx context.Context, projectID string, pc *proj
 		}
 		return nil
 	}
-	tasks, err := h.store.Tasks(ctx, p.ID, store.TaskFilter{})
+	card, err := h.store.CardPlace(ctx, pc.tasks[0])
 	if err != nil {
 		return err
 	}
-	members, err := h.store.Members(ctx, p.ID)
+	t := card.Task
+	columns := []string{t.ColumnID}
+	counts := map[string]int{t.ColumnID: card.Count}
+	for _, id := range pc.from {
+		if _, ok := counts[id]; !ok {
+			if counts[id], err = h.store.ColumnCount(ctx, projectID, id); err != nil {
+				return err
+			}
+			columns = append(columns, id)
+		}
+	}
+	members, err := h.store.Members(ctx, projectID)
 	if err != nil {
 		return err
 	}
-	pending, err := h.store.PendingConflictsIn(ctx, p.ID)
+	pending, err := h.store.TaskConflicts(ctx, t.ID)
 	if err != nil {
 		return err
 	}
@@ -260,72 +283,31 @@ func (h *Handler) publishColumns(ctx context.Context, projectID string, pc *proj
 	for _, c := range pending {
 		byUser[c.UserID] = append(byUser[c.UserID], c)
 	}
+	page := views.Page{Project: p, Now: h.store.Now()}
 	// One rendering per audience: "view", "edit", or an author's id for editors whose
-	// pending conflicts the change shows.
+	// pending conflict on the card stands in its place.
 	rendered := map[string][]byte{}
 	for _, id := range streams {
 		editable, user := parseStreamID(id)
 		audience, conflicts := "view", []*store.PendingConflict(nil)
 		if editable {
 			audience = "edit"
-			if conflicts = shownConflicts(byUser[user], pc, tasks); len(conflicts) > 0 {
+			if conflicts = byUser[user]; len(conflicts) > 0 {
 				audience = "user:" + user
 			}
 		}
 		data, ok := rendered[audience]
 		if !ok {
-			b := views.NewBoardView(p, tasks, members, views.BoardFilter{}, editable).WithConflicts(p, conflicts)
-			if data, err = h.renderUpdate(ctx, p, b, pc, actor, note); err != nil {
+			b := views.NewCardBoard(p, members, views.BoardFilter{}, editable, counts).WithCardConflicts(p, conflicts, t)
+			var buf bytes.Buffer
+			update := views.CardUpdate(page, b, views.PlacedCard(b, t, card.After, card.Index), b.Headings(columns...), actor, note)
+			if err := update.Render(ctx, &buf); err != nil {
 				return err
 			}
+			data = buf.Bytes()
 			rendered[audience] = data
 		}
 		h.live.Publish(id, last.Seq, "board", data)
 	}
 	return nil
-}
-
-// shownConflicts returns the pending conflicts that a change's fragment shows: those on
-// the tasks it re-renders.
-func shownConflicts(pending []*store.PendingConflict, pc *projectChange, tasks []*store.Task) []*store.PendingConflict {
-	var out []*store.PendingConflict
-	single, isSingle := pc.singleTask()
-	for _, c := range pending {
-		if isSingle && c.TaskID == single {
-			out = append(out, c)
-			continue
-		}
-		if isSingle {
-			continue
-		}
-		for _, t := range tasks {
-			if t.ID == c.TaskID && pc.columns[t.ColumnID] {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-// renderUpdate renders the live fragment of a change for board b.
-func (h *Handler) renderUpdate(ctx context.Context, p *store.Project, b views.BoardView, pc *projectChange, actor, note string) ([]byte, error) {
-	var cols []views.ColumnView
-	for _, c := range b.Columns {
-		if pc.columns[c.Column.ID] {
-			cols = append(cols, c)
-		}
-	}
-	page := views.Page{Project: p, Now: h.store.Now()}
-	last := pc.events[len(pc.events)-1]
-	update := views.LiveUpdate(page, b, cols, actor, note, taskIDOf(last))
-	if id, ok := pc.singleTask(); ok {
-		// One card changed (the usual case): send that card and the column headings,
-		// not whole columns — a few KB instead of hundreds on a large board.
-		update = views.CardUpdate(page, b, views.NewCardChange(b, id), cols, actor, note)
-	}
-	var buf bytes.Buffer
-	if err := update.Render(ctx, &buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -39,6 +39,11 @@ type OpenOptions struct {
 	// PasswordCost is the bcrypt cost of password hashes; 0 means bcrypt.DefaultCost.
 	// Tests use bcrypt.MinCost: a default-cost hash takes over a second under -race.
 	PasswordCost int
+
+	// OnStatement, when set, is called with the SQL of every statement either pool runs,
+	// before it runs, from the goroutine that runs it: tests count and inspect queries
+	// with it. It must be safe for concurrent use.
+	OnStatement func(query string)
 }
 
 // SchemaError is returned by OpenWith without migration when the database's schema
@@ -111,7 +116,7 @@ func openPools(ctx context.Context, path string, o OpenOptions, immutable bool) 
 	if err != nil {
 		return nil, err
 	}
-	write, err := sqlx.Open("sqlite3", writeDSN)
+	write, err := openPool(writeDSN, o.OnStatement)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -126,7 +131,7 @@ func openPools(ctx context.Context, path string, o OpenOptions, immutable bool) 
 		write.Close()
 		return nil, err
 	}
-	read, err := sqlx.Open("sqlite3", readDSN)
+	read, err := openPool(readDSN, o.OnStatement)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
@@ -138,6 +143,16 @@ func openPools(ctx context.Context, path string, o OpenOptions, immutable bool) 
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}
 	return &Store{write: write, read: read, path: path, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}, nil
+}
+
+// openPool opens a connection pool on dsn; with watch set, every statement is reported
+// to it before it runs.
+func openPool(dsn string, watch func(query string)) (*sqlx.DB, error) {
+	if watch == nil {
+		return sqlx.Open("sqlite3", dsn)
+	}
+	c := &watchedConnector{dsn: dsn, driver: &sqlite3.SQLiteDriver{}, watch: watch}
+	return sqlx.NewDb(sql.OpenDB(c), "sqlite3"), nil
 }
 
 // dsn is the go-sqlite3 data source name for the database file at path: a file: URI

@@ -186,6 +186,80 @@ func NewCardChange(b BoardView, id string) CardChange {
 	return u
 }
 
+// NewCardBoard is a board drawn for one changed card, without the other cards: every
+// column (the card's Move menu lists them) with its card count from counts (the
+// headings show it; columns missing from counts show none and must not be rendered).
+func NewCardBoard(p *store.Project, members []store.Member, f BoardFilter, editable bool, counts map[string]int) BoardView {
+	cols := make([]ColumnView, len(p.Columns))
+	for i, c := range p.Columns {
+		cols[i] = ColumnView{Column: c, Count: counts[c.ID]}
+	}
+	return BoardView{Columns: cols, Members: members, Filter: f, Editable: editable}
+}
+
+// WithColumnTasks returns b with the cards of column id: those of tasks (the column's
+// cards in board order) that pass b's filter.
+func (b BoardView) WithColumnTasks(id string, tasks []*store.Task) BoardView {
+	b.Columns = slices.Clone(b.Columns)
+	for i, c := range b.Columns {
+		if c.Column.ID != id {
+			continue
+		}
+		shown := make([]*store.Task, 0, len(tasks))
+		for _, t := range tasks {
+			if b.Filter.Match(t) {
+				shown = append(shown, t)
+			}
+		}
+		b.Columns[i].Tasks, b.Columns[i].Count = shown, len(shown)
+	}
+	return b
+}
+
+// WithCardConflicts returns b showing the viewer's pending conflicts on task t (as it is
+// now) in place of its card; b need not hold t's column's cards.
+func (b BoardView) WithCardConflicts(p *store.Project, pcs []*store.PendingConflict, t *store.Task) BoardView {
+	for _, pc := range pcs {
+		if pc.TaskID != t.ID {
+			continue
+		}
+		if b.Conflicts == nil {
+			b.Conflicts = map[string]*ConflictView{}
+		}
+		v := NewConflictView(p, pc, t, b.Members)
+		b.Conflicts[t.ID] = &v
+	}
+	return b
+}
+
+// PlacedCard says where task t's card goes on b, given the card just before it in its
+// column ("" when first) and its 0-based position: the card's place read from the store
+// rather than found among the board's cards. An archived task has no card.
+func PlacedCard(b BoardView, t *store.Task, after string, index int) CardChange {
+	u := CardChange{TaskID: t.ID}
+	col, ok := b.Column(t.ColumnID)
+	if !ok || t.Archived {
+		return u
+	}
+	u.Task, u.Column, u.Index = t, col, index
+	u.InsertAt = "afterbegin:#cards-" + col.Column.ID
+	if after != "" {
+		u.InsertAt = "afterend:#task-" + after
+	}
+	return u
+}
+
+// Headings returns the columns of b with the given ids, in board order.
+func (b BoardView) Headings(ids ...string) []ColumnView {
+	var out []ColumnView
+	for _, c := range b.Columns {
+		if slices.Contains(ids, c.Column.ID) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // lastEntries returns the newest n history entries, newest first.
 func lastEntries(h []store.HistoryEntry, n int) []store.HistoryEntry {
 	out := make([]store.HistoryEntry, 0, n)

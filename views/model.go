@@ -82,11 +82,17 @@ type AddMemberForm struct {
 type ColumnView struct {
 	Column store.Column
 	Tasks  []*store.Task
+	// Count is how many cards the column holds when Tasks are not all read: a board
+	// drawn for one changed card carries its columns' counts, not their cards.
+	Count int
 }
+
+// Len returns how many cards the column holds.
+func (c ColumnView) Len() int { return max(c.Count, len(c.Tasks)) }
 
 // OverLimit reports whether the column holds more tasks than its WIP limit.
 func (c ColumnView) OverLimit() bool {
-	return c.Column.WIPLimit > 0 && len(c.Tasks) > c.Column.WIPLimit
+	return c.Column.WIPLimit > 0 && c.Len() > c.Column.WIPLimit
 }
 
 // NewColumnsView groups tasks (already in column and rank order) by column.
