@@ -521,6 +521,15 @@
   // edited in place with the same version rule. Without JavaScript the link opens the
   // task page instead.
 
+  // The board's card links carry no htmx attributes (a board has hundreds): this one
+  // listener sends the panel request htmx would.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("#board a.card-link");
+    if (!link || evt.button !== 0 || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey) return;
+    evt.preventDefault();
+    htmx.ajax("GET", link.getAttribute("href") + "/panel", { source: link, target: "#task-panel-body", swap: "innerHTML" });
+  });
+
   var panel = document.getElementById("task-panel");
   var panelCard = null;    // id of the card whose link opened the panel
   var panelWanted = false; // a card was opened and the panel not closed since
