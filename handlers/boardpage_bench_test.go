@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -18,4 +19,28 @@ func BenchmarkBoardPage521(b *testing.B) {
 		size = res.Body.Len()
 	}
 	b.ReportMetric(float64(size), "bytes/page")
+}
+
+// BenchmarkBoardPage521NotModified revalidates a 521-card board that has not changed:
+// the browser sends its ETag back and gets 304 without the board being read or rendered.
+func BenchmarkBoardPage521NotModified(b *testing.B) {
+	bb := newBenchBoard(b, 521)
+	first := bb.do(b, http.MethodGet, "/projects/BENCH/board", nil)
+	etag := first.Header().Get("ETag")
+	if first.Code != http.StatusOK || etag == "" {
+		b.Fatalf("board: %d with ETag %q", first.Code, etag)
+	}
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/projects/BENCH/board", nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin") // as bb.do sends it
+		req.Header.Set("If-None-Match", etag)
+		for _, c := range bb.cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		bb.e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotModified {
+			b.Fatalf("revalidation: %d", rec.Code)
+		}
+	}
 }
