@@ -180,13 +180,18 @@
     return Array.prototype.filter.call(card.parentElement.children, function (c) { return c.matches("li.card"); });
   }
 
+  var hasMenu = !!document.getElementById("move-menu-template");
+
   // upgradeMoveButtons makes the Move links of newly drawn cards buttons of their menus.
+  // (The handlers below do not wait for it: a card swapped in a moment ago works too.)
   function upgradeMoveButtons(root) {
-    if (!document.getElementById("move-menu-template") || !root.querySelectorAll) return;
-    Array.prototype.forEach.call(root.querySelectorAll("a.move-button:not([role])"), function (a) {
-      a.setAttribute("role", "button");
-      a.setAttribute("aria-expanded", "false");
-    });
+    if (!hasMenu || !root.querySelectorAll) return;
+    Array.prototype.forEach.call(root.querySelectorAll("a.move-button:not([role])"), upgradeMoveButton);
+  }
+
+  function upgradeMoveButton(a) {
+    a.setAttribute("role", "button");
+    a.setAttribute("aria-expanded", "false");
   }
 
   function closeMenu(card, focusButton) {
@@ -234,6 +239,7 @@
       if (b) b.remove();
     });
     button.insertAdjacentElement("afterend", form);
+    if (!button.hasAttribute("role")) upgradeMoveButton(button);
     button.setAttribute("aria-expanded", "true");
     htmx.process(form);
     return form;
@@ -242,8 +248,8 @@
   function menuIsOpen(card) { return !!(card && card.querySelector("form.move-options")); }
 
   document.addEventListener("click", function (evt) {
-    var button = evt.target.closest && evt.target.closest("#board a.move-button[role=button]");
-    if (!button || evt.button !== 0 || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey) return;
+    var button = evt.target.closest && evt.target.closest("#board a.move-button");
+    if (!button || !hasMenu || evt.button !== 0 || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey) return;
     evt.preventDefault();
     var card = cardOf(button);
     if (menuIsOpen(card)) closeMenu(card, false);
@@ -425,7 +431,7 @@
     if (isTyping(active)) return;
     var card = cardOf(active);
     // The Move link is a button here: Space presses it, as it would a button.
-    if (evt.key === " " && active.matches && active.matches("a.move-button[role=button]")) {
+    if (evt.key === " " && hasMenu && active.matches && active.matches("#board a.move-button")) {
       evt.preventDefault();
       active.click();
       return;
@@ -452,7 +458,7 @@
       var next = evt.key === "j" ? i + 1 : i - 1;
       if (i < 0) next = 0;
       if (next >= 0 && next < links.length) { evt.preventDefault(); links[next].focus(); }
-    } else if (evt.key === "m" && card && card.querySelector("a.move-button[role=button]")) {
+    } else if (evt.key === "m" && card && hasMenu && card.querySelector("a.move-button")) {
       var menu = card.querySelector("form.move-options") || openMenu(card);
       var first = menu && menu.querySelector("button");
       if (first) { evt.preventDefault(); first.focus(); }
