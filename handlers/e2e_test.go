@@ -73,6 +73,7 @@ func TestE2EBoard(t *testing.T) {
 		{"NewProjectLandsOnBoard", e2eNewProject},
 		{"ListTableAxe", e2eListTable},
 		{"Density", e2eDensity},
+		{"PressHoldsLiveSwaps", e2ePressHoldsLiveSwaps},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -24,6 +24,7 @@
   var pendingFocus = null;   // task id whose Move button gets focus after the next swap
   var opened = false;        // the live stream has opened at least once
   var sortables = [];
+  var dragStarted = false;   // a pointer drag moved past its tolerance (Sortable's onStart)
 
   // --- Announcements -------------------------------------------------------------
 
@@ -330,8 +331,19 @@
         filter: ".move-button, .move-options, .conflict",
         preventOnFilter: false,
         disabled: inFlight,
-        onStart: function () { dragging = true; },
+        // Live swaps are held from the pointer press, not from the drag's start a few
+        // pixels later: a card redrawn under the pointer in between would end the drag.
+        onChoose: function () { dragging = true; dragStarted = false; },
+        onStart: function () { dragging = true; dragStarted = true; },
+        // Released without dragging (a click): nothing to drop, so let the held updates in.
+        // After a drag, onEnd follows and does that.
+        onUnchoose: function () {
+          if (dragStarted || picked || inFlight) return;
+          dragging = false;
+          if (pendingResync && !resyncing) resync();
+        },
         onEnd: function (evt) {
+          dragStarted = false;
           if (evt.from === evt.to && evt.oldIndex === evt.newIndex) {
             dragging = false;
             if (pendingResync) resync();
