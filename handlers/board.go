@@ -47,7 +47,23 @@ func (h *Handler) boardStream(c echo.Context) error {
 	return nil
 }
 
+// board shows the project's board. It answers 304 when the browser's copy is still what
+// the page would show: nothing happened in the project since, for the same user, role
+// and query, and no flash message waits (a page with one is never cached).
 func (h *Handler) board(c echo.Context) error {
+	p, _ := currentProject(c)
+	head, err := h.store.ProjectHead(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	etag := boardETag(c, head)
+	if !h.hasFlash(c) {
+		if notModified(c, etag) {
+			return nil
+		}
+		c.Response().Header().Set("ETag", etag)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "private, no-cache")
 	b, err := h.boardView(c, views.ParseBoardFilter(c.QueryParams()))
 	if err != nil {
 		return err

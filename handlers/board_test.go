@@ -57,7 +57,7 @@ func TestBoardRendersColumnsAndCards(t *testing.T) {
 	if r.Doc.Find(`#announcer[role="status"]`).Length() != 1 {
 		t.Errorf("board has no role=status live region")
 	}
-	if r.Doc.Find(`li.card details.move-menu summary`).Length() != 21 {
+	if r.Doc.Find(`li.card a.move-button`).Length() != 21 {
 		t.Errorf("every card needs a Move button")
 	}
 }
@@ -108,8 +108,12 @@ func TestBoardFilter(t *testing.T) {
 				t.Errorf("text box holds %q, want %q", v, q.Get("q"))
 			}
 			if c.want > 0 {
-				if f := r.Doc.Find(`li.card input[name="filter"]`).First().AttrOr("value", ""); f != q.Encode() {
-					t.Errorf("move forms carry filter %q, want %q", f, q.Encode())
+				href := r.Doc.Find(`li.card a.move-button`).First().AttrOr("href", "")
+				if u, err := url.Parse(href); err != nil || u.RawQuery != q.Encode() {
+					t.Errorf("Move links go to %q, want the filter %q kept", href, q.Encode())
+				}
+				if f := r.Doc.Find(`#drag-move input[name="filter"]`).AttrOr("value", ""); f != q.Encode() {
+					t.Errorf("the drag form carries filter %q, want %q", f, q.Encode())
 				}
 			}
 		})
@@ -122,7 +126,7 @@ func TestBoardViewerHasNoMoveControls(t *testing.T) {
 	chloe.signIn(chloeEmail, chloePass)
 	r := chloe.get("/projects/DEMO/board")
 	expectStatus(t, r, http.StatusOK)
-	if n := r.Doc.Find("details.move-menu").Length(); n != 0 {
+	if n := r.Doc.Find(".move-button, form.move-options, #move-menu-template").Length(); n != 0 {
 		t.Errorf("viewer sees %d Move menus", n)
 	}
 	if r.Doc.Find("li.card").Length() != 21 {
@@ -156,7 +160,7 @@ func TestBoardMoveWithoutJavaScript(t *testing.T) {
 	ben.signIn(benEmail, benPass)
 	board := ben.get("/projects/DEMO/board")
 	tk := a.task("DEMO-9")
-	r := ben.submit(board, `li.card[data-key="DEMO-9"] form.move-options`, map[string]string{"to": "column:c2"})
+	r := ben.submit(ben.movePage(board, "DEMO-9"), "form.move-options", map[string]string{"to": "column:c2"})
 	expectStatus(t, r, http.StatusSeeOther)
 	if !strings.HasPrefix(r.Location, "/projects/DEMO/board?") || !strings.Contains(r.Location, "moved="+tk.ID) {
 		t.Errorf("redirect to %q, want the board with moved=%s", r.Location, tk.ID)
@@ -166,7 +170,7 @@ func TestBoardMoveWithoutJavaScript(t *testing.T) {
 	if len(cards) == 0 || cards[len(cards)-1] != "DEMO-9" {
 		t.Errorf("In Progress is %v, want DEMO-9 at the bottom", cards)
 	}
-	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-9"] summary.move-button`).Attr("autofocus"); !ok {
+	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-9"] a.move-button`).Attr("autofocus"); !ok {
 		t.Errorf("the moved card's Move button is not focused")
 	}
 	expectText(t, back, "#announcer", fmt.Sprintf("Moved DEMO-9 to In Progress, position %d of %d.", len(cards), len(cards)))
@@ -187,7 +191,7 @@ func TestBoardStepMoves(t *testing.T) {
 	}
 	for _, s := range steps {
 		board := ben.get("/projects/DEMO/board")
-		r := ben.submit(board, `li.card[data-key="`+s.key+`"] form.move-options`, map[string]string{"to": s.to})
+		r := ben.submit(ben.movePage(board, s.key), "form.move-options", map[string]string{"to": s.to})
 		expectStatus(t, r, http.StatusSeeOther)
 		if got := columnCards(ben.get("/projects/DEMO/board"), "c2"); strings.Join(got, " ") != strings.Join(s.want, " ") {
 			t.Fatalf("after %s %s: In Progress is %v, want %v", s.key, s.to, got, s.want)
@@ -203,11 +207,11 @@ func TestBoardConflictWithoutJavaScript(t *testing.T) {
 	ana, ben := a.browser(), a.browser()
 	ana.signIn(anaEmail, anaPass)
 	ben.signIn(benEmail, benPass)
-	benBoard := ben.get("/projects/DEMO/board")
-	anaBoard := ana.get("/projects/DEMO/board")
-	expectStatus(t, ana.submit(anaBoard, `li.card[data-key="DEMO-10"] form.move-options`, map[string]string{"to": "column:c4"}), http.StatusSeeOther)
+	benMove := ben.movePage(ben.get("/projects/DEMO/board"), "DEMO-10")
+	anaMove := ana.movePage(ana.get("/projects/DEMO/board"), "DEMO-10")
+	expectStatus(t, ana.submit(anaMove, "form.move-options", map[string]string{"to": "column:c4"}), http.StatusSeeOther)
 
-	r := ben.submit(benBoard, `li.card[data-key="DEMO-10"] form.move-options`, map[string]string{"to": "column:c2"})
+	r := ben.submit(benMove, "form.move-options", map[string]string{"to": "column:c2"})
 	expectStatus(t, r, http.StatusConflict)
 	conflict := r.Doc.Find("#col-c4 li.card.conflict")
 	if conflict.Length() != 1 {
@@ -390,7 +394,7 @@ func TestBoardCreateTask(t *testing.T) {
 		t.Fatalf("To Do is %v, want DEMO-22 at the bottom", cards)
 	}
 	expectText(t, back, "#announcer", "Created DEMO-22 in To Do.")
-	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-22"] summary.move-button`).Attr("autofocus"); !ok {
+	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-22"] a.move-button`).Attr("autofocus"); !ok {
 		t.Errorf("the new card's Move button is not focused")
 	}
 	// With htmx: the new card comes back out of band after the last card of To Do,

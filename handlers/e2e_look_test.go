@@ -85,8 +85,7 @@ func e2eDensity(t *testing.T, browser context.Context, seed string) {
 	})
 	x := ben.cardAt("c1", 1)
 	link := fmt.Sprintf("#task-%s a.card-link", x.ID)
-	ben.waitUntil("card link processed by htmx", e2eWait, fmt.Sprintf(`(document.querySelector(%q)||{})["htmx-internal-data"]`, link)+
-		` && document.querySelector("`+link+`")["htmx-internal-data"].initHash`)
+	ben.waitUntil("board script ready", e2eWait, `window.tackBoard && document.querySelector("`+link+`")`)
 	ben.do("open the card", chromedp.Click(chromedp.CSS(link)))
 	ben.waitUntil("panel open", e2eWait, `document.getElementById("task-panel").open && document.activeElement && document.activeElement.name === "title"`)
 	panel := e2eEval[struct {

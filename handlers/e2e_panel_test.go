@@ -22,9 +22,9 @@ func e2ePanel(t *testing.T, browser context.Context, seed string) {
 	x := ben.cardAt("c1", 1)
 	link := fmt.Sprintf("#task-%s a.card-link", x.ID)
 
-	// Until htmx has processed the link, Enter follows it to the task page (the
-	// no-JavaScript path); wait for htmx so the test is about the panel.
-	ben.waitUntil("card link processed by htmx", e2eWait, fmt.Sprintf(`(document.querySelector(%q)||{})["htmx-internal-data"]`, link)+` && document.querySelector("`+link+`")["htmx-internal-data"].initHash`)
+	// Until the board's script runs, Enter follows the link to the task page (the
+	// no-JavaScript path); wait for it so the test is about the panel.
+	ben.waitUntil("board script ready", e2eWait, `window.tackBoard && document.querySelector("`+link+`")`)
 	ben.do("focus the card", chromedp.Focus(chromedp.CSS(link)))
 	ben.key("Enter", "\r")
 	ben.waitUntil("panel open", e2eWait, `document.getElementById("task-panel").open && document.activeElement && document.activeElement.name === "title"`)

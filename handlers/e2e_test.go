@@ -73,6 +73,7 @@ func TestE2EBoard(t *testing.T) {
 		{"NewProjectLandsOnBoard", e2eNewProject},
 		{"ListTableAxe", e2eListTable},
 		{"Density", e2eDensity},
+		{"PressHoldsLiveSwaps", e2ePressHoldsLiveSwaps},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -865,11 +866,31 @@ func e2eKeyboard(t *testing.T, browser context.Context, seed string) {
 	ben := s.signIn(browser, e2eBen, true)
 	ben.openBoard(true)
 
-	// The Move menu: Enter opens it, Tab reaches the first column, Enter moves.
+	// The Move menu: Enter opens it, Escape closes it and focus is back on its button;
+	// m opens it with focus on its first item; Escape again; Space opens it, Tab reaches
+	// the first column, Enter moves.
 	x := ben.cardAt("c1", 0)
 	ben.do("focus the Move button", chromedp.Focus(chromedp.CSS("#move-"+x.ID)))
+	if got := e2eEval[string](ben, `document.activeElement.getAttribute("role") + " " + document.activeElement.getAttribute("aria-expanded")`); got != "button false" {
+		t.Errorf("the Move link is not a collapsed button to assistive technology: role and aria-expanded %q", got)
+	}
 	ben.key("Enter", "\r")
-	ben.waitUntil("Move menu open", e2eWait, fmt.Sprintf(`document.querySelector("#task-%s details.move-menu").open`, x.ID))
+	ben.waitUntil("Move menu open", e2eWait, fmt.Sprintf(`document.querySelector("#task-%s form.move-options") && document.getElementById("move-%s").getAttribute("aria-expanded") === "true"`, x.ID, x.ID))
+	if got := e2eEval[string](ben, `location.pathname`); got != "/projects/DEMO/board" {
+		t.Fatalf("Enter on the Move button left the board for %s", got)
+	}
+	ben.key("Escape", "\u001b")
+	ben.waitUntil("Move menu closed, focus on its button", e2eWait, fmt.Sprintf(`!document.querySelector("#task-%s form.move-options") && document.activeElement.id === "move-%s" && document.activeElement.getAttribute("aria-expanded") === "false"`, x.ID, x.ID))
+	ben.key("m", "m")
+	ben.waitUntil("m opens the menu on its first item", e2eWait, fmt.Sprintf(`document.activeElement.closest("#task-%s form.move-options") && document.activeElement.value === "column:c2"`, x.ID))
+	ben.key("Escape", "\u001b")
+	ben.waitUntil("Move menu closed, focus on its button", e2eWait, fmt.Sprintf(`!document.querySelector("#task-%s form.move-options") && document.activeElement.id === "move-%s"`, x.ID, x.ID))
+	ben.key("Space", " ")
+	ben.waitUntil("Move menu open", e2eWait, fmt.Sprintf(`document.querySelector("#task-%s form.move-options")`, x.ID))
+	// The first card of To Do: no Top or Up, every other column, the card's own not.
+	if got := e2eEval[string](ben, fmt.Sprintf(`Array.from(document.querySelectorAll("#task-%s form.move-options button")).map(b => b.value).join(" ")`, x.ID)); got != "column:c2 column:c3 column:c4 down bottom" {
+		t.Errorf("the Move menu of the first To Do card offers %q", got)
+	}
 	ben.key("Tab", "\t")
 	ben.screenshot("move-menu", "#col-c1")
 	if got := e2eEval[string](ben, `document.activeElement.value || document.activeElement.outerHTML`); got != "column:c2" {
@@ -944,7 +965,10 @@ func e2eNoJavaScript(t *testing.T, browser context.Context, seed string) {
 		t.Fatal("scripts ran although JavaScript is off")
 	}
 	x := ben.cardAt("c1", 0)
-	ben.moveWithMenu(x.ID, "c3")
+	// The Move link leads to the card's move page, whose forms move it.
+	ben.do("follow the Move link", chromedp.Click(chromedp.CSS("#move-"+x.ID)))
+	ben.waitUntil("the move page", e2eWait, `location.pathname === "/projects/DEMO/board/move/`+x.Key+`" && document.readyState === "complete"`)
+	ben.do("move to In Review", chromedp.Click(chromedp.CSS(`form.move-options button[value="column:c3"]`)))
 	ben.waitUntil("board reloaded after the move", e2eWait, `location.search.includes("moved=") && document.readyState === "complete"`)
 	ben.waitUntil("card in In Review", e2eWait, inColumn(x.ID, "c3"))
 	ben.waitUntil("focus on the moved card's Move button", e2eWait, fmt.Sprintf(`document.activeElement && document.activeElement.id === "move-%s"`, x.ID))
@@ -1036,11 +1060,12 @@ func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	ben.waitUntil("conflict shown", e2eWait, `document.querySelector("li.card.conflict")`)
 	// With a Move menu open too, so that axe sees its buttons.
 	ben.do("open a Move menu", chromedp.Click(chromedp.CSS("#col-c1 .move-button")))
-	ben.waitUntil("Move menu open", e2eWait, `document.querySelector("#col-c1 details.move-menu[open]")`)
+	ben.waitUntil("Move menu open", e2eWait, `document.querySelector("#col-c1 form.move-options")`)
 	// And the keyboard shortcuts shown.
 	ben.do("show the shortcuts", chromedp.Click(chromedp.CSS("#shortcuts-toggle > summary")))
 	ben.waitUntil("shortcuts shown", e2eWait, `document.getElementById("shortcuts-toggle").open`)
 	ben.axe(axeJS, "board with a conflict, an open Move menu and the shortcuts")
+	y := ben.cardAt("c2", 0)
 	s.gate.restore(ben.who)
 
 	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/"+x.Key))
@@ -1048,6 +1073,9 @@ func e2eAxe(t *testing.T, browser context.Context, seed string) {
 	ben.axe(axeJS, "task page with the pending conflict on top")
 	ben.do("open the activity page", chromedp.Navigate(s.url+"/projects/DEMO/activity"))
 	ben.axe(axeJS, "activity page")
+	ben.do("open a move page", chromedp.Navigate(s.url+"/projects/DEMO/board/move/"+y.Key))
+	ben.waitUntil("the move page", e2eWait, `document.querySelector("form.move-options button")`)
+	ben.axe(axeJS, "move page")
 }
 
 // axe runs axe-core on the page in the light and in the dark theme and fails with each

@@ -83,6 +83,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("/board", h.board)
 	p.GET("/board/stream", h.boardStream)
 	p.POST("/board/move", h.boardMove)
+	p.GET("/board/move/:task", h.movePage)
 	p.POST("/board/tasks", h.boardCreate)
 	p.GET("/activity", h.activity)
 	p.GET("/workflow", h.workflow)

@@ -24,6 +24,7 @@
   var pendingFocus = null;   // task id whose Move button gets focus after the next swap
   var opened = false;        // the live stream has opened at least once
   var sortables = [];
+  var dragStarted = false;   // a pointer drag moved past its tolerance (Sortable's onStart)
 
   // --- Announcements -------------------------------------------------------------
 
@@ -126,28 +127,135 @@
   // care here: they are the server's state, rendered by every update that shows them.)
   function holdBoardState() {
     var active = document.activeElement;
-    var openMenu = document.querySelector("details.move-menu[open]");
+    var openMenu = document.querySelector("#board form.move-options");
+    var inMenu = active && active.closest && active.closest("form.move-options");
     return {
       focusId: active && active.id ? active.id : null,
       focusCard: cardOf(active) ? cardOf(active).id : null,
       focusLink: active && active.classList && active.classList.contains("card-link"),
-      openCard: openMenu ? cardOf(openMenu).id : null
+      focusItem: inMenu && active.value ? active.value : null,
+      openCard: openMenu && cardOf(openMenu) ? cardOf(openMenu).id : null
     };
   }
 
   function restoreBoardState(held) {
+    var menu = null;
     if (held.openCard) {
       var card = document.getElementById(held.openCard);
-      var menu = card && card.querySelector("details.move-menu");
-      if (menu) menu.open = true;
+      if (card) menu = card.querySelector("form.move-options") || openMenu(card);
     }
     var el = held.focusId ? document.getElementById(held.focusId) : null;
+    if (!el && held.focusItem && menu) {
+      el = Array.prototype.find.call(menu.querySelectorAll("button"), function (b) { return b.value === held.focusItem; }) || null;
+    }
     if (!el && held.focusCard) {
       var c = document.getElementById(held.focusCard);
       el = c && (held.focusLink ? c.querySelector(".card-link") : c.querySelector("[data-conflict-confirm], .move-button"));
     }
     if (el && document.activeElement !== el) el.focus();
   }
+
+  // --- Move menu -----------------------------------------------------------------------
+  // Each card has one Move link (to its move page, for browsers without JavaScript). Here
+  // it is a button that opens the card's Move menu in place: a copy of the page's one menu
+  // template, filled in for the card and the board as it is now. Its items are the same
+  // plain forms the move page posts.
+
+  var filterKeys = ["assignee", "type", "label", "q"];
+
+  // currentFilter is the board's filter as the server encodes it, from the address bar
+  // (the filter bar updates it without reloading the page).
+  function currentFilter() {
+    var from = new URLSearchParams(window.location.search);
+    var q = new URLSearchParams();
+    filterKeys.forEach(function (k) { if (from.get(k)) q.set(k, from.get(k)); });
+    return q.toString();
+  }
+
+  function columnName(section) {
+    var heading = section ? section.querySelector("h2") : null;
+    return heading && heading.firstChild ? heading.firstChild.textContent.trim() : "";
+  }
+
+  function siblingCards(card) {
+    return Array.prototype.filter.call(card.parentElement.children, function (c) { return c.matches("li.card"); });
+  }
+
+  var hasMenu = !!document.getElementById("move-menu-template");
+
+  // upgradeMoveButtons makes the Move links of newly drawn cards buttons of their menus.
+  // (The handlers below do not wait for it: a card swapped in a moment ago works too.)
+  function upgradeMoveButtons(root) {
+    if (!hasMenu || !root.querySelectorAll) return;
+    Array.prototype.forEach.call(root.querySelectorAll("a.move-button:not([role])"), upgradeMoveButton);
+  }
+
+  function upgradeMoveButton(a) {
+    a.setAttribute("role", "button");
+    a.setAttribute("aria-expanded", "false");
+  }
+
+  function closeMenu(card, focusButton) {
+    var form = card && card.querySelector("form.move-options");
+    var button = card && card.querySelector(".move-button");
+    if (form) form.remove();
+    if (button) {
+      button.setAttribute("aria-expanded", "false");
+      if (focusButton) button.focus();
+    }
+  }
+
+  // openMenu draws the card's Move menu after its Move button and returns its form.
+  function openMenu(card) {
+    var tpl = document.getElementById("move-menu-template");
+    var button = card.querySelector(".move-button");
+    var section = card.closest("section.board-column");
+    if (!tpl || !button || !section || !card.parentElement) return null;
+    Array.prototype.forEach.call(document.querySelectorAll("#board form.move-options"), function (f) {
+      if (cardOf(f) !== card) closeMenu(cardOf(f), false);
+    });
+    var old = card.querySelector("form.move-options");
+    if (old) old.remove();
+    var form = tpl.content.querySelector("form").cloneNode(true);
+    form.elements.task.value = card.dataset.id;
+    form.elements.base_version.value = card.dataset.version;
+    form.elements.from.value = card.dataset.column;
+    form.elements.filter.value = currentFilter();
+    var columns = form.querySelector(".move-columns");
+    Array.prototype.forEach.call(document.querySelectorAll("#board section.board-column"), function (s) {
+      if (s.dataset.column === card.dataset.column) return;
+      var b = document.createElement("button");
+      b.type = "submit";
+      b.name = "to";
+      b.value = "column:" + s.dataset.column;
+      b.textContent = columnName(s);
+      columns.appendChild(b);
+    });
+    form.querySelector(".move-within").textContent = columnName(section);
+    var cards = siblingCards(card);
+    var i = cards.indexOf(card);
+    var drop = (i === 0 ? ["top", "up"] : []).concat(i === cards.length - 1 ? ["down", "bottom"] : []);
+    drop.forEach(function (v) {
+      var b = form.querySelector('button[value="' + v + '"]');
+      if (b) b.remove();
+    });
+    button.insertAdjacentElement("afterend", form);
+    if (!button.hasAttribute("role")) upgradeMoveButton(button);
+    button.setAttribute("aria-expanded", "true");
+    htmx.process(form);
+    return form;
+  }
+
+  function menuIsOpen(card) { return !!(card && card.querySelector("form.move-options")); }
+
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("#board a.move-button");
+    if (!button || !hasMenu || evt.button !== 0 || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey) return;
+    evt.preventDefault();
+    var card = cardOf(button);
+    if (menuIsOpen(card)) closeMenu(card, false);
+    else openMenu(card);
+  });
 
   function setSortableDisabled(disabled) {
     sortables.forEach(function (s) { if (s.el.isConnected) s.option("disabled", disabled); });
@@ -220,11 +328,22 @@
         fallbackTolerance: 3,
         animation: reduceMotion ? 0 : 150,
         draggable: "li.card:not(.conflict)",
-        filter: ".move-menu, .conflict",
+        filter: ".move-button, .move-options, .conflict",
         preventOnFilter: false,
         disabled: inFlight,
-        onStart: function () { dragging = true; },
+        // Live swaps are held from the pointer press, not from the drag's start a few
+        // pixels later: a card redrawn under the pointer in between would end the drag.
+        onChoose: function () { dragging = true; dragStarted = false; },
+        onStart: function () { dragging = true; dragStarted = true; },
+        // Released without dragging (a click): nothing to drop, so let the held updates in.
+        // After a drag, onEnd follows and does that.
+        onUnchoose: function () {
+          if (dragStarted || picked || inFlight) return;
+          dragging = false;
+          if (pendingResync && !resyncing) resync();
+        },
         onEnd: function (evt) {
+          dragStarted = false;
           if (evt.from === evt.to && evt.oldIndex === evt.newIndex) {
             dragging = false;
             if (pendingResync) resync();
@@ -323,6 +442,12 @@
     }
     if (isTyping(active)) return;
     var card = cardOf(active);
+    // The Move link is a button here: Space presses it, as it would a button.
+    if (evt.key === " " && hasMenu && active.matches && active.matches("#board a.move-button")) {
+      evt.preventDefault();
+      active.click();
+      return;
+    }
     if (evt.key === " " && card && active.classList.contains("card-link") && dragForm && !inFlight) {
       evt.preventDefault();
       pickUp(card);
@@ -345,13 +470,15 @@
       var next = evt.key === "j" ? i + 1 : i - 1;
       if (i < 0) next = 0;
       if (next >= 0 && next < links.length) { evt.preventDefault(); links[next].focus(); }
-    } else if (evt.key === "m" && card) {
-      var menu = card.querySelector(".move-menu");
-      if (menu) { evt.preventDefault(); menu.open = true; var b = menu.querySelector("button"); if (b) b.focus(); }
+    } else if (evt.key === "m" && card && hasMenu && card.querySelector("a.move-button")) {
+      var menu = card.querySelector("form.move-options") || openMenu(card);
+      var first = menu && menu.querySelector("button");
+      if (first) { evt.preventDefault(); first.focus(); }
     } else if (evt.key === "Escape") {
-      var open = active && active.closest ? active.closest("details.move-menu[open], details.shortcuts-toggle[open]") : null;
+      var open = active && active.closest ? active.closest("details.shortcuts-toggle[open]") : null;
       var shortcuts = document.querySelector("details.shortcuts-toggle[open]");
-      if (open) { open.open = false; open.querySelector("summary").focus(); }
+      if (menuIsOpen(card) && (active.matches(".move-button") || active.closest("form.move-options"))) { closeMenu(card, true); }
+      else if (open) { open.open = false; open.querySelector("summary").focus(); }
       else if (shortcuts) { shortcuts.open = false; }
     }
   });
@@ -412,6 +539,15 @@
   // edited in place with the same version rule. Without JavaScript the link opens the
   // task page instead.
 
+  // The board's card links carry no htmx attributes (a board has hundreds): this one
+  // listener sends the panel request htmx would.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("#board a.card-link");
+    if (!link || evt.button !== 0 || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey) return;
+    evt.preventDefault();
+    htmx.ajax("GET", link.getAttribute("href") + "/panel", { source: link, target: "#task-panel-body", swap: "innerHTML" });
+  });
+
   var panel = document.getElementById("task-panel");
   var panelCard = null;    // id of the card whose link opened the panel
   var panelWanted = false; // a card was opened and the panel not closed since
@@ -467,10 +603,14 @@
     if (content && content.tagName === "LI" && content.childElementCount === 0) return;
     resync();
   });
-  document.body.addEventListener("htmx:load", function (evt) { initSortables(evt.detail.elt); });
+  document.body.addEventListener("htmx:load", function (evt) {
+    initSortables(evt.detail.elt);
+    upgradeMoveButtons(evt.detail.elt);
+  });
   document.body.addEventListener("htmx:oobAfterSwap", restoreFocusSoon);
   document.body.addEventListener("htmx:afterSwap", restoreFocusSoon);
   initSortables(document);
+  upgradeMoveButtons(document);
 
   // Expose state for tests and debugging; read-only use.
   window.tackBoard = {
