@@ -10,15 +10,28 @@ import (
 // project applies one event to the read models. It is the same fold for live writes and
 // for replay, and it reads nothing but the event and the read models themselves.
 func project(tx sqlx.Ext, e Event, p Payload) error {
+	return projector{tx: tx}.apply(e, p)
+}
+
+// projector is the fold with what it may keep between events. The zero value of tasks
+// (nil) reads each task from the read models, as a live write must; a replay sets tasks
+// to an empty map that the fold fills as it writes, since while it rebuilds nothing
+// else writes the tasks table and the task last written is the task's current state.
+type projector struct {
+	tx    sqlx.Ext
+	tasks map[string]*Task // every task the fold has written, by id; nil: none kept
+}
+
+func (pr projector) apply(e Event, p Payload) error {
 	kind, id := streamID(e.Stream)
 	var err error
 	switch kind {
 	case "user":
-		err = projectUser(tx, id, e, p)
+		err = projectUser(pr.tx, id, e, p)
 	case "project":
-		err = projectProject(tx, id, e, p)
+		err = projectProject(pr.tx, id, e, p)
 	case "task":
-		err = projectTask(tx, id, e, p)
+		err = pr.projectTask(id, e, p)
 	default:
 		err = fmt.Errorf("unknown stream kind %q", kind)
 	}
@@ -26,6 +39,14 @@ func project(tx sqlx.Ext, e Event, p Payload) error {
 		return fmt.Errorf("store: project %s (seq %d): %w", e.Type, e.Seq, err)
 	}
 	return nil
+}
+
+// task returns task id as the fold last wrote it.
+func (pr projector) task(id string) (*Task, error) {
+	if t, ok := pr.tasks[id]; ok {
+		return t, nil
+	}
+	return loadTask(pr.tx, id)
 }
 
 func projectUser(tx sqlx.Ext, id string, e Event, p Payload) error {
@@ -85,10 +106,11 @@ func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
 	return addActivity(tx, id, "", e)
 }
 
-func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
+func (pr projector) projectTask(id string, e Event, p Payload) error {
+	tx := pr.tx
 	switch c := p.(type) {
 	case *TaskConflicted:
-		t, err := loadTask(tx, c.TaskID)
+		t, err := pr.task(c.TaskID)
 		if err != nil {
 			return err
 		}
@@ -97,7 +119,7 @@ func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
 		}
 		return addHistory(tx, t.ProjectID, t.ID, e)
 	case *ConflictAnswered:
-		t, err := loadTask(tx, c.TaskID)
+		t, err := pr.task(c.TaskID)
 		if err != nil {
 			return err
 		}
@@ -110,7 +132,7 @@ func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
 	var current *Task
 	if _, created := p.(*TaskCreated); !created {
 		var err error
-		if current, err = loadTask(tx, id); err != nil {
+		if current, err = pr.task(id); err != nil {
 			return err
 		}
 	}
@@ -120,6 +142,9 @@ func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
 	}
 	if err := saveTask(tx, next); err != nil {
 		return err
+	}
+	if pr.tasks != nil {
+		pr.tasks[next.ID] = next
 	}
 	if err := endPending(tx, next.ID, e.Actor, fieldsOf(p)); err != nil {
 		return err

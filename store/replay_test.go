@@ -45,7 +45,7 @@ func TestReplayOfRandomCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rebuilt.Close()
-			if _, _, err := b.s.rebuildInto(ctx, rebuilt); err != nil {
+			if _, _, err := b.s.rebuildInto(ctx, rebuilt, nil); err != nil {
 				t.Fatal(err)
 			}
 			live, err := b.s.Tasks(ctx, b.p.ID, TaskFilter{IncludeArchived: true})
