@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -20,6 +21,24 @@ func project(tx sqlx.Ext, e Event, p Payload) error {
 type projector struct {
 	tx    sqlx.Ext
 	tasks map[string]*Task // every task the fold has written, by id; nil: none kept
+	// pending mirrors the pending_conflicts rows the fold has written (kept with
+	// tasks), so that a change by someone with nothing pending on the task, nearly
+	// every change, skips endPending's query.
+	pending map[pendingKey]pendingMark
+}
+
+type pendingKey struct{ taskID, userID string }
+
+// pendingMark is what the fold needs of a pending_conflicts row: its event and fields.
+type pendingMark struct {
+	seq    int64
+	fields []Field
+}
+
+// newReplayProjector returns the fold for a replay into a fresh database on tx: it
+// keeps every task and pending conflict it writes instead of reading them back.
+func newReplayProjector(tx sqlx.Ext) projector {
+	return projector{tx: tx, tasks: map[string]*Task{}, pending: map[pendingKey]pendingMark{}}
 }
 
 func (pr projector) apply(e Event, p Payload) error {
@@ -117,6 +136,13 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		if err := recordPending(tx, t.ProjectID, e, c); err != nil {
 			return err
 		}
+		if pr.pending != nil && c.Wanted != nil {
+			fields := make([]Field, len(c.Fields))
+			for i, f := range c.Fields {
+				fields[i] = f.Field
+			}
+			pr.pending[pendingKey{c.TaskID, e.Actor}] = pendingMark{seq: e.Seq, fields: fields}
+		}
 		return addHistory(tx, t.ProjectID, t.ID, e)
 	case *ConflictAnswered:
 		t, err := pr.task(c.TaskID)
@@ -126,6 +152,9 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		if _, err := tx.Exec(`DELETE FROM pending_conflicts WHERE task_id = ? AND user_id = ? AND seq = ?`,
 			c.TaskID, e.Actor, c.ConflictSeq); err != nil {
 			return err
+		}
+		if k := (pendingKey{c.TaskID, e.Actor}); pr.pending != nil && pr.pending[k].seq == c.ConflictSeq {
+			delete(pr.pending, k)
 		}
 		return addHistory(tx, t.ProjectID, t.ID, e)
 	}
@@ -146,10 +175,31 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 	if pr.tasks != nil {
 		pr.tasks[next.ID] = next
 	}
-	if err := endPending(tx, next.ID, e.Actor, fieldsOf(p)); err != nil {
+	if err := pr.endPending(next.ID, e.Actor, fieldsOf(p)); err != nil {
 		return err
 	}
 	return addHistory(tx, next.ProjectID, next.ID, e)
+}
+
+// endPending is endPending, skipped when the fold knows the actor has nothing pending
+// on the task, and keeping what it knows up to date otherwise.
+func (pr projector) endPending(taskID, actor string, changed []Field) error {
+	if pr.pending == nil {
+		return endPending(pr.tx, taskID, actor, changed)
+	}
+	k := pendingKey{taskID, actor}
+	mark, ok := pr.pending[k]
+	if !ok || len(changed) == 0 {
+		return nil
+	}
+	if err := endPending(pr.tx, taskID, actor, changed); err != nil {
+		return err
+	}
+	// The same rule endPending applies: a change to any field of the conflict ends it.
+	if slices.ContainsFunc(mark.fields, func(f Field) bool { return slices.Contains(changed, f) }) {
+		delete(pr.pending, k)
+	}
+	return nil
 }
 
 // addHistory records e in the task's history and in its project's activity.

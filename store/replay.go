@@ -167,6 +167,11 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 	return rep, nil
 }
 
+// rebuildPragmas set up the rebuild's connection to the throwaway database: a crash
+// loses nothing worth syncing for, and a large page cache keeps the indexes the fold
+// inserts into from spilling out of memory in the middle of its one transaction.
+var rebuildPragmas = []string{`PRAGMA synchronous = OFF`, `PRAGMA cache_size = -262144`}
+
 // rebuildInto folds every event of s, in sequence order, into the read models of dst,
 // reporting progress (if not nil) as ReplayOptions.Progress says.
 //
@@ -187,14 +192,24 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 		}
 	}
 
-	tx, err := dst.write.BeginTxx(ctx, nil)
+	conn, err := dst.write.Connx(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer conn.Close()
+	for _, pragma := range rebuildPragmas {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			return 0, 0, fmt.Errorf("store: replay: %s: %w", pragma, err)
+		}
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
 	defer tx.Rollback()
 	ptx := newPreparedTx(tx)
 	defer ptx.Close()
-	pr := projector{tx: ptx, tasks: map[string]*Task{}}
+	pr := newReplayProjector(ptx)
 
 	rows, err := src.QueryContext(ctx, `SELECT seq, stream, version, type, actor, at, data FROM events ORDER BY seq`)
 	if err != nil {
