@@ -14,16 +14,25 @@ func project(tx sqlx.Ext, e Event, p Payload) error {
 	return projector{tx: tx}.apply(e, p)
 }
 
-// projector is the fold with what it may keep between events. The zero value of tasks
-// (nil) reads each task from the read models, as a live write must; a replay sets tasks
-// to an empty map that the fold fills as it writes, since while it rebuilds nothing
-// else writes the tasks table and the task last written is the task's current state.
+// projector is the fold with what it may keep between events. A live write keeps
+// nothing (held is nil): it reads each task from the read models, which other writes
+// change between its events. A replay into a fresh database is the only writer there,
+// so it holds what it writes instead of reading it back.
 type projector struct {
-	tx    sqlx.Ext
-	tasks map[string]*Task // every task the fold has written, by id; nil: none kept
-	// pending mirrors the pending_conflicts rows the fold has written (kept with
-	// tasks), so that a change by someone with nothing pending on the task, nearly
-	// every change, skips endPending's query.
+	tx   sqlx.Ext
+	held *heldState
+}
+
+// heldState is what a replay's fold holds in memory.
+type heldState struct {
+	tasks   map[string]*Task // every task, as the fold last changed it, by id
+	created []string         // task ids in creation order
+	// unsaved tasks were changed since they were last written. A task is inserted at
+	// its creation, where a constraint can refuse it; its later changes cannot fail
+	// one (they never touch project_id or number), so they are written once, by flush.
+	unsaved map[string]bool
+	// pending mirrors the pending_conflicts rows, so that a change by someone with
+	// nothing pending on the task, nearly every change, skips endPending's query.
 	pending map[pendingKey]pendingMark
 }
 
@@ -35,10 +44,29 @@ type pendingMark struct {
 	fields []Field
 }
 
-// newReplayProjector returns the fold for a replay into a fresh database on tx: it
-// keeps every task and pending conflict it writes instead of reading them back.
+// newReplayProjector returns the fold for a replay into a fresh database on tx. Call
+// flush before committing.
 func newReplayProjector(tx sqlx.Ext) projector {
-	return projector{tx: tx, tasks: map[string]*Task{}, pending: map[pendingKey]pendingMark{}}
+	return projector{tx: tx, held: &heldState{tasks: map[string]*Task{}, unsaved: map[string]bool{},
+		pending: map[pendingKey]pendingMark{}}}
+}
+
+// flush writes the tasks changed since the last flush, in creation order (the order,
+// and so the rowids, that writing each change at once gives).
+func (pr projector) flush() error {
+	if pr.held == nil {
+		return nil
+	}
+	for _, id := range pr.held.created {
+		if !pr.held.unsaved[id] {
+			continue
+		}
+		if err := saveTask(pr.tx, pr.held.tasks[id]); err != nil {
+			return fmt.Errorf("store: project task %s: %w", id, err)
+		}
+	}
+	clear(pr.held.unsaved)
+	return nil
 }
 
 func (pr projector) apply(e Event, p Payload) error {
@@ -60,10 +88,12 @@ func (pr projector) apply(e Event, p Payload) error {
 	return nil
 }
 
-// task returns task id as the fold last wrote it.
+// task returns task id as the fold last changed it.
 func (pr projector) task(id string) (*Task, error) {
-	if t, ok := pr.tasks[id]; ok {
-		return t, nil
+	if pr.held != nil {
+		if t, ok := pr.held.tasks[id]; ok {
+			return t, nil
+		}
 	}
 	return loadTask(pr.tx, id)
 }
@@ -136,12 +166,12 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		if err := recordPending(tx, t.ProjectID, e, c); err != nil {
 			return err
 		}
-		if pr.pending != nil && c.Wanted != nil {
+		if pr.held != nil && c.Wanted != nil {
 			fields := make([]Field, len(c.Fields))
 			for i, f := range c.Fields {
 				fields[i] = f.Field
 			}
-			pr.pending[pendingKey{c.TaskID, e.Actor}] = pendingMark{seq: e.Seq, fields: fields}
+			pr.held.pending[pendingKey{c.TaskID, e.Actor}] = pendingMark{seq: e.Seq, fields: fields}
 		}
 		return addHistory(tx, t.ProjectID, t.ID, e)
 	case *ConflictAnswered:
@@ -153,13 +183,14 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 			c.TaskID, e.Actor, c.ConflictSeq); err != nil {
 			return err
 		}
-		if k := (pendingKey{c.TaskID, e.Actor}); pr.pending != nil && pr.pending[k].seq == c.ConflictSeq {
-			delete(pr.pending, k)
+		if k := (pendingKey{c.TaskID, e.Actor}); pr.held != nil && pr.held.pending[k].seq == c.ConflictSeq {
+			delete(pr.held.pending, k)
 		}
 		return addHistory(tx, t.ProjectID, t.ID, e)
 	}
 	var current *Task
-	if _, created := p.(*TaskCreated); !created {
+	_, created := p.(*TaskCreated)
+	if !created {
 		var err error
 		if current, err = pr.task(id); err != nil {
 			return err
@@ -169,11 +200,20 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 	if err != nil {
 		return err
 	}
-	if err := saveTask(tx, next); err != nil {
-		return err
-	}
-	if pr.tasks != nil {
-		pr.tasks[next.ID] = next
+	switch {
+	case pr.held == nil:
+		if err := saveTask(tx, next); err != nil {
+			return err
+		}
+	case created:
+		if err := saveTask(tx, next); err != nil {
+			return err
+		}
+		pr.held.tasks[next.ID] = next
+		pr.held.created = append(pr.held.created, next.ID)
+	default:
+		pr.held.tasks[next.ID] = next
+		pr.held.unsaved[next.ID] = true
 	}
 	if err := pr.endPending(next.ID, e.Actor, fieldsOf(p)); err != nil {
 		return err
@@ -184,11 +224,11 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 // endPending is endPending, skipped when the fold knows the actor has nothing pending
 // on the task, and keeping what it knows up to date otherwise.
 func (pr projector) endPending(taskID, actor string, changed []Field) error {
-	if pr.pending == nil {
+	if pr.held == nil {
 		return endPending(pr.tx, taskID, actor, changed)
 	}
 	k := pendingKey{taskID, actor}
-	mark, ok := pr.pending[k]
+	mark, ok := pr.held.pending[k]
 	if !ok || len(changed) == 0 {
 		return nil
 	}
@@ -197,7 +237,7 @@ func (pr projector) endPending(taskID, actor string, changed []Field) error {
 	}
 	// The same rule endPending applies: a change to any field of the conflict ends it.
 	if slices.ContainsFunc(mark.fields, func(f Field) bool { return slices.Contains(changed, f) }) {
-		delete(pr.pending, k)
+		delete(pr.held.pending, k)
 	}
 	return nil
 }

@@ -106,6 +106,10 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 	if err != nil {
 		return nil, err
 	}
+	if err := dropSecondaryIndexes(ctx, rebuilt); err != nil {
+		rebuilt.Close()
+		return nil, err
+	}
 	n, lastSeq, err := s.rebuildInto(ctx, rebuilt, o.Progress)
 	rebuilt.Close()
 	if err != nil {
@@ -165,6 +169,28 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 	}
 	rep.Fixed = true
 	return rep, nil
+}
+
+// dropSecondaryIndexes drops the read models' secondary indexes from the throwaway
+// database a replay rebuilds into: it is only compared row by row and copied, which no
+// index speeds up, while keeping them up to date cost the fold an index insert per row.
+// Primary keys and UNIQUE constraints stay, so the rebuild is refused what the live
+// tables would refuse, and the fold's own lookups stay indexed.
+func dropSecondaryIndexes(ctx context.Context, dst *Store) error {
+	var names []string
+	q, args, err := sqlx.In(`SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (?)`, readModels)
+	if err != nil {
+		return fmt.Errorf("store: replay: %w", err)
+	}
+	if err := dst.write.SelectContext(ctx, &names, q, args...); err != nil {
+		return fmt.Errorf("store: replay: list indexes: %w", err)
+	}
+	for _, name := range names {
+		if _, err := dst.write.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+			return fmt.Errorf("store: replay: drop index %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // rebuildPragmas set up the rebuild's connection to the throwaway database: a crash
@@ -240,6 +266,9 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 	}
 	if err := rows.Err(); err != nil {
 		return 0, 0, fmt.Errorf("store: replay: read events: %w", err)
+	}
+	if err := pr.flush(); err != nil {
+		return 0, 0, err
 	}
 	if err := ptx.Close(); err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)

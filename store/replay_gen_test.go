@@ -401,7 +401,10 @@ func generateLog(tb testing.TB, s *Store, seed uint64, n, tasksPerProject, perCo
 			}
 			if !set {
 				set = true
-				return g.setup(emit, 20, 3, tasksPerProject)
+				if err := g.setup(emit, 20, 3, tasksPerProject); err != nil {
+					return err
+				}
+				return pr.flush()
 			}
 			for i := 0; i < perCommit && done < n; i++ {
 				if err := g.step(emit); err != nil {
@@ -409,7 +412,7 @@ func generateLog(tb testing.TB, s *Store, seed uint64, n, tasksPerProject, perCo
 				}
 				done++
 			}
-			return nil
+			return pr.flush()
 		})
 		if err != nil {
 			tb.Fatal(err)
