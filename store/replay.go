@@ -171,6 +171,53 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 	return rep, nil
 }
 
+// readLog sends every event of the log in sequence order, decoded, in batches to out.
+func readLog(ctx context.Context, src *sqlx.Tx, out chan<- []decodedEvent) error {
+	rows, err := src.QueryContext(ctx, `SELECT seq, stream, version, type, actor, at, data FROM events ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("store: replay: read events: %w", err)
+	}
+	defer rows.Close()
+	const batchSize = 256
+	batch := make([]decodedEvent, 0, batchSize)
+	send := func() error {
+		select {
+		case out <- batch:
+			batch = make([]decodedEvent, 0, batchSize)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var r eventRow
+	for rows.Next() {
+		if err := rows.Scan(&r.Seq, &r.Stream, &r.Version, &r.Type, &r.Actor, &r.At, &r.Data); err != nil {
+			return fmt.Errorf("store: replay: read events: %w", err)
+		}
+		e, err := r.event()
+		if err != nil {
+			return err
+		}
+		p, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		batch = append(batch, decodedEvent{Event: e, payload: p})
+		if len(batch) == batchSize {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: replay: read events: %w", err)
+	}
+	if len(batch) > 0 {
+		return send()
+	}
+	return nil
+}
+
 // dropSecondaryIndexes drops the read models' secondary indexes from the throwaway
 // database a replay rebuilds into: it is only compared row by row and copied, which no
 // index speeds up, while keeping them up to date cost the fold an index insert per row.
@@ -237,35 +284,34 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 	defer ptx.Close()
 	pr := newReplayProjector(ptx)
 
-	rows, err := src.QueryContext(ctx, `SELECT seq, stream, version, type, actor, at, data FROM events ORDER BY seq`)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: replay: read events: %w", err)
+	// Reading and decoding the log runs beside the fold, a batch ahead of it.
+	batches := make(chan []decodedEvent, 4)
+	readErr := make(chan error, 1)
+	readCtx, stopReading := context.WithCancel(ctx)
+	go func() {
+		defer close(batches)
+		readErr <- readLog(readCtx, src, batches)
+	}()
+	defer func() {
+		// On an early return, stop the reader and wait for it before src is rolled back.
+		stopReading()
+		for range batches {
+		}
+	}()
+	for batch := range batches {
+		for _, e := range batch {
+			if err := pr.apply(e.Event, e.payload); err != nil {
+				return 0, 0, err
+			}
+			lastSeq = e.Seq
+			n++
+			if progress != nil && n%ReplayProgressEvery == 0 {
+				progress(n, total)
+			}
+		}
 	}
-	defer rows.Close()
-	var r eventRow
-	for rows.Next() {
-		if err := rows.Scan(&r.Seq, &r.Stream, &r.Version, &r.Type, &r.Actor, &r.At, &r.Data); err != nil {
-			return 0, 0, fmt.Errorf("store: replay: read events: %w", err)
-		}
-		e, err := r.event()
-		if err != nil {
-			return 0, 0, err
-		}
-		p, err := e.Decode()
-		if err != nil {
-			return 0, 0, err
-		}
-		if err := pr.apply(e, p); err != nil {
-			return 0, 0, err
-		}
-		lastSeq = e.Seq
-		n++
-		if progress != nil && n%ReplayProgressEvery == 0 {
-			progress(n, total)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, 0, fmt.Errorf("store: replay: read events: %w", err)
+	if err := <-readErr; err != nil {
+		return 0, 0, err
 	}
 	if err := pr.flush(); err != nil {
 		return 0, 0, err

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReplayOfRandomCommands runs random command sequences, stale base versions
@@ -407,5 +408,42 @@ func TestReplayOfGeneratedLog(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A log the fold cannot read or apply makes Replay fail with the event's position,
+// wherever in the log it is: the reader running ahead of the fold stops cleanly.
+func TestReplayOfABadLogFails(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, typ, stream, data, want string
+	}{
+		{"unknown type", "task.teleported", "task:x", `{}`, `unknown event type "task.teleported"`},
+		{"undecodable", TypeTaskMoved, "task:x", `{"to_rank": 7}`, "decode task.moved"},
+		{"task never created", TypeTaskMoved, "task:nosuchtask", `{"to_rank": "a"}`, "project task.moved"},
+	}
+	for _, tt := range tests {
+		for _, where := range []string{"early", "late"} {
+			t.Run(tt.name+" "+where, func(t *testing.T) {
+				s := mustOpenStore(t)
+				insert := func() {
+					if _, err := s.write.Exec(`INSERT INTO events (stream, version, type, actor, at, data) VALUES (?, 1, ?, 'u', ?, ?)`,
+						tt.stream, tt.typ, formatTime(time.Now()), tt.data); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if where == "early" {
+					insert()
+				}
+				generateLog(t, s, 3, 3000, 50, 1000, false) // more than the reader runs ahead
+				if where == "late" {
+					insert()
+				}
+				_, err := s.Replay(ctx, false)
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Replay = %v; want an error saying %q", err, tt.want)
+				}
+			})
+		}
 	}
 }
