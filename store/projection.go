@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -34,6 +35,8 @@ type heldState struct {
 	// pending mirrors the pending_conflicts rows, so that a change by someone with
 	// nothing pending on the task, nearly every change, skips endPending's query.
 	pending map[pendingKey]pendingMark
+	// history and activity hold rows not inserted yet, their values in column order.
+	history, activity []any
 }
 
 type pendingKey struct{ taskID, userID string }
@@ -44,7 +47,9 @@ type pendingMark struct {
 	fields []Field
 }
 
-// newReplayProjector returns the fold for a replay into a fresh database on tx. Call
+// newReplayProjector returns the fold for a replay into a fresh database on tx: it keeps
+// tasks and pending conflicts in memory instead of reading them back, writes a task's
+// changes once, and gathers history and activity rows to insert many at once. Call
 // flush before committing.
 func newReplayProjector(tx sqlx.Ext) projector {
 	return projector{tx: tx, held: &heldState{tasks: map[string]*Task{}, unsaved: map[string]bool{},
@@ -52,7 +57,8 @@ func newReplayProjector(tx sqlx.Ext) projector {
 }
 
 // flush writes the tasks changed since the last flush, in creation order (the order,
-// and so the rowids, that writing each change at once gives).
+// and so the rowids, that writing each change at once gives), and the history and
+// activity rows gathered since.
 func (pr projector) flush() error {
 	if pr.held == nil {
 		return nil
@@ -66,7 +72,10 @@ func (pr projector) flush() error {
 		}
 	}
 	clear(pr.held.unsaved)
-	return nil
+	if err := pr.insertRows("task_history", historyColumns, &pr.held.history); err != nil {
+		return err
+	}
+	return pr.insertRows("activity", activityColumns, &pr.held.activity)
 }
 
 func (pr projector) apply(e Event, p Payload) error {
@@ -76,7 +85,7 @@ func (pr projector) apply(e Event, p Payload) error {
 	case "user":
 		err = projectUser(pr.tx, id, e, p)
 	case "project":
-		err = projectProject(pr.tx, id, e, p)
+		err = pr.projectProject(id, e, p)
 	case "task":
 		err = pr.projectTask(id, e, p)
 	default:
@@ -108,10 +117,11 @@ func projectUser(tx sqlx.Ext, id string, e Event, p Payload) error {
 	return fmt.Errorf("%s is not a user event", e.Type)
 }
 
-func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
+func (pr projector) projectProject(id string, e Event, p Payload) error {
+	tx := pr.tx
 	if _, ok := p.(*WorkflowConflicted); ok {
 		// A refused change is history only: the project's version does not move.
-		return addActivity(tx, id, "", e)
+		return pr.addActivity(id, "", e)
 	}
 	var err error
 	switch p := p.(type) {
@@ -152,7 +162,7 @@ func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
 	if _, err := tx.Exec(`UPDATE projects SET version = ? WHERE id = ?`, e.Version, id); err != nil {
 		return err
 	}
-	return addActivity(tx, id, "", e)
+	return pr.addActivity(id, "", e)
 }
 
 func (pr projector) projectTask(id string, e Event, p Payload) error {
@@ -173,7 +183,7 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 			}
 			pr.held.pending[pendingKey{c.TaskID, e.Actor}] = pendingMark{seq: e.Seq, fields: fields}
 		}
-		return addHistory(tx, t.ProjectID, t.ID, e)
+		return pr.addHistory(t.ProjectID, t.ID, e)
 	case *ConflictAnswered:
 		t, err := pr.task(c.TaskID)
 		if err != nil {
@@ -186,7 +196,7 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		if k := (pendingKey{c.TaskID, e.Actor}); pr.held != nil && pr.held.pending[k].seq == c.ConflictSeq {
 			delete(pr.held.pending, k)
 		}
-		return addHistory(tx, t.ProjectID, t.ID, e)
+		return pr.addHistory(t.ProjectID, t.ID, e)
 	}
 	var current *Task
 	_, created := p.(*TaskCreated)
@@ -218,7 +228,7 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 	if err := pr.endPending(next.ID, e.Actor, fieldsOf(p)); err != nil {
 		return err
 	}
-	return addHistory(tx, next.ProjectID, next.ID, e)
+	return pr.addHistory(next.ProjectID, next.ID, e)
 }
 
 // endPending is endPending, skipped when the fold knows the actor has nothing pending
@@ -239,6 +249,57 @@ func (pr projector) endPending(taskID, actor string, changed []Field) error {
 	if slices.ContainsFunc(mark.fields, func(f Field) bool { return slices.Contains(changed, f) }) {
 		delete(pr.held.pending, k)
 	}
+	return nil
+}
+
+// addHistory is addHistory; a replay's fold gathers the rows and inserts many at once.
+func (pr projector) addHistory(projectID, taskID string, e Event) error {
+	if pr.held == nil {
+		return addHistory(pr.tx, projectID, taskID, e)
+	}
+	pr.held.history = append(pr.held.history, e.Seq, taskID, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+	if len(pr.held.history) == rowsPerInsert*len(historyColumns) {
+		if err := pr.insertRows("task_history", historyColumns, &pr.held.history); err != nil {
+			return err
+		}
+	}
+	return pr.addActivity(projectID, taskID, e)
+}
+
+// addActivity is addActivity; a replay's fold gathers the rows and inserts many at once.
+func (pr projector) addActivity(projectID, taskID string, e Event) error {
+	if pr.held == nil {
+		return addActivity(pr.tx, projectID, taskID, e)
+	}
+	pr.held.activity = append(pr.held.activity, e.Seq, projectID, taskID, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+	if len(pr.held.activity) == rowsPerInsert*len(activityColumns) {
+		return pr.insertRows("activity", activityColumns, &pr.held.activity)
+	}
+	return nil
+}
+
+// rowsPerInsert is how many gathered rows one INSERT writes: one statement per row
+// cost more than the row itself.
+const rowsPerInsert = 128
+
+var (
+	historyColumns  = []string{"seq", "task_id", "type", "actor", "at", "data"}
+	activityColumns = []string{"seq", "project_id", "task_id", "type", "actor", "at", "data"}
+)
+
+// insertRows inserts the gathered values (len(columns) per row) into table and empties them.
+func (pr projector) insertRows(table string, columns []string, values *[]any) error {
+	rows := len(*values) / len(columns)
+	if rows == 0 {
+		return nil
+	}
+	one := "(?" + strings.Repeat(", ?", len(columns)-1) + ")"
+	query := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " +
+		one + strings.Repeat(", "+one, rows-1)
+	if _, err := pr.tx.Exec(query, *values...); err != nil {
+		return fmt.Errorf("store: project into %s: %w", table, err)
+	}
+	*values = (*values)[:0]
 	return nil
 }
 
