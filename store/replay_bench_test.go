@@ -25,7 +25,7 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	ctx := context.Background()
 	s := mustOpenStore(b)
-	generateLog(b, s, 1, n, 300, 5_000, false)
+	generateLog(b, s, 1, n, 300, 5_000, logFast)
 	if keep := os.Getenv("TACK_REPLAY_DB"); keep != "" {
 		if _, err := s.write.Exec(`VACUUM INTO ?`, filepath.Clean(keep)); err != nil {
 			b.Fatalf("keep the generated database: %v", err)

@@ -354,22 +354,30 @@ func (g *logGenerator) membership(emit emitFunc, p *genProject) error {
 	return nil
 }
 
-// generateLog writes a log of about n events to s: users, projects with tasksPerProject
-// tasks each, then user actions. With live, each commit of up to perCommit events goes
-// through the live write path (writer.append, which projects with project()); otherwise
-// events are inserted with prepared statements and folded by the replay's projector, in
-// commits of perCommit events, which is many times faster for a large log.
-func generateLog(tb testing.TB, s *Store, seed uint64, n, tasksPerProject, perCommit int, live bool) *logGenerator {
+// logWay says how generateLog writes its events and their read models.
+type logWay int
+
+const (
+	// logLive: through the live write path, writer.append, which projects with project().
+	logLive logWay = iota
+	// logFast: events inserted with prepared statements and folded by the replay's
+	// projector, many times faster for a large log.
+	logFast
+)
+
+// generateLog writes a log of about n events to s, as way says, in commits of up to
+// perCommit events: users, projects with tasksPerProject tasks each, then user actions.
+func generateLog(tb testing.TB, s *Store, seed uint64, n, tasksPerProject, perCommit int, way logWay) *logGenerator {
 	tb.Helper()
 	ctx := context.Background()
 	g := newLogGenerator(seed)
-	pr := newReplayProjector(nil) // the fast way's fold, kept across commits
+	pr := newReplayProjector(nil) // logFast's fold, kept across commits
 	done := 0
 	set := false
 	for done < n || !set {
 		_, err := s.writeTx(ctx, func(w *writer) error {
 			var emit emitFunc
-			if live {
+			if way == logLive {
 				emit = func(stream string, expected int, actor string, at time.Time, p Payload) (Event, error) {
 					w.now = at
 					events, err := w.append(stream, expected, actor, p)

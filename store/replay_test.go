@@ -363,10 +363,10 @@ func TestReplayReportsRowsOnOneSideOnly(t *testing.T) {
 // its log (prepared statements, the replay's projector) makes the same live tables.
 func TestReplayOfGeneratedLog(t *testing.T) {
 	ctx := context.Background()
-	for _, live := range []bool{true, false} {
-		t.Run(fmt.Sprint("live ", live), func(t *testing.T) {
+	for _, way := range []logWay{logLive, logFast} {
+		t.Run([]string{"live", "fast"}[way], func(t *testing.T) {
 			s := mustOpenStore(t)
-			g := generateLog(t, s, 7, 3000, 150, 5, live)
+			g := generateLog(t, s, 7, 3000, 150, 5, way)
 			t.Logf("events by type: %v", g.counts)
 			for _, typ := range []string{TypeUserRegistered, TypeProjectCreated, TypeMemberAdded, TypeMemberRoleChanged,
 				TypeWorkflowChanged, TypeWorkflowConflicted, TypeTaskCreated, TypeTaskMoved, TypeTaskRetitled,
@@ -435,7 +435,7 @@ func TestReplayOfABadLogFails(t *testing.T) {
 				if where == "early" {
 					insert()
 				}
-				generateLog(t, s, 3, 3000, 50, 1000, false) // more than the reader runs ahead
+				generateLog(t, s, 3, 3000, 50, 1000, logFast) // more than the reader runs ahead
 				if where == "late" {
 					insert()
 				}
