@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -10,15 +12,82 @@ import (
 // project applies one event to the read models. It is the same fold for live writes and
 // for replay, and it reads nothing but the event and the read models themselves.
 func project(tx sqlx.Ext, e Event, p Payload) error {
+	return projector{tx: tx}.apply(e, p)
+}
+
+// projector is the fold with what it may keep between events. A live write keeps
+// nothing (held is nil): it reads each task from the read models, which other writes
+// change between its events. A replay into a fresh database is the only writer there,
+// so it holds what it writes instead of reading it back.
+type projector struct {
+	tx   sqlx.Ext
+	held *heldState
+}
+
+// heldState is what a replay's fold holds in memory.
+type heldState struct {
+	tasks   map[string]*Task // every task, as the fold last changed it, by id
+	created []string         // task ids in creation order
+	// unsaved tasks were changed since they were last written. A task is inserted at
+	// its creation, where a constraint can refuse it; its later changes cannot fail
+	// one (they never touch project_id or number), so they are written once, by flush.
+	unsaved map[string]bool
+	// pending mirrors the pending_conflicts rows, so that a change by someone with
+	// nothing pending on the task, nearly every change, skips endPending's query.
+	pending map[pendingKey]pendingMark
+	// history and activity hold rows not inserted yet, their values in column order.
+	history, activity []any
+}
+
+type pendingKey struct{ taskID, userID string }
+
+// pendingMark is what the fold needs of a pending_conflicts row: its event and fields.
+type pendingMark struct {
+	seq    int64
+	fields []Field
+}
+
+// newReplayProjector returns the fold for a replay into a fresh database on tx: it keeps
+// tasks and pending conflicts in memory instead of reading them back, writes a task's
+// changes once, and gathers history and activity rows to insert many at once. Call
+// flush before committing.
+func newReplayProjector(tx sqlx.Ext) projector {
+	return projector{tx: tx, held: &heldState{tasks: map[string]*Task{}, unsaved: map[string]bool{},
+		pending: map[pendingKey]pendingMark{}}}
+}
+
+// flush writes the tasks changed since the last flush, in creation order (the order,
+// and so the rowids, that writing each change at once gives), and the history and
+// activity rows gathered since.
+func (pr projector) flush() error {
+	if pr.held == nil {
+		return nil
+	}
+	for _, id := range pr.held.created {
+		if !pr.held.unsaved[id] {
+			continue
+		}
+		if err := saveTask(pr.tx, pr.held.tasks[id]); err != nil {
+			return fmt.Errorf("store: project task %s: %w", id, err)
+		}
+	}
+	clear(pr.held.unsaved)
+	if err := pr.insertRows("task_history", historyColumns, &pr.held.history); err != nil {
+		return err
+	}
+	return pr.insertRows("activity", activityColumns, &pr.held.activity)
+}
+
+func (pr projector) apply(e Event, p Payload) error {
 	kind, id := streamID(e.Stream)
 	var err error
 	switch kind {
 	case "user":
-		err = projectUser(tx, id, e, p)
+		err = projectUser(pr.tx, id, e, p)
 	case "project":
-		err = projectProject(tx, id, e, p)
+		err = pr.projectProject(id, e, p)
 	case "task":
-		err = projectTask(tx, id, e, p)
+		err = pr.projectTask(id, e, p)
 	default:
 		err = fmt.Errorf("unknown stream kind %q", kind)
 	}
@@ -26,6 +95,16 @@ func project(tx sqlx.Ext, e Event, p Payload) error {
 		return fmt.Errorf("store: project %s (seq %d): %w", e.Type, e.Seq, err)
 	}
 	return nil
+}
+
+// task returns task id as the fold last changed it.
+func (pr projector) task(id string) (*Task, error) {
+	if pr.held != nil {
+		if t, ok := pr.held.tasks[id]; ok {
+			return t, nil
+		}
+	}
+	return loadTask(pr.tx, id)
 }
 
 func projectUser(tx sqlx.Ext, id string, e Event, p Payload) error {
@@ -38,10 +117,11 @@ func projectUser(tx sqlx.Ext, id string, e Event, p Payload) error {
 	return fmt.Errorf("%s is not a user event", e.Type)
 }
 
-func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
+func (pr projector) projectProject(id string, e Event, p Payload) error {
+	tx := pr.tx
 	if _, ok := p.(*WorkflowConflicted); ok {
 		// A refused change is history only: the project's version does not move.
-		return addActivity(tx, id, "", e)
+		return pr.addActivity(id, "", e)
 	}
 	var err error
 	switch p := p.(type) {
@@ -82,22 +162,30 @@ func projectProject(tx sqlx.Ext, id string, e Event, p Payload) error {
 	if _, err := tx.Exec(`UPDATE projects SET version = ? WHERE id = ?`, e.Version, id); err != nil {
 		return err
 	}
-	return addActivity(tx, id, "", e)
+	return pr.addActivity(id, "", e)
 }
 
-func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
+func (pr projector) projectTask(id string, e Event, p Payload) error {
+	tx := pr.tx
 	switch c := p.(type) {
 	case *TaskConflicted:
-		t, err := loadTask(tx, c.TaskID)
+		t, err := pr.task(c.TaskID)
 		if err != nil {
 			return err
 		}
 		if err := recordPending(tx, t.ProjectID, e, c); err != nil {
 			return err
 		}
-		return addHistory(tx, t.ProjectID, t.ID, e)
+		if pr.held != nil && c.Wanted != nil {
+			fields := make([]Field, len(c.Fields))
+			for i, f := range c.Fields {
+				fields[i] = f.Field
+			}
+			pr.held.pending[pendingKey{c.TaskID, e.Actor}] = pendingMark{seq: e.Seq, fields: fields}
+		}
+		return pr.addHistory(t.ProjectID, t.ID, e)
 	case *ConflictAnswered:
-		t, err := loadTask(tx, c.TaskID)
+		t, err := pr.task(c.TaskID)
 		if err != nil {
 			return err
 		}
@@ -105,12 +193,16 @@ func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
 			c.TaskID, e.Actor, c.ConflictSeq); err != nil {
 			return err
 		}
-		return addHistory(tx, t.ProjectID, t.ID, e)
+		if k := (pendingKey{c.TaskID, e.Actor}); pr.held != nil && pr.held.pending[k].seq == c.ConflictSeq {
+			delete(pr.held.pending, k)
+		}
+		return pr.addHistory(t.ProjectID, t.ID, e)
 	}
 	var current *Task
-	if _, created := p.(*TaskCreated); !created {
+	_, created := p.(*TaskCreated)
+	if !created {
 		var err error
-		if current, err = loadTask(tx, id); err != nil {
+		if current, err = pr.task(id); err != nil {
 			return err
 		}
 	}
@@ -118,13 +210,97 @@ func projectTask(tx sqlx.Ext, id string, e Event, p Payload) error {
 	if err != nil {
 		return err
 	}
-	if err := saveTask(tx, next); err != nil {
+	switch {
+	case pr.held == nil:
+		if err := saveTask(tx, next); err != nil {
+			return err
+		}
+	case created:
+		if err := saveTask(tx, next); err != nil {
+			return err
+		}
+		pr.held.tasks[next.ID] = next
+		pr.held.created = append(pr.held.created, next.ID)
+	default:
+		pr.held.tasks[next.ID] = next
+		pr.held.unsaved[next.ID] = true
+	}
+	if err := pr.endPending(next.ID, e.Actor, fieldsOf(p)); err != nil {
 		return err
 	}
-	if err := endPending(tx, next.ID, e.Actor, fieldsOf(p)); err != nil {
+	return pr.addHistory(next.ProjectID, next.ID, e)
+}
+
+// endPending is endPending, skipped when the fold knows the actor has nothing pending
+// on the task, and keeping what it knows up to date otherwise.
+func (pr projector) endPending(taskID, actor string, changed []Field) error {
+	if pr.held == nil {
+		return endPending(pr.tx, taskID, actor, changed)
+	}
+	k := pendingKey{taskID, actor}
+	mark, ok := pr.held.pending[k]
+	if !ok || len(changed) == 0 {
+		return nil
+	}
+	if err := endPending(pr.tx, taskID, actor, changed); err != nil {
 		return err
 	}
-	return addHistory(tx, next.ProjectID, next.ID, e)
+	// The same rule endPending applies: a change to any field of the conflict ends it.
+	if slices.ContainsFunc(mark.fields, func(f Field) bool { return slices.Contains(changed, f) }) {
+		delete(pr.held.pending, k)
+	}
+	return nil
+}
+
+// addHistory is addHistory; a replay's fold gathers the rows and inserts many at once.
+func (pr projector) addHistory(projectID, taskID string, e Event) error {
+	if pr.held == nil {
+		return addHistory(pr.tx, projectID, taskID, e)
+	}
+	pr.held.history = append(pr.held.history, e.Seq, taskID, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+	if len(pr.held.history) == rowsPerInsert*len(historyColumns) {
+		if err := pr.insertRows("task_history", historyColumns, &pr.held.history); err != nil {
+			return err
+		}
+	}
+	return pr.addActivity(projectID, taskID, e)
+}
+
+// addActivity is addActivity; a replay's fold gathers the rows and inserts many at once.
+func (pr projector) addActivity(projectID, taskID string, e Event) error {
+	if pr.held == nil {
+		return addActivity(pr.tx, projectID, taskID, e)
+	}
+	pr.held.activity = append(pr.held.activity, e.Seq, projectID, taskID, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+	if len(pr.held.activity) == rowsPerInsert*len(activityColumns) {
+		return pr.insertRows("activity", activityColumns, &pr.held.activity)
+	}
+	return nil
+}
+
+// rowsPerInsert is how many gathered rows one INSERT writes: one statement per row
+// cost more than the row itself.
+const rowsPerInsert = 128
+
+var (
+	historyColumns  = []string{"seq", "task_id", "type", "actor", "at", "data"}
+	activityColumns = []string{"seq", "project_id", "task_id", "type", "actor", "at", "data"}
+)
+
+// insertRows inserts the gathered values (len(columns) per row) into table and empties them.
+func (pr projector) insertRows(table string, columns []string, values *[]any) error {
+	rows := len(*values) / len(columns)
+	if rows == 0 {
+		return nil
+	}
+	one := "(?" + strings.Repeat(", ?", len(columns)-1) + ")"
+	query := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " +
+		one + strings.Repeat(", "+one, rows-1)
+	if _, err := pr.tx.Exec(query, *values...); err != nil {
+		return fmt.Errorf("store: project into %s: %w", table, err)
+	}
+	*values = (*values)[:0]
+	return nil
 }
 
 // addHistory records e in the task's history and in its project's activity.

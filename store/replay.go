@@ -44,17 +44,35 @@ func (r *ReplayReport) Identical() bool {
 	return true
 }
 
+// ReplayOptions say what Replay does besides rebuilding and comparing.
+type ReplayOptions struct {
+	// Fix replaces the live read models with the rebuilt ones when they differ.
+	Fix bool
+	// Progress, when set, is called on Replay's goroutine while the rebuild runs: every
+	// ReplayProgressEvery events and once at its end, with the events folded so far
+	// and the number of events in the log. It must not block for long.
+	Progress func(done, total int)
+}
+
+// ReplayProgressEvery is how many events the rebuild folds between progress reports.
+const ReplayProgressEvery = 10_000
+
 // Replay rebuilds every read model from the event log into a fresh database beside the
 // live one, with the same fold the live writes use, and compares them table by table.
 // With fix, the live read models are replaced by the rebuilt ones in one transaction.
 // If events are appended while it rebuilds (another process serving the same file), it
 // starts again, so the comparison is always against one consistent state of the log.
 func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
-	if fix && s.readOnly {
+	return s.ReplayWith(ctx, ReplayOptions{Fix: fix})
+}
+
+// ReplayWith is Replay with progress reports.
+func (s *Store) ReplayWith(ctx context.Context, o ReplayOptions) (*ReplayReport, error) {
+	if o.Fix && s.readOnly {
 		return nil, Errorf(EINVALID, "the database %s is open read-only: it cannot be fixed", s.path)
 	}
 	for attempt := 0; ; attempt++ {
-		rep, err := s.replayOnce(ctx, fix)
+		rep, err := s.replayOnce(ctx, o)
 		if !errors.Is(err, errLogMoved) || attempt == 4 {
 			return rep, err
 		}
@@ -63,7 +81,7 @@ func (s *Store) Replay(ctx context.Context, fix bool) (*ReplayReport, error) {
 
 var errLogMoved = errors.New("store: replay: events were appended during the rebuild")
 
-func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error) {
+func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport, error) {
 	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
 	if s.readOnly {
 		// Nothing may be written beside a database opened read-only (it may be a
@@ -88,7 +106,11 @@ func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error)
 	if err != nil {
 		return nil, err
 	}
-	n, lastSeq, err := s.rebuildInto(ctx, rebuilt)
+	if err := dropSecondaryIndexes(ctx, rebuilt); err != nil {
+		rebuilt.Close()
+		return nil, err
+	}
+	n, lastSeq, err := s.rebuildInto(ctx, rebuilt, o.Progress)
 	rebuilt.Close()
 	if err != nil {
 		return nil, err
@@ -129,7 +151,7 @@ func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error)
 		}
 		rep.Tables = append(rep.Tables, d)
 	}
-	if !fix || rep.Identical() {
+	if !o.Fix || rep.Identical() {
 		return rep, nil
 	}
 	for i := len(readModels) - 1; i >= 0; i-- {
@@ -149,38 +171,161 @@ func (s *Store) replayOnce(ctx context.Context, fix bool) (*ReplayReport, error)
 	return rep, nil
 }
 
-// rebuildInto folds every event of s, in sequence order, into the read models of dst.
-func (s *Store) rebuildInto(ctx context.Context, dst *Store) (n int, lastSeq int64, err error) {
-	tx, err := dst.write.BeginTxx(ctx, nil)
+// readLog sends every event of the log in sequence order, decoded, in batches to out.
+func readLog(ctx context.Context, src *sqlx.Tx, out chan<- []decodedEvent) error {
+	rows, err := src.QueryContext(ctx, `SELECT seq, stream, version, type, actor, at, data FROM events ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("store: replay: read events: %w", err)
+	}
+	defer rows.Close()
+	const batchSize = 256
+	batch := make([]decodedEvent, 0, batchSize)
+	send := func() error {
+		select {
+		case out <- batch:
+			batch = make([]decodedEvent, 0, batchSize)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var r eventRow
+	for rows.Next() {
+		if err := rows.Scan(&r.Seq, &r.Stream, &r.Version, &r.Type, &r.Actor, &r.At, &r.Data); err != nil {
+			return fmt.Errorf("store: replay: read events: %w", err)
+		}
+		e, err := r.event()
+		if err != nil {
+			return err
+		}
+		p, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		batch = append(batch, decodedEvent{Event: e, payload: p})
+		if len(batch) == batchSize {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: replay: read events: %w", err)
+	}
+	if len(batch) > 0 {
+		return send()
+	}
+	return nil
+}
+
+// dropSecondaryIndexes drops the read models' secondary indexes from the throwaway
+// database a replay rebuilds into: it is only compared row by row and copied, which no
+// index speeds up, while keeping them up to date cost the fold an index insert per row.
+// Primary keys and UNIQUE constraints stay, so the rebuild is refused what the live
+// tables would refuse, and the fold's own lookups stay indexed.
+func dropSecondaryIndexes(ctx context.Context, dst *Store) error {
+	var names []string
+	q, args, err := sqlx.In(`SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (?)`, readModels)
+	if err != nil {
+		return fmt.Errorf("store: replay: %w", err)
+	}
+	if err := dst.write.SelectContext(ctx, &names, q, args...); err != nil {
+		return fmt.Errorf("store: replay: list indexes: %w", err)
+	}
+	for _, name := range names {
+		if _, err := dst.write.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+			return fmt.Errorf("store: replay: drop index %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// rebuildPragmas set up the rebuild's connection to the throwaway database: a crash
+// loses nothing worth syncing for, and a large page cache keeps the indexes the fold
+// inserts into from spilling out of memory in the middle of its one transaction.
+var rebuildPragmas = []string{`PRAGMA synchronous = OFF`, `PRAGMA cache_size = -262144`}
+
+// rebuildInto folds every event of s, in sequence order, into the read models of dst,
+// reporting progress (if not nil) as ReplayOptions.Progress says.
+//
+// The log is read in one read transaction, so the count and the events are one state
+// of it. The fold runs in one write transaction on dst with each statement prepared
+// once, and keeps every task it writes in memory rather than reading it back for the
+// next event: dst is a fresh database that nothing else writes meanwhile.
+func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done, total int)) (n int, lastSeq int64, err error) {
+	src, err := s.read.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer src.Rollback()
+	var total int
+	if progress != nil {
+		if err := src.GetContext(ctx, &total, `SELECT COUNT(*) FROM events`); err != nil {
+			return 0, 0, fmt.Errorf("store: replay: count events: %w", err)
+		}
+	}
+
+	conn, err := dst.write.Connx(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer conn.Close()
+	for _, pragma := range rebuildPragmas {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			return 0, 0, fmt.Errorf("store: replay: %s: %w", pragma, err)
+		}
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
 	defer tx.Rollback()
-	var after int64
-	for {
-		batch, err := s.Events(ctx, after, 1000)
-		if err != nil {
-			return 0, 0, err
+	ptx := newPreparedTx(tx)
+	defer ptx.Close()
+	pr := newReplayProjector(ptx)
+
+	// Reading and decoding the log runs beside the fold, a batch ahead of it.
+	batches := make(chan []decodedEvent, 4)
+	readErr := make(chan error, 1)
+	readCtx, stopReading := context.WithCancel(ctx)
+	go func() {
+		defer close(batches)
+		readErr <- readLog(readCtx, src, batches)
+	}()
+	defer func() {
+		// On an early return, stop the reader and wait for it before src is rolled back.
+		stopReading()
+		for range batches {
 		}
-		if len(batch) == 0 {
-			break
-		}
+	}()
+	for batch := range batches {
 		for _, e := range batch {
-			p, err := e.Decode()
-			if err != nil {
+			if err := pr.apply(e.Event, e.payload); err != nil {
 				return 0, 0, err
 			}
-			if err := project(tx, e, p); err != nil {
-				return 0, 0, err
-			}
-			after = e.Seq
+			lastSeq = e.Seq
 			n++
+			if progress != nil && n%ReplayProgressEvery == 0 {
+				progress(n, total)
+			}
 		}
+	}
+	if err := <-readErr; err != nil {
+		return 0, 0, err
+	}
+	if err := pr.flush(); err != nil {
+		return 0, 0, err
+	}
+	if err := ptx.Close(); err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
-	return n, after, nil
+	if progress != nil {
+		progress(n, total)
+	}
+	return n, lastSeq, nil
 }
 
 func compareTable(ctx context.Context, conn *sqlx.Tx, table string) (TableDiff, error) {

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReplayOfRandomCommands runs random command sequences, stale base versions
@@ -45,7 +46,7 @@ func TestReplayOfRandomCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rebuilt.Close()
-			if _, _, err := b.s.rebuildInto(ctx, rebuilt); err != nil {
+			if _, _, err := b.s.rebuildInto(ctx, rebuilt, nil); err != nil {
 				t.Fatal(err)
 			}
 			live, err := b.s.Tasks(ctx, b.p.ID, TaskFilter{IncludeArchived: true})
@@ -353,5 +354,96 @@ func TestReplayReportsRowsOnOneSideOnly(t *testing.T) {
 	}
 	if !strings.Contains(rep.String(), "only replayed:") {
 		t.Errorf("report does not list the missing row:\n%s", rep)
+	}
+}
+
+// TestReplayOfGeneratedLog: a realistic log written through the live write path (every
+// kind of event the generator makes, in commits of a few events) replays into read
+// models equal to the live ones, table by table; and the fast way the benchmark writes
+// its log (prepared statements, the replay's projector) makes the same live tables.
+func TestReplayOfGeneratedLog(t *testing.T) {
+	ctx := context.Background()
+	for _, way := range []logWay{logLive, logFast} {
+		t.Run([]string{"live", "fast"}[way], func(t *testing.T) {
+			s := mustOpenStore(t)
+			g := generateLog(t, s, 7, 3000, 150, 5, way)
+			t.Logf("events by type: %v", g.counts)
+			for _, typ := range []string{TypeUserRegistered, TypeProjectCreated, TypeMemberAdded, TypeMemberRoleChanged,
+				TypeWorkflowChanged, TypeWorkflowConflicted, TypeTaskCreated, TypeTaskMoved, TypeTaskRetitled,
+				TypeTaskDescribed, TypeTaskAssigned, TypeTaskTypeChanged, TypeTaskPrioritized, TypeTaskLabeled,
+				TypeTaskPointed, TypeTaskDueChanged, TypeTaskArchived, TypeTaskRestored, TypeTaskConflicted,
+				TypeConflictAnswered} {
+				if g.counts[typ] == 0 {
+					t.Errorf("the generator made no %s event", typ)
+				}
+			}
+			var pending int
+			if err := s.read.Get(&pending, `SELECT COUNT(*) FROM pending_conflicts`); err != nil || pending == 0 {
+				t.Errorf("%d pending conflicts (%v); the log should leave some unanswered", pending, err)
+			}
+
+			var calls, last, total int
+			rep, err := s.ReplayWith(ctx, ReplayOptions{Progress: func(done, all int) {
+				if done < last || all != eventCount(t, s) {
+					t.Errorf("progress %d of %d after %d", done, all, last)
+				}
+				calls, last, total = calls+1, done, all
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Identical() {
+				t.Fatalf("replay differs:\n%s", rep)
+			}
+			if rep.Events != eventCount(t, s) || rep.Events < 3000+20+3*150 {
+				t.Errorf("replay read %d events, the log has %d", rep.Events, eventCount(t, s))
+			}
+			if last != rep.Events || total != rep.Events || calls != 1+rep.Events/ReplayProgressEvery {
+				t.Errorf("progress: %d calls, last %d of %d; want %d calls ending at %d of %d",
+					calls, last, total, 1+rep.Events/ReplayProgressEvery, rep.Events, rep.Events)
+			}
+			for _, d := range rep.Tables {
+				if d.LiveRows == 0 {
+					t.Errorf("%s is empty: the comparison proves nothing about it", d.Table)
+				}
+			}
+		})
+	}
+}
+
+// A log the fold cannot read or apply makes Replay fail with the event's position,
+// wherever in the log it is: the reader running ahead of the fold stops cleanly.
+func TestReplayOfABadLogFails(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, typ, stream, data, want string
+	}{
+		{"unknown type", "task.teleported", "task:x", `{}`, `unknown event type "task.teleported"`},
+		{"undecodable", TypeTaskMoved, "task:x", `{"to_rank": 7}`, "decode task.moved"},
+		{"task never created", TypeTaskMoved, "task:nosuchtask", `{"to_rank": "a"}`, "project task.moved"},
+	}
+	for _, tt := range tests {
+		for _, where := range []string{"early", "late"} {
+			t.Run(tt.name+" "+where, func(t *testing.T) {
+				s := mustOpenStore(t)
+				insert := func() {
+					if _, err := s.write.Exec(`INSERT INTO events (stream, version, type, actor, at, data) VALUES (?, 1, ?, 'u', ?, ?)`,
+						tt.stream, tt.typ, formatTime(time.Now()), tt.data); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if where == "early" {
+					insert()
+				}
+				generateLog(t, s, 3, 3000, 50, 1000, logFast) // more than the reader runs ahead
+				if where == "late" {
+					insert()
+				}
+				_, err := s.Replay(ctx, false)
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Replay = %v; want an error saying %q", err, tt.want)
+				}
+			})
+		}
 	}
 }

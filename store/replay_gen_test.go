@@ -1,0 +1,430 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tack-pm/tack/store/rank"
+)
+
+// logGenerator makes a realistic event log for replay tests and benchmarks: a few
+// projects with members, a board of tasks each, then mostly moves and edits, with
+// conflicts and their answers, archiving and restoring, workflow changes (and refused
+// ones) and membership changes. It keeps the state it needs to make valid events (the
+// fold refuses an event on a task that does not exist, a member who is not a user).
+type logGenerator struct {
+	r        *rand.Rand
+	now      time.Time
+	users    []string
+	projects []*genProject
+	tasks    []*genTask
+	versions map[string]int // stream → its last version
+	pending  []genPending   // recorded conflicts not answered yet
+	counts   map[string]int // events made, by type
+}
+
+type genProject struct {
+	id, key string
+	columns []Column
+	members map[string]Role
+	editors []string // members who may change tasks, in the order they joined
+	number  int      // the last task number
+}
+
+type genTask struct {
+	*Task
+	project *genProject
+}
+
+type genPending struct {
+	task  *genTask
+	actor string
+	seq   int64
+	move  bool
+}
+
+// emitFunc appends one event at version expected+1 of stream and projects it.
+type emitFunc func(stream string, expected int, actor string, at time.Time, p Payload) (Event, error)
+
+func newLogGenerator(seed uint64) *logGenerator {
+	return &logGenerator{
+		r:        rand.New(rand.NewPCG(seed, seed^0x5eed)),
+		now:      time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC),
+		versions: map[string]int{},
+		counts:   map[string]int{},
+	}
+}
+
+func (g *logGenerator) emit(emit emitFunc, stream, actor string, p Payload) (Event, error) {
+	g.now = g.now.Add(time.Duration(1+g.r.IntN(30_000)) * time.Millisecond)
+	e, err := emit(stream, g.versions[stream], actor, g.now, p)
+	if err != nil {
+		return e, fmt.Errorf("generate %s on %s: %w", p.EventType(), stream, err)
+	}
+	g.versions[stream]++
+	g.counts[p.EventType()]++
+	return e, nil
+}
+
+// setup registers users, creates projects with members and tasks: about
+// users + projects×(1+members+tasksPerProject) events.
+func (g *logGenerator) setup(emit emitFunc, users, projects, tasksPerProject int) error {
+	for i := range users {
+		id := newID()
+		if _, err := g.emit(emit, userStream(id), id, &UserRegistered{
+			Email: fmt.Sprintf("user%d@gen.tack", i), Name: fmt.Sprintf("User %d", i)}); err != nil {
+			return err
+		}
+		g.users = append(g.users, id)
+	}
+	for i := range projects {
+		p := &genProject{id: newID(), key: fmt.Sprintf("P%c", 'A'+i), members: map[string]Role{}}
+		for _, name := range []string{"To Do", "In Progress", "In Review", "Done"} {
+			p.columns = append(p.columns, Column{ID: newID(), Name: name})
+		}
+		owner := g.users[i%len(g.users)]
+		if _, err := g.emit(emit, projectStream(p.id), owner, &ProjectCreated{Key: p.key, Name: "Project " + p.key, Columns: p.columns}); err != nil {
+			return err
+		}
+		g.projects = append(g.projects, p)
+		if err := g.addMember(emit, p, owner, owner, RoleAdmin); err != nil {
+			return err
+		}
+		for _, u := range g.users {
+			if u != owner && g.r.IntN(2) == 0 {
+				if err := g.addMember(emit, p, owner, u, []Role{RoleMember, RoleMember, RoleViewer}[g.r.IntN(3)]); err != nil {
+					return err
+				}
+			}
+		}
+		for range tasksPerProject {
+			if err := g.createTask(emit, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (g *logGenerator) addMember(emit emitFunc, p *genProject, actor, user string, role Role) error {
+	if _, err := g.emit(emit, projectStream(p.id), actor, &MemberAdded{UserID: user, Role: role}); err != nil {
+		return err
+	}
+	p.members[user] = role
+	if role.CanEdit() {
+		p.editors = append(p.editors, user)
+	}
+	return nil
+}
+
+func (g *logGenerator) editor(p *genProject) string {
+	return p.editors[g.r.IntN(len(p.editors))]
+}
+
+func (g *logGenerator) createTask(emit emitFunc, p *genProject) error {
+	p.number++
+	id := newID()
+	c := &TaskCreated{ProjectID: p.id, Number: p.number, Title: fmt.Sprintf("Task %d of %s", p.number, p.key),
+		Type: TaskTypes[g.r.IntN(len(TaskTypes))], Priority: Priorities[g.r.IntN(len(Priorities))],
+		ColumnID: p.columns[g.r.IntN(len(p.columns))].ID, Rank: g.rank(p)}
+	if g.r.IntN(3) == 0 {
+		c.AssigneeID = g.editor(p)
+	}
+	if g.r.IntN(2) == 0 {
+		pts := float64(g.r.IntN(8))
+		c.Points = &pts
+	}
+	e, err := g.emit(emit, taskStream(id), g.editor(p), c)
+	if err != nil {
+		return err
+	}
+	t, err := applyTask(nil, e, c)
+	if err != nil {
+		return err
+	}
+	g.tasks = append(g.tasks, &genTask{Task: t, project: p})
+	return nil
+}
+
+// rank returns a rank between two of the project's tasks, as a drop between neighbours makes.
+func (g *logGenerator) rank(p *genProject) string {
+	var lo, hi string
+	if len(g.tasks) > 1 {
+		a, b := g.tasks[g.r.IntN(len(g.tasks))], g.tasks[g.r.IntN(len(g.tasks))]
+		if a.project == p && b.project == p {
+			lo, hi = min(a.Rank, b.Rank), max(a.Rank, b.Rank)
+		}
+	}
+	if lo == hi {
+		hi = ""
+	}
+	r, err := rank.Between(lo, hi)
+	if err != nil || len(r) > 16 {
+		r, _ = rank.Between("", "")
+	}
+	return r
+}
+
+// step makes one user action: one event, or two when an answer applies a refused change.
+func (g *logGenerator) step(emit emitFunc) error {
+	t := g.tasks[g.r.IntN(len(g.tasks))]
+	p := t.project
+	actor := g.editor(p)
+	switch k := g.r.IntN(1000); {
+	case k < 640:
+		return g.move(emit, t, actor)
+	case k < 900:
+		return g.edit(emit, t, actor)
+	case k < 940:
+		return g.conflict(emit, t, actor)
+	case k < 965:
+		if len(g.pending) == 0 {
+			return g.move(emit, t, actor)
+		}
+		return g.answer(emit)
+	case k < 980:
+		if t.Archived {
+			return g.taskEvent(emit, t, actor, &TaskRestored{})
+		}
+		return g.taskEvent(emit, t, actor, &TaskArchived{})
+	case k < 985:
+		return g.createTask(emit, p)
+	case k < 992:
+		return g.workflow(emit, p)
+	default:
+		return g.membership(emit, p)
+	}
+}
+
+func (g *logGenerator) taskEvent(emit emitFunc, t *genTask, actor string, p Payload) error {
+	e, err := g.emit(emit, taskStream(t.ID), actor, p)
+	if err != nil {
+		return err
+	}
+	next, err := applyTask(t.Task, e, p)
+	if err != nil {
+		return err
+	}
+	t.Task = next
+	return nil
+}
+
+func (g *logGenerator) move(emit emitFunc, t *genTask, actor string) error {
+	to := t.ColumnID
+	if g.r.IntN(3) > 0 {
+		to = t.project.columns[g.r.IntN(len(t.project.columns))].ID
+	}
+	m := &TaskMoved{FromColumn: t.ColumnID, ToColumn: to, FromRank: t.Rank, ToRank: g.rank(t.project)}
+	if other := g.tasks[g.r.IntN(len(g.tasks))]; other.project == t.project && other != t {
+		m.After = other.ID
+	}
+	return g.taskEvent(emit, t, actor, m)
+}
+
+var genTitles = []string{"Fix login", "Write the release notes", "Ship the importer", "Refactor rank", "Speed up the board"}
+
+func (g *logGenerator) edit(emit emitFunc, t *genTask, actor string) error {
+	var p Payload
+	switch g.r.IntN(8) {
+	case 0:
+		p = &TaskRetitled{From: t.Title, To: genTitles[g.r.IntN(len(genTitles))] + fmt.Sprintf(" (%d)", g.r.IntN(100))}
+	case 1:
+		p = &TaskDescribed{From: t.Description, To: fmt.Sprintf("Steps to reproduce:\n1. open the board\n2. step %d", g.r.IntN(1000))}
+	case 2:
+		to := ""
+		if g.r.IntN(4) > 0 {
+			to = g.editor(t.project)
+		}
+		p = &TaskAssigned{From: t.AssigneeID, To: to}
+	case 3:
+		p = &TaskTypeChanged{From: t.Type, To: TaskTypes[g.r.IntN(len(TaskTypes))]}
+	case 4:
+		p = &TaskPrioritized{From: t.Priority, To: Priorities[g.r.IntN(len(Priorities))]}
+	case 5:
+		p = &TaskLabeled{From: t.Labels, To: [][]string{{}, {"ui"}, {"api", "perf"}, {"ui", "a11y"}}[g.r.IntN(4)]}
+	case 6:
+		var to *float64
+		if g.r.IntN(4) > 0 {
+			pts := float64(g.r.IntN(8)) / 2
+			to = &pts
+		}
+		p = &TaskPointed{From: t.Points, To: to}
+	default:
+		p = &TaskDueChanged{From: t.Due, To: []string{"", "2026-12-24", "2027-01-15", "2027-03-01"}[g.r.IntN(4)]}
+	}
+	return g.taskEvent(emit, t, actor, p)
+}
+
+// conflict records a refused move or title change of t by actor against its last change.
+func (g *logGenerator) conflict(emit emitFunc, t *genTask, actor string) error {
+	c := &TaskConflicted{TaskID: t.ID, BaseVersion: max(1, t.Version-1), CurrentVersion: t.Version}
+	move := g.r.IntN(2) == 0
+	if move {
+		to := t.project.columns[g.r.IntN(len(t.project.columns))].ID
+		c.Command = "move"
+		c.Fields = []FieldConflict{{Field: FieldColumn, Yours: to, Theirs: t.ColumnID, ChangedBy: t.UpdatedBy, ChangedAt: t.UpdatedAt}}
+		c.Wanted = map[Field]any{FieldColumn: to}
+	} else {
+		title := genTitles[g.r.IntN(len(genTitles))]
+		c.Command = "edit"
+		c.Fields = []FieldConflict{{Field: FieldTitle, Yours: title, Theirs: t.Title, ChangedBy: t.UpdatedBy, ChangedAt: t.UpdatedAt}}
+		c.Wanted = map[Field]any{FieldTitle: title}
+	}
+	e, err := g.emit(emit, conflictStream(t.ID), actor, c)
+	if err != nil {
+		return err
+	}
+	g.pending = slices.DeleteFunc(g.pending, func(p genPending) bool { return p.task == t && p.actor == actor })
+	g.pending = append(g.pending, genPending{task: t, actor: actor, seq: e.Seq, move: move})
+	return nil
+}
+
+// answer answers a pending conflict: "theirs" alone, or "mine" after the change it applies.
+func (g *logGenerator) answer(emit emitFunc) error {
+	i := g.r.IntN(len(g.pending))
+	pc := g.pending[i]
+	g.pending = slices.Delete(g.pending, i, i+1)
+	a := &ConflictAnswered{TaskID: pc.task.ID, ConflictSeq: pc.seq, Choice: AnswerTheirs, Command: "edit"}
+	if pc.move {
+		a.Command = "move"
+	}
+	if g.r.IntN(2) == 0 {
+		a.Choice = AnswerMine
+		var err error
+		if pc.move {
+			err = g.move(emit, pc.task, pc.actor)
+		} else {
+			err = g.taskEvent(emit, pc.task, pc.actor, &TaskRetitled{From: pc.task.Title, To: genTitles[g.r.IntN(len(genTitles))]})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := g.emit(emit, conflictStream(pc.task.ID), pc.actor, a)
+	return err
+}
+
+// workflow renames a column or changes its WIP limit, or records such a change refused.
+func (g *logGenerator) workflow(emit emitFunc, p *genProject) error {
+	admin := g.users[slices.IndexFunc(g.users, func(u string) bool { return p.members[u] == RoleAdmin })]
+	to := slices.Clone(p.columns)
+	i := g.r.IntN(len(to))
+	if g.r.IntN(4) == 0 {
+		w := &WorkflowConflicted{BaseVersion: g.versions[projectStream(p.id)] - 1, CurrentVersion: g.versions[projectStream(p.id)],
+			Conflicts: []WorkflowConflict{{ColumnID: to[i].ID, Column: to[i].Name, Attr: WorkflowWIP, Yours: "3", Theirs: fmt.Sprint(to[i].WIPLimit)}}}
+		_, err := g.emit(emit, workflowConflictStream(p.id), admin, w)
+		return err
+	}
+	if g.r.IntN(2) == 0 {
+		to[i].WIPLimit = g.r.IntN(8)
+	} else {
+		to[i].Name = fmt.Sprintf("Stage %d", g.r.IntN(100))
+	}
+	if _, err := g.emit(emit, projectStream(p.id), admin, &WorkflowChanged{From: p.columns, To: to}); err != nil {
+		return err
+	}
+	p.columns = to
+	return nil
+}
+
+// membership changes the role of a member who is not an admin, or adds a user who is not
+// a member yet.
+func (g *logGenerator) membership(emit emitFunc, p *genProject) error {
+	admin := g.users[slices.IndexFunc(g.users, func(u string) bool { return p.members[u] == RoleAdmin })]
+	u := g.users[g.r.IntN(len(g.users))]
+	switch role, ok := p.members[u]; {
+	case !ok:
+		return g.addMember(emit, p, admin, u, RoleViewer)
+	case role == RoleMember:
+		_, err := g.emit(emit, projectStream(p.id), admin, &MemberRoleChanged{UserID: u, From: role, To: RoleViewer})
+		p.members[u] = RoleViewer
+		p.editors = slices.DeleteFunc(p.editors, func(e string) bool { return e == u })
+		return err
+	case role == RoleViewer:
+		_, err := g.emit(emit, projectStream(p.id), admin, &MemberRoleChanged{UserID: u, From: role, To: RoleMember})
+		p.members[u] = RoleMember
+		p.editors = append(p.editors, u)
+		return err
+	}
+	return nil
+}
+
+// logWay says how generateLog writes its events and their read models.
+type logWay int
+
+const (
+	// logLive: through the live write path, writer.append, which projects with project().
+	logLive logWay = iota
+	// logFast: events inserted with prepared statements and folded by the replay's
+	// projector, many times faster for a large log.
+	logFast
+)
+
+// generateLog writes a log of about n events to s, as way says, in commits of up to
+// perCommit events: users, projects with tasksPerProject tasks each, then user actions.
+func generateLog(tb testing.TB, s *Store, seed uint64, n, tasksPerProject, perCommit int, way logWay) *logGenerator {
+	tb.Helper()
+	ctx := context.Background()
+	g := newLogGenerator(seed)
+	pr := newReplayProjector(nil) // logFast's fold, kept across commits
+	done := 0
+	set := false
+	for done < n || !set {
+		_, err := s.writeTx(ctx, func(w *writer) error {
+			var emit emitFunc
+			if way == logLive {
+				emit = func(stream string, expected int, actor string, at time.Time, p Payload) (Event, error) {
+					w.now = at
+					events, err := w.append(stream, expected, actor, p)
+					if err != nil {
+						return Event{}, err
+					}
+					return events[0], nil
+				}
+			} else {
+				ptx := newPreparedTx(w.tx)
+				defer ptx.Close()
+				pr.tx = ptx
+				emit = func(stream string, expected int, actor string, at time.Time, p Payload) (Event, error) {
+					data, err := json.Marshal(p)
+					if err != nil {
+						return Event{}, err
+					}
+					e := Event{Stream: stream, Version: expected + 1, Type: p.EventType(), Actor: actor, At: at, Data: data}
+					res, err := ptx.Exec(`INSERT INTO events (stream, version, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+						e.Stream, e.Version, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+					if err != nil {
+						return Event{}, err
+					}
+					if e.Seq, err = res.LastInsertId(); err != nil {
+						return Event{}, err
+					}
+					return e, pr.apply(e, p)
+				}
+			}
+			if !set {
+				set = true
+				if err := g.setup(emit, 20, 3, tasksPerProject); err != nil {
+					return err
+				}
+				return pr.flush()
+			}
+			for i := 0; i < perCommit && done < n; i++ {
+				if err := g.step(emit); err != nil {
+					return err
+				}
+				done++
+			}
+			return pr.flush()
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return g
+}
