@@ -181,8 +181,14 @@ func (r eventRow) event() (Event, error) {
 
 // streamEvents returns the decoded events of stream in version order.
 func streamEvents(q sqlx.Queryer, stream string) ([]decodedEvent, error) {
+	return streamEventsAfter(q, stream, 0)
+}
+
+// streamEventsAfter returns the decoded events of stream with a version greater than
+// after, in version order.
+func streamEventsAfter(q sqlx.Queryer, stream string, after int) ([]decodedEvent, error) {
 	var rows []eventRow
-	if err := sqlx.Select(q, &rows, `SELECT seq, stream, version, type, actor, at, data FROM events WHERE stream = ? ORDER BY version`, stream); err != nil {
+	if err := sqlx.Select(q, &rows, `SELECT seq, stream, version, type, actor, at, data FROM events WHERE stream = ? AND version > ? ORDER BY version`, stream, after); err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", stream, err)
 	}
 	out := make([]decodedEvent, 0, len(rows))
