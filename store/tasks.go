@@ -331,8 +331,10 @@ func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *Con
 		since = history[cmd.baseVersion:]
 	} else {
 		current = stored
-		if since, err = streamEventsAfter(w.tx, taskStream(cmd.taskID), cmd.baseVersion); err != nil {
-			return nil, nil, err
+		if cmd.baseVersion < stored.Version { // nothing happened since the base otherwise
+			if since, err = streamEventsAfter(w.tx, taskStream(cmd.taskID), cmd.baseVersion); err != nil {
+				return nil, nil, err
+			}
 		}
 		if len(since) != stored.Version-cmd.baseVersion {
 			return nil, nil, fmt.Errorf("store: task %s: read model at version %d, %d events since %d", cmd.taskID, stored.Version, len(since), cmd.baseVersion)
