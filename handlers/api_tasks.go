@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,22 +104,43 @@ func (h *Handler) apiTaskOf(c echo.Context) (*store.Project, *store.Task, error)
 // writeTask answers with a task and its ETag.
 func writeTask(c echo.Context, status int, t *store.Task, extra map[string]any) error {
 	c.Response().Header().Set("ETag", etag(t.Version))
-	if extra == nil {
-		return writeJSON(c, status, newTaskJSON(t))
-	}
-	// The task's fields plus the outcome members (applied, merged) at the top level.
 	body, err := json.Marshal(newTaskJSON(t))
 	if err != nil {
 		return err
 	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		return err
+	if extra != nil {
+		// The task's fields plus the outcome members (applied, merged) at the top level.
+		if body, err = withMembers(body, extra); err != nil {
+			return err
+		}
 	}
-	for k, v := range extra {
-		m[k] = v
+	return c.Blob(status, echo.MIMEApplicationJSON, body)
+}
+
+// withMembers adds members, in name order, to the end of the encoded JSON object obj;
+// their names must differ from obj's own.
+func withMembers(obj []byte, members map[string]any) ([]byte, error) {
+	names := make([]string, 0, len(members))
+	for k := range members {
+		names = append(names, k)
 	}
-	return writeJSON(c, status, m)
+	slices.Sort(names)
+	out := bytes.TrimSuffix(bytes.TrimRight(obj, " \n"), []byte("}"))
+	for _, k := range names {
+		name, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		value, err := json.Marshal(members[k])
+		if err != nil {
+			return nil, err
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, name...), ':'), value...)
+	}
+	return append(out, '}'), nil
 }
 
 func (h *Handler) apiTask(c echo.Context) error {

@@ -30,7 +30,10 @@ type Store struct {
 	Now func() time.Time
 
 	// writeMu serialises write transactions so listeners hear of them in commit order.
-	writeMu   sync.Mutex
+	writeMu sync.Mutex
+	queue   writeQueue // writers waiting for the transaction in progress
+	// onBatch, when set (by tests), is told the number of commands of each transaction.
+	onBatch   func(commands int)
 	mu        sync.RWMutex
 	listeners []func([]Event)
 }
@@ -68,8 +71,15 @@ func (s *Store) notify(events []Event) {
 	}
 }
 
-// writeTx runs fn in one immediate write transaction, appending the events fn records
+// writeTx runs fn in an immediate write transaction, appending the events fn records
 // and updating read models with them; listeners hear of the events after commit.
+//
+// Writers that arrive while a transaction is running queue up and the next of them
+// runs all that queued in one transaction (group commit), each command inside its own
+// savepoint: a command that fails is rolled back alone, and every command still sees
+// the ones before it, as if each had its own transaction in queue order. One commit
+// for many commands is what lets concurrent writers go faster than one transaction at
+// a time; a lone writer runs in a transaction of its own, as before.
 //
 // A transaction, once begun, runs to its end even if ctx is cancelled meanwhile (a
 // client hanging up): database/sql would otherwise roll it back under fn's feet, and fn's
@@ -77,23 +87,143 @@ func (s *Store) notify(events []Event) {
 // command's work was already decided. fn only runs SQL on the local database, so the
 // transaction stays short.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *writer) error) ([]Event, error) {
-	ctx = context.WithoutCancel(ctx)
+	req := &writeReq{ctx: context.WithoutCancel(ctx), fn: fn, wake: make(chan struct{}, 1)}
+	s.queue.mu.Lock()
+	s.queue.pending = append(s.queue.pending, req)
+	lead := !s.queue.leading
+	s.queue.leading = true
+	s.queue.mu.Unlock()
+	if !lead {
+		<-req.wake // done, or asked to run the next batch (which holds req)
+	}
+	if !req.finished {
+		s.runQueued()
+	}
+	if req.panicked != nil {
+		panic(req.panicked)
+	}
+	return req.events, req.err
+}
+
+// writeQueue holds the write commands waiting for the transaction in progress.
+type writeQueue struct {
+	mu      sync.Mutex
+	pending []*writeReq
+	leading bool // a writer is running (or about to run) a batch
+}
+
+// writeReq is one writeTx call.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*writer) error
+	wake chan struct{} // receives once: finished, or run the next batch
+
+	finished bool // set before wake
+	events   []Event
+	err      error
+	panicked any // a panic in fn, raised again on the caller's goroutine
+}
+
+// runQueued runs everything queued in one transaction, then hands the next batch to
+// the first writer that queued meanwhile.
+func (s *Store) runQueued() {
+	s.queue.mu.Lock()
+	batch := s.queue.pending
+	s.queue.pending = nil
+	s.queue.mu.Unlock()
+	defer func() {
+		for _, r := range batch {
+			if !r.finished { // only when a listener panicked
+				r.finished, r.err = true, errors.New("store: write abandoned")
+				r.wake <- struct{}{}
+			}
+		}
+		s.queue.mu.Lock()
+		defer s.queue.mu.Unlock()
+		if len(s.queue.pending) == 0 {
+			s.queue.leading = false
+			return
+		}
+		s.queue.pending[0].wake <- struct{}{}
+	}()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	sqltx, err := s.write.BeginTxx(ctx, nil)
+	s.runBatch(batch)
+}
+
+// runBatch runs the commands of batch in one transaction, then tells listeners and each
+// command's caller.
+func (s *Store) runBatch(batch []*writeReq) {
+	finish := func(rs []*writeReq, err error) {
+		for _, r := range rs {
+			if err != nil && r.err == nil && r.panicked == nil {
+				r.err, r.events = err, nil
+			}
+			if r.err == nil && r.panicked == nil {
+				s.notify(r.events)
+			}
+			r.finished = true
+			r.wake <- struct{}{}
+		}
+	}
+	if s.onBatch != nil {
+		s.onBatch(len(batch))
+	}
+	sqltx, err := s.write.BeginTxx(context.Background(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: begin: %w", err)
+		finish(batch, fmt.Errorf("store: begin: %w", err))
+		return
 	}
 	defer sqltx.Rollback()
-	w := &writer{ctx: ctx, tx: sqltx, now: s.Now().UTC()}
-	if err := fn(w); err != nil {
-		return nil, err
+	if len(batch) == 1 {
+		r := batch[0]
+		s.runCommand(sqltx, r)
+		if r.err == nil && r.panicked == nil {
+			if err := sqltx.Commit(); err != nil {
+				r.err = fmt.Errorf("store: commit: %w", err)
+			}
+		}
+		finish(batch, nil)
+		return
+	}
+	for i, r := range batch {
+		if _, err := sqltx.Exec(`SAVEPOINT command`); err != nil {
+			finish(batch, fmt.Errorf("store: savepoint: %w", err))
+			return
+		}
+		s.runCommand(sqltx, r)
+		if r.err != nil || r.panicked != nil {
+			if _, err := sqltx.Exec(`ROLLBACK TO command`); err != nil {
+				// The transaction is no longer usable: the commands before this one
+				// cannot be committed either.
+				finish(batch[:i], fmt.Errorf("store: roll back a failed command: %w", err))
+				finish(batch[i:], fmt.Errorf("store: roll back a failed command: %w", err))
+				return
+			}
+		}
+		if _, err := sqltx.Exec(`RELEASE command`); err != nil {
+			finish(batch, fmt.Errorf("store: release savepoint: %w", err))
+			return
+		}
 	}
 	if err := sqltx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: commit: %w", err)
+		finish(batch, fmt.Errorf("store: commit: %w", err))
+		return
 	}
-	s.notify(w.appended)
-	return w.appended, nil
+	finish(batch, nil)
+}
+
+// runCommand runs one command's fn in tx, recording its events, error or panic in r.
+func (s *Store) runCommand(tx *sqlx.Tx, r *writeReq) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked = p
+		}
+	}()
+	w := &writer{ctx: r.ctx, tx: tx, now: s.Now().UTC()}
+	if r.err = r.fn(w); r.err == nil {
+		r.events = w.appended
+	}
 }
 
 // writer is an open write transaction that appends events and projects them.
@@ -181,8 +311,14 @@ func (r eventRow) event() (Event, error) {
 
 // streamEvents returns the decoded events of stream in version order.
 func streamEvents(q sqlx.Queryer, stream string) ([]decodedEvent, error) {
+	return streamEventsAfter(q, stream, 0)
+}
+
+// streamEventsAfter returns the decoded events of stream with a version greater than
+// after, in version order.
+func streamEventsAfter(q sqlx.Queryer, stream string, after int) ([]decodedEvent, error) {
 	var rows []eventRow
-	if err := sqlx.Select(q, &rows, `SELECT seq, stream, version, type, actor, at, data FROM events WHERE stream = ? ORDER BY version`, stream); err != nil {
+	if err := sqlx.Select(q, &rows, `SELECT seq, stream, version, type, actor, at, data FROM events WHERE stream = ? AND version > ? ORDER BY version`, stream, after); err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", stream, err)
 	}
 	out := make([]decodedEvent, 0, len(rows))

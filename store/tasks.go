@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -213,11 +215,14 @@ type commandSpec struct {
 	strict        bool
 	after, before string
 	step          Step
-	decide        func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error)
+	// needsBase says decide judges against the task as it was at baseVersion (edits);
+	// without it (moves) base is nil and only the events since then are read.
+	needsBase bool
+	decide    func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error)
 }
 
 func (u TaskUpdate) command() commandSpec {
-	return commandSpec{name: "edit", taskID: u.TaskID, baseVersion: u.BaseVersion, strict: u.Strict,
+	return commandSpec{name: "edit", taskID: u.TaskID, baseVersion: u.BaseVersion, strict: u.Strict, needsBase: true,
 		decide: func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
 			changes, err := u.changes(w.tx, current)
 			if err != nil {
@@ -280,16 +285,16 @@ func (s *Store) taskCommand(ctx context.Context, actor string, cmd commandSpec) 
 	if conflict != nil {
 		return nil, conflict
 	}
-	if res.Task, err = s.Task(ctx, cmd.taskID); err != nil {
-		return nil, err
-	}
 	return res, nil
 }
 
 // runTaskCommand is the frame every task command runs in: authorisation, the
-// base-version check, the fold to the base and current states, the verdict, and then
-// either the events or a recorded conflict, which is then pending for actor. A conflict
-// is returned as the second value: the transaction must commit to keep its record.
+// base-version check, the task's current state (its read model, written in the same
+// serialised transactions) and, for commands that judge against it, its state at the
+// base version (the fold of its events up to there), the verdict, and then either the
+// events or a recorded conflict, which is then pending for actor. A conflict is returned
+// as the second value: the transaction must commit to keep its record. The result's
+// task is the current state with the new events applied, as the projection writes it.
 func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *ConflictError, error) {
 	stored, err := loadTask(w.tx, cmd.taskID)
 	if err != nil {
@@ -298,27 +303,43 @@ func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *Con
 	if _, err := requireRole(w.tx, stored.ProjectID, actor, Role.CanEdit, "change tasks"); err != nil {
 		return nil, nil, err
 	}
-	history, err := streamEvents(w.tx, taskStream(cmd.taskID))
-	if err != nil {
-		return nil, nil, err
-	}
-	if cmd.strict && cmd.baseVersion != len(history) {
+	if cmd.strict && cmd.baseVersion != stored.Version {
 		return nil, nil, &PreconditionError{Expected: cmd.baseVersion, Task: stored}
 	}
-	if cmd.baseVersion < 1 || cmd.baseVersion > len(history) {
-		return nil, nil, Errorf(EINVALID, "%s has no version %d (it is at version %d).", stored.Key, cmd.baseVersion, len(history))
+	if cmd.baseVersion < 1 || cmd.baseVersion > stored.Version {
+		return nil, nil, Errorf(EINVALID, "%s has no version %d (it is at version %d).", stored.Key, cmd.baseVersion, stored.Version)
 	}
 	var base, current *Task
-	for i, e := range history {
-		if current, err = applyTask(current, e.Event, e.payload); err != nil {
+	var since []decodedEvent
+	if cmd.needsBase {
+		history, err := streamEvents(w.tx, taskStream(cmd.taskID))
+		if err != nil {
 			return nil, nil, err
 		}
-		if i+1 == cmd.baseVersion {
-			base = current
+		for i, e := range history {
+			if current, err = applyTask(current, e.Event, e.payload); err != nil {
+				return nil, nil, err
+			}
+			if i+1 == cmd.baseVersion {
+				base = current
+			}
+		}
+		if current == nil || current.Version != stored.Version {
+			return nil, nil, fmt.Errorf("store: task %s: read model at version %d, events at %d", cmd.taskID, stored.Version, len(history))
+		}
+		current.Key = stored.Key
+		since = history[cmd.baseVersion:]
+	} else {
+		current = stored
+		if cmd.baseVersion < stored.Version { // nothing happened since the base otherwise
+			if since, err = streamEventsAfter(w.tx, taskStream(cmd.taskID), cmd.baseVersion); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(since) != stored.Version-cmd.baseVersion {
+			return nil, nil, fmt.Errorf("store: task %s: read model at version %d, %d events since %d", cmd.taskID, stored.Version, len(since), cmd.baseVersion)
 		}
 	}
-	current.Key = stored.Key
-	since := history[cmd.baseVersion:]
 	v, payloads, err := cmd.decide(w, base, current, since)
 	if err != nil {
 		return nil, nil, err
@@ -327,9 +348,14 @@ func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *Con
 		conflict, err := recordConflict(w, actor, cmd, current, v)
 		return nil, conflict, err
 	}
-	res := &TaskResult{Merged: v.merged}
+	res := &TaskResult{Merged: v.merged, Task: current}
 	if res.Events, err = w.append(taskStream(cmd.taskID), current.Version, actor, payloads...); err != nil {
 		return nil, nil, err
+	}
+	for i, e := range res.Events {
+		if res.Task, err = applyTask(res.Task, e, payloads[i]); err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, c := range v.apply {
 		res.Applied = append(res.Applied, c.field)
@@ -363,39 +389,43 @@ func recordConflict(w *writer, actor string, cmd commandSpec, current *Task, v v
 
 // place computes where t lands in column col between the given neighbours as they are
 // now (or one step from where it is), and returns the move, or nil when the task is
-// already there.
-func place(q sqlxSelecter, t *Task, col, afterID, beforeID string, step Step) (*TaskMoved, error) {
-	var others []slot
-	if err := q.Select(&others, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND column_id = ? AND id <> ? ORDER BY rank, id`,
-		t.ProjectID, col, t.ID); err != nil {
-		return nil, fmt.Errorf("store: column order: %w", err)
-	}
+// already there. It reads only the few rows it needs (the named neighbour and the one
+// next to it, through the column's rank index), so a move costs the same on a column of
+// ten cards or of thousands.
+func place(q sqlxGetter, t *Task, col, afterID, beforeID string, step Step) (*TaskMoved, error) {
+	c := columnOrder{q: q, projectID: t.ProjectID, columnID: col, skip: t.ID}
 	if step != "" {
 		var err error
-		if afterID, beforeID, err = stepNeighbours(t, col, others, step); err != nil {
+		if afterID, beforeID, err = stepNeighbours(c, t, step); err != nil {
 			return nil, err
 		}
 	}
-	index := func(id string) int {
-		for i, o := range others {
-			if id != "" && o.ID == id {
-				return i
-			}
-		}
-		return -1
+	var lo, hi, after, before string
+	afterRank, isAfter, err := c.rankOf(afterID)
+	if err != nil {
+		return nil, err
 	}
-	rankAt := func(i int) string {
-		if i < 0 || i >= len(others) {
-			return ""
+	beforeRank, isBefore := "", false
+	if !isAfter {
+		if beforeRank, isBefore, err = c.rankOf(beforeID); err != nil {
+			return nil, err
 		}
-		return others[i].Rank
 	}
-	lo, hi := rankAt(len(others)-1), ""
-	after, before := "", ""
-	if i := index(afterID); i >= 0 {
-		lo, hi, after = others[i].Rank, rankAt(i+1), afterID
-	} else if i := index(beforeID); i >= 0 {
-		lo, hi, before = rankAt(i-1), others[i].Rank, beforeID
+	switch {
+	case isAfter:
+		lo, after = afterRank, afterID
+		if _, hi, err = c.first(`AND rank >= ? AND (rank > ? OR id > ?)`, afterRank, afterRank, afterID); err != nil {
+			return nil, err
+		}
+	case isBefore:
+		hi, before = beforeRank, beforeID
+		if _, lo, err = c.last(`AND rank <= ? AND (rank < ? OR id < ?)`, beforeRank, beforeRank, beforeID); err != nil {
+			return nil, err
+		}
+	default:
+		if _, lo, err = c.last(``); err != nil {
+			return nil, err
+		}
 	}
 	if col == t.ColumnID && (lo == "" || lo < t.Rank) && (hi == "" || t.Rank < hi) {
 		return nil, nil // already between those neighbours
@@ -407,6 +437,55 @@ func place(q sqlxSelecter, t *Task, col, afterID, beforeID string, step Step) (*
 	return &TaskMoved{FromColumn: t.ColumnID, ToColumn: col, FromRank: t.Rank, ToRank: r, After: after, Before: before}, nil
 }
 
+// columnOrder reads a column's cards in board order (rank, then id), leaving out the
+// card being moved, one row at a time through the index on (project_id, column_id, rank).
+type columnOrder struct {
+	q         sqlxGetter
+	projectID string
+	columnID  string
+	skip      string // the card being placed
+}
+
+// rankOf returns the rank of the card id when it is another card of the column.
+func (c columnOrder) rankOf(id string) (string, bool, error) {
+	if id == "" || id == c.skip {
+		return "", false, nil
+	}
+	var r string
+	err := c.q.Get(&r, `SELECT rank FROM tasks WHERE id = ? AND project_id = ? AND column_id = ?`, id, c.projectID, c.columnID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: rank of %s: %w", id, err)
+	}
+	return r, true, nil
+}
+
+// first returns the first card of the column (id and rank) that meets the extra
+// condition cond (SQL starting with AND), or two empty strings when there is none.
+func (c columnOrder) first(cond string, args ...any) (string, string, error) {
+	return c.one(`ORDER BY rank, id`, cond, args)
+}
+
+// last is first from the bottom of the column.
+func (c columnOrder) last(cond string, args ...any) (string, string, error) {
+	return c.one(`ORDER BY rank DESC, id DESC`, cond, args)
+}
+
+func (c columnOrder) one(order, cond string, args []any) (string, string, error) {
+	var s slot
+	err := c.q.Get(&s, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND column_id = ? AND id <> ? `+cond+` `+order+` LIMIT 1`,
+		append([]any{c.projectID, c.columnID, c.skip}, args...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("store: column order: %w", err)
+	}
+	return s.ID, s.Rank, nil
+}
+
 // slot is one task's place in a column.
 type slot struct {
 	ID       string `db:"id"`
@@ -415,49 +494,42 @@ type slot struct {
 }
 
 // stepNeighbours turns a step into the visible (not archived) neighbour to place the
-// task after or before. A step from another column lands at the top or bottom.
-func stepNeighbours(t *Task, col string, others []slot, step Step) (after, before string, err error) {
-	var visible []string
-	pos := 0 // how many visible tasks sort before t in col
-	for _, o := range others {
-		if o.Archived {
-			continue
-		}
-		visible = append(visible, o.ID)
-		if t.ColumnID == col && o.Rank < t.Rank {
-			pos++
-		}
-	}
-	if t.ColumnID != col {
-		pos = len(visible)
-	}
-	at := func(i int) string {
-		if i < 0 || i >= len(visible) {
-			return ""
-		}
-		return visible[i]
-	}
+// task after or before. A step from another column lands at the top or bottom (up: just
+// above the last card).
+func stepNeighbours(c columnOrder, t *Task, step Step) (after, before string, err error) {
+	const visible = `AND NOT archived`
+	same := t.ColumnID == c.columnID
 	switch step {
 	case StepUp:
-		if pos == 0 {
-			return "", at(0), nil
+		if same {
+			// The visible card just above t, or (t is the top one) the first visible.
+			above, _, err := c.last(visible+` AND rank < ?`, t.Rank)
+			if err != nil || above != "" {
+				return "", above, err
+			}
+			first, _, err := c.first(visible)
+			return "", first, err
 		}
-		return "", at(pos - 1), nil
+		last, _, err := c.last(visible)
+		return "", last, err
 	case StepDown:
-		if pos >= len(visible) {
-			return at(len(visible) - 1), "", nil
+		if same {
+			// The visible card just below t, or (t is the bottom one) the last visible.
+			below, _, err := c.first(visible+` AND rank >= ?`, t.Rank)
+			if err != nil || below != "" {
+				return below, "", err
+			}
 		}
-		return at(pos), "", nil
+		last, _, err := c.last(visible)
+		return last, "", err
 	case StepTop:
-		return "", at(0), nil
+		first, _, err := c.first(visible)
+		return "", first, err
 	case StepBottom:
-		return at(len(visible) - 1), "", nil
+		last, _, err := c.last(visible)
+		return last, "", err
 	}
 	return "", "", invalidField("step", "Unknown move %q: use up, down, top or bottom.", step)
-}
-
-type sqlxSelecter interface {
-	Select(dest any, query string, args ...any) error
 }
 
 // checkColumn returns id if it is a column of the project, the first column for "".
