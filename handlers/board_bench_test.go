@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -174,7 +173,7 @@ func BenchmarkMoveCost(b *testing.B) {
 			var answer, live, i int
 			// Process CPU time per move (the request, the publisher and the reading
 			// subscriber): steadier than wall time on a shared, busy machine.
-			cpu := processCPU()
+			cpu := processCPU(b)
 			for b.Loop() {
 				form := url.Values{"task": {t.ID}, "base_version": {fmt.Sprint(version)}, "to": {"column:" + cols[i%2]}}
 				rec := bb.do(b, http.MethodPost, "/projects/BENCH/board/move", form, http.Header{"HX-Request": {"true"}})
@@ -190,20 +189,11 @@ func BenchmarkMoveCost(b *testing.B) {
 				version++
 				i++
 			}
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(answer), "answer-bytes")
 			b.ReportMetric(float64(live), "live-bytes")
 		})
 	}
-}
-
-// processCPU returns the CPU time the process has used so far, user and system, in ns.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // watch opens the board's live stream over a real connection and returns the size of
