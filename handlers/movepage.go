@@ -24,11 +24,11 @@ func (h *Handler) movePage(c echo.Context) error {
 	if t.Archived {
 		return store.Errorf(store.EINVALID, "%s is archived: restore it before moving it.", t.Key)
 	}
-	index, count, err := h.store.TaskPlace(ctx(c), t)
+	pl, err := h.store.CardPlace(ctx(c), t.ID)
 	if err != nil {
 		return err
 	}
 	filter := views.ParseBoardFilter(c.QueryParams()).Query()
-	m := views.MoveMenu{Task: t, Columns: p.Columns, Within: p.ColumnName(t.ColumnID), Index: index, Count: count, Filter: filter}
+	m := views.MoveMenu{Task: t, Columns: p.Columns, Within: p.ColumnName(t.ColumnID), Index: pl.Index, Count: pl.Count, Filter: filter}
 	return render(c, http.StatusOK, views.MovePage(h.page(c, "Move "+t.Key), m))
 }

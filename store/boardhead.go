@@ -16,21 +16,3 @@ func (s *Store) ProjectHead(ctx context.Context, projectID string) (int64, error
 	}
 	return seq.Int64, nil
 }
-
-// TaskPlace returns where a task stands in its column in board order: its index (0 for
-// the top) and the number of cards in the column, archived ones left out.
-func (s *Store) TaskPlace(ctx context.Context, t *Task) (index, count int, err error) {
-	var r struct {
-		Before int `db:"before"`
-		Count  int `db:"count"`
-	}
-	err = s.read.GetContext(ctx, &r, `SELECT
-		COUNT(*) FILTER (WHERE rank < ? OR (rank = ? AND id < ?)) AS before,
-		COUNT(*) AS count
-		FROM tasks WHERE project_id = ? AND column_id = ? AND NOT archived`,
-		t.Rank, t.Rank, t.ID, t.ProjectID, t.ColumnID)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: place of %s: %w", t.Key, err)
-	}
-	return r.Before, r.Count, nil
-}

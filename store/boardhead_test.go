@@ -85,39 +85,3 @@ func TestProjectHead(t *testing.T) {
 		t.Errorf("head of no project = %d, %v; want 0, nil", got, err)
 	}
 }
-
-// TestTaskPlace: a task's place in its column is its index in board order.
-func TestTaskPlace(t *testing.T) {
-	ctx := context.Background()
-	s := mustOpenStore(t)
-	if _, err := s.SeedDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ana, _ := s.UserByEmail(ctx, DemoUsers[0].Email)
-	demo, _, err := s.ProjectFor(ctx, ana.ID, "DEMO")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Reorder a column so that ranks, not creation, decide.
-	tasks, _ := s.Tasks(ctx, demo.ID, TaskFilter{})
-	last := tasks[len(tasks)-1]
-	if _, err := s.MoveTask(ctx, ana.ID, TaskMove{TaskID: last.ID, BaseVersion: last.Version, ColumnID: last.ColumnID, Step: StepTop}); err != nil {
-		t.Fatal(err)
-	}
-	tasks, _ = s.Tasks(ctx, demo.ID, TaskFilter{})
-	byColumn := map[string][]*Task{}
-	for _, tk := range tasks {
-		byColumn[tk.ColumnID] = append(byColumn[tk.ColumnID], tk)
-	}
-	for col, list := range byColumn {
-		for i, tk := range list {
-			index, count, err := s.TaskPlace(ctx, tk)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if index != i || count != len(list) {
-				t.Errorf("%s in %s: place %d of %d, want %d of %d", tk.Key, col, index, count, i, len(list))
-			}
-		}
-	}
-}
