@@ -47,7 +47,8 @@ and CPU time. Scenarios:
   viewers       -viewers M live boards (SSE, one shared web session) while -clients API
                 clients move cards at -rate moves/s in total; delivery delay per event is
                 measured from the move's request start to the event's arrival at each
-                viewer, matched by the SSE id (the event's seq, found in the event feed)
+                viewer, matched by the SSE id (the event's seq, found in the event feed);
+                late events are waited for while they keep arriving (-grace)
 
 -seed-tasks N first creates N tasks through the API (alone, without -scenario, it only
 seeds). Runs are bounded by -duration and by -moves / -pages. Only loopback addresses
@@ -102,7 +103,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.moves, "moves", 0, "stop after this many moves (0: only -duration bounds the run)")
 	fs.IntVar(&cfg.pages, "pages", 0, "stop after this many board pages (0: only -duration bounds the run)")
 	fs.Float64Var(&cfg.rate, "rate", -1, "moves per second in total (default: as fast as the clients go; 50 for viewers)")
-	fs.DurationVar(&cfg.grace, "grace", 10*time.Second, "viewers: how long to wait after the last move for events still on their way")
+	fs.DurationVar(&cfg.grace, "grace", 10*time.Second, "viewers: after the last move, wait for events still on their way until none has arrived for this long")
 	fs.IntVar(&cfg.seedTasks, "seed-tasks", 0, "first create this many tasks through the API")
 	fs.StringVar(&cfg.email, "email", "ana@demo.tack", "account to sign in with (web scenarios, and to create a token)")
 	fs.StringVar(&cfg.password, "password", "tack-demo-ana", "password of -email")
@@ -818,7 +819,8 @@ type viewer struct {
 	at      []time.Duration
 	bytes   int64
 	lastSeq atomic.Int64
-	ended   string // why the stream ended before the run did, if it did
+	count   atomic.Int64 // events received, for the wait at the end
+	ended   string       // why the stream ended before the run did, if it did
 }
 
 // runViewers connects the viewers, moves cards at the rate, then waits for the events
@@ -885,20 +887,31 @@ func (b *bencher) runViewers(ctx context.Context, rep *benchReport, srv *serverP
 	for seq := range want {
 		lastWanted = max(lastWanted, seq)
 	}
-	deadline := time.Now().Add(cfg.grace)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		behind := false
+	// Wait while events are still arriving: a server that fell behind delivers late, and
+	// late is not missed. Give up after -grace without progress, or when the wait has
+	// lasted several times the run (a bound in case a trickle never ends).
+	movesEnded := time.Now()
+	lastProgress, lastCount := movesEnded, int64(-1)
+	limit := movesEnded.Add(4*cfg.duration + cfg.grace)
+	for ctx.Err() == nil && time.Now().Before(limit) {
+		behind, count := false, int64(0)
 		for _, v := range viewers {
+			count += v.count.Load()
 			if v.lastSeq.Load() < lastWanted {
 				behind = true
-				break
 			}
 		}
 		if !behind {
 			break
 		}
+		if count != lastCount {
+			lastCount, lastProgress = count, time.Now()
+		} else if time.Since(lastProgress) > cfg.grace {
+			break
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("events were still arriving for %s after the last move", time.Since(movesEnded).Round(time.Millisecond)))
 	stopViewers()
 	streams.Wait()
 
@@ -974,6 +987,7 @@ func (b *bencher) watchBoard(ctx context.Context, v *viewer, connected chan<- er
 				if id > v.lastSeq.Load() {
 					v.lastSeq.Store(id)
 				}
+				v.count.Add(1)
 			}
 			id = -1
 		case bytes.HasPrefix(line, []byte("id:")):
