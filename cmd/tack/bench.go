@@ -341,6 +341,11 @@ func (b *bencher) run(ctx context.Context) (*benchReport, error) {
 		return rep, nil
 	}
 	srv := newServerProbe(cfg.pid)
+	if cfg.pid > 0 && !listensOn(cfg.pid, cfg.base) {
+		note := fmt.Sprintf("process %d has no socket listening on %s's port: the server's RSS and CPU figures may be another process's", cfg.pid, cfg.base.Host)
+		fmt.Fprintf(b.log, "tack bench: warning: %s\n", note)
+		rep.Notes = append(rep.Notes, note)
+	}
 	before := srv.sample()
 	selfBefore := selfCPU()
 	ctx, cancel := context.WithCancel(ctx)
@@ -1251,6 +1256,46 @@ func readRSS(pid int) int64 {
 	return 0
 }
 
+// listensOn reports whether process pid holds a socket listening on the URL's port,
+// found through /proc/net/tcp{,6} and the process's file descriptors. -pid is easy to get
+// wrong ($! of a subshell), and then RSS and CPU would be another process's.
+func listensOn(pid int, u *url.URL) bool {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return false
+	}
+	hexPort := fmt.Sprintf(":%04X", n)
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(data)) {
+			f := strings.Fields(line)
+			// local_address is field 1, st (0A: LISTEN) field 3, inode field 9.
+			if len(f) > 9 && strings.HasSuffix(f[1], hexPort) && f[3] == "0A" {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(dir + "/" + fd.Name()); err == nil && inodes[target] {
+			return true
+		}
+	}
+	return false
+}
+
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on Linux everywhere Go
 // runs (the kernel's ABI, whatever CONFIG_HZ is).
 const clockTicks = 100
@@ -1489,7 +1534,7 @@ func (r *benchReport) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, ", peak %.1f MiB, %.1f MiB at end\n", s.RSSPeakMiB, s.RSSEndMiB)
 		fmt.Fprintf(w, "server CPU: %.2f s during the run", s.CPUSeconds)
-		if s.CPUPerOpMs > 0 {
+		if r.okOps() > 0 {
 			fmt.Fprintf(w, ", %.2f ms per ok request", s.CPUPerOpMs)
 		}
 		fmt.Fprintln(w)

@@ -64,6 +64,9 @@ func TestBenchScenarios(t *testing.T) {
 	if rep.Server == nil || rep.Server.RSSStartMiB <= 0 || rep.Server.PID != os.Getpid() {
 		t.Errorf("api-move with -pid: server report %+v, want this process's RSS", rep.Server)
 	}
+	if len(rep.Notes) > 0 {
+		t.Errorf("api-move with the server's own pid: notes %q, want none", rep.Notes)
+	}
 
 	code, rep, errOut = runBench(t, "-url", base, "-scenario", "browser-move", "-moves", "6", "-duration", "20s")
 	if code != 0 {
@@ -130,11 +133,16 @@ func checkOps(t *testing.T, scenario string, rep benchReport, name string, n int
 func TestBenchTable(t *testing.T) {
 	t.Parallel()
 	base, _ := startBenchServer(t)
-	code, out, errOut := runTack(t, nil, "bench", "-url", base, "-scenario", "api-move", "-moves", "3")
+	// Process 1 is not the server: the figures are another process's, and it says so.
+	code, out, errOut := runTack(t, nil, "bench", "-url", base, "-scenario", "api-move", "-moves", "3", "-pid", "1")
 	if code != 0 {
 		t.Fatalf("exit %d\nstderr: %s", code, errOut)
 	}
-	for _, want := range []string{"api-move against " + base, "p50 ms", "p99 ms", "max ms", "ok/s", "failures", "api move", "none", "load average:"} {
+	if !strings.Contains(errOut, "process 1 has no socket listening on") {
+		t.Errorf("no warning that -pid 1 is not the server; stderr: %s", errOut)
+	}
+	for _, want := range []string{"api-move against " + base, "p50 ms", "p99 ms", "max ms", "ok/s", "failures", "api move", "none",
+		"server pid 1: RSS", "ms per ok request", "note: process 1 has no socket listening", "load average:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the table does not show %q:\n%s", want, out)
 		}
