@@ -86,6 +86,7 @@ type benchConfig struct {
 	password    string
 	token       string
 	pid         int
+	repeat      int
 	jsonOut     bool
 	allowRemote bool
 }
@@ -108,6 +109,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.email, "email", "ana@demo.tack", "account to sign in with (web scenarios, and to create a token)")
 	fs.StringVar(&cfg.password, "password", "tack-demo-ana", "password of -email")
 	fs.StringVar(&cfg.token, "token", "", "API token (tack token create); without it one is created through the web UI and revoked at the end")
+	fs.IntVar(&cfg.repeat, "repeat", 1, "run the scenario this many times and print each run and the medians")
 	fs.IntVar(&cfg.pid, "pid", 0, "the server's process id: report its RSS (VmRSS) and CPU time from /proc")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the results as JSON")
 	fs.Usage = func() {
@@ -127,22 +129,43 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	b := newBencher(cfg, stderr)
 	defer b.close()
-	rep, err := b.run(ctx)
+	reps, err := b.run(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "tack bench: %v\n", err)
 		return 1
 	}
-	if cfg.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
-	} else {
-		rep.print(stdout)
-	}
-	if rep.failed() {
-		return 1
+	printReports(stdout, reps, cfg.jsonOut)
+	for _, rep := range reps {
+		if rep.failed() {
+			return 1
+		}
 	}
 	return 0
+}
+
+// printReports prints one run's report, or with -repeat each run in a line and then the
+// medians.
+func printReports(w io.Writer, reps []*benchReport, asJSON bool) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if len(reps) == 1 {
+		if asJSON {
+			enc.Encode(reps[0])
+		} else {
+			reps[0].print(w)
+		}
+		return
+	}
+	med := medianReport(reps)
+	if asJSON {
+		enc.Encode(map[string]any{"runs": reps, "median": med})
+		return
+	}
+	for i, r := range reps {
+		fmt.Fprintf(w, "run %d: %s\n", i+1, r.summary())
+	}
+	fmt.Fprintf(w, "\nMEDIAN OF %d RUNS (failures, missed and dropped are totals over the runs)\n", len(reps))
+	med.print(w)
 }
 
 // check validates the flags and fills in the scenario's defaults.
@@ -180,6 +203,8 @@ func (cfg *benchConfig) check(fs *flag.FlagSet, rawURL string) error {
 		return fmt.Errorf("-grace must be between 0 and 10m, not %s", cfg.grace)
 	case cfg.seedTasks < 0 || cfg.seedTasks > 100000:
 		return fmt.Errorf("-seed-tasks must be between 0 and 100000, not %d", cfg.seedTasks)
+	case cfg.repeat < 1 || cfg.repeat > 100:
+		return fmt.Errorf("-repeat must be between 1 and 100, not %d", cfg.repeat)
 	case cfg.pid < 0:
 		return fmt.Errorf("-pid must be a process id, not %d", cfg.pid)
 	case strings.TrimSpace(cfg.project) == "":
@@ -296,9 +321,11 @@ func (b *bencher) close() {
 	b.api.Transport.(*http.Transport).CloseIdleConnections()
 }
 
-func (b *bencher) run(ctx context.Context) (*benchReport, error) {
+// run prepares (sign-in, token, seeding, the board's cards) and runs the scenario
+// -repeat times, returning one report per run.
+func (b *bencher) run(ctx context.Context) ([]*benchReport, error) {
 	cfg := b.cfg
-	rep := &benchReport{
+	head := &benchReport{
 		Scenario: cfg.scenario, URL: cfg.base.String(), Project: cfg.project, Clients: cfg.clients,
 		Duration: cfg.duration.String(), Rate: cfg.rate, LoadStart: loadAverage(),
 	}
@@ -324,7 +351,7 @@ func (b *bencher) run(ctx context.Context) (*benchReport, error) {
 	}
 	if cfg.seedTasks > 0 {
 		n, elapsed, err := b.seed(ctx, cfg.seedTasks)
-		rep.Seeded = n
+		head.Seeded = n
 		fmt.Fprintf(b.log, "tack bench: created %d tasks in %s\n", n, elapsed.Round(time.Millisecond))
 		if err != nil {
 			return nil, err
@@ -334,43 +361,69 @@ func (b *bencher) run(ctx context.Context) (*benchReport, error) {
 		if err := b.loadCards(ctx); err != nil {
 			return nil, err
 		}
-		rep.Cards = len(b.cards)
+		head.Cards = len(b.cards)
 	}
 	if cfg.scenario == "" {
-		rep.LoadEnd = loadAverage()
-		return rep, nil
+		head.LoadEnd = loadAverage()
+		return []*benchReport{head}, nil
 	}
-	srv := newServerProbe(cfg.pid)
+	var pidNote string
 	if cfg.pid > 0 && !listensOn(cfg.pid, cfg.base) {
-		note := fmt.Sprintf("process %d has no socket listening on %s's port: the server's RSS and CPU figures may be another process's", cfg.pid, cfg.base.Host)
-		fmt.Fprintf(b.log, "tack bench: warning: %s\n", note)
-		rep.Notes = append(rep.Notes, note)
+		pidNote = fmt.Sprintf("process %d has no socket listening on %s's port: the server's RSS and CPU figures may be another process's", cfg.pid, cfg.base.Host)
+		fmt.Fprintf(b.log, "tack bench: warning: %s\n", pidNote)
 	}
+	reps := make([]*benchReport, 0, cfg.repeat)
+	for i := range cfg.repeat {
+		if i > 0 && needAPI {
+			// A move cut off by the end of the last run may have been applied: read the
+			// cards' versions again rather than start with a stale If-Match.
+			if err := b.loadCards(ctx); err != nil {
+				return nil, err
+			}
+		}
+		rep := *head
+		rep.LoadStart = loadAverage()
+		if pidNote != "" {
+			rep.Notes = []string{pidNote}
+		}
+		if err := b.runOnce(ctx, &rep); err != nil {
+			return nil, err
+		}
+		reps = append(reps, &rep)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	return reps, nil
+}
+
+// runOnce runs the scenario once into rep, with the server's figures around it.
+func (b *bencher) runOnce(ctx context.Context, rep *benchReport) error {
+	srv := newServerProbe(b.cfg.pid)
 	before := srv.sample()
 	selfBefore := selfCPU()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go srv.watch(ctx)
 
-	var err error
-	switch cfg.scenario {
+	switch b.cfg.scenario {
 	case "api-move":
 		rep.Ops = append(rep.Ops, b.runMoves(ctx, "api move", b.apiMove, nil))
 	case "browser-move":
 		rep.Ops = append(rep.Ops, b.runMoves(ctx, "browser move", b.browserMove, nil))
 	case "board-page":
-		rep.Ops, rep.Notes = b.runBoardPage(ctx)
+		ops, notes := b.runBoardPage(ctx)
+		rep.Ops, rep.Notes = append(rep.Ops, ops...), append(rep.Notes, notes...)
 	case "viewers":
-		err = b.runViewers(ctx, rep, srv)
-	}
-	if err != nil {
-		return nil, err
+		if err := b.runViewers(ctx, rep, srv); err != nil {
+			return err
+		}
 	}
 	after := srv.sample()
 	rep.Server = srv.report(before, after, rep.okOps())
 	rep.BenchCPU = (selfCPU() - selfBefore).Round(time.Millisecond).String()
 	rep.LoadEnd = loadAverage()
-	return rep, nil
+	return nil
 }
 
 // reachable checks that a Tack server answers at the address.
@@ -1546,6 +1599,118 @@ func (r *benchReport) print(w io.Writer) {
 		fmt.Fprintf(w, "tack bench's own CPU: %s\n", r.BenchCPU)
 	}
 	fmt.Fprintf(w, "load average: %s at start, %s at end\n", r.LoadStart, r.LoadEnd)
+}
+
+// summary is a run in one line.
+func (r *benchReport) summary() string {
+	var parts []string
+	for _, o := range r.Ops {
+		if o.Error != "" {
+			parts = append(parts, o.Name+": could not run: "+o.Error)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s ok %d, %.1f/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, mean %d bytes, failures %s",
+			o.Name, o.OK, o.OKPerSec, o.P50Ms, o.P99Ms, o.MaxMs, o.MeanBytes, failureList(o.Failures)))
+	}
+	if d := r.Delivery; d != nil {
+		parts = append(parts, fmt.Sprintf("delivery p50 %.2f ms, p99 %.2f ms, max %.2f ms, missed %d, dropped %d", d.P50Ms, d.P99Ms, d.MaxMs, d.Missed, d.Dropped))
+	}
+	if s := r.Server; s != nil {
+		srv := fmt.Sprintf("server CPU %.2f ms per ok request, RSS peak %.1f MiB", s.CPUPerOpMs, s.RSSPeakMiB)
+		if s.RSSViewersMiB > 0 {
+			srv += fmt.Sprintf(" (%.1f MiB with the viewers connected)", s.RSSViewersMiB)
+		}
+		parts = append(parts, srv)
+	}
+	parts = append(parts, "load average "+r.LoadStart+" → "+r.LoadEnd)
+	return strings.Join(parts, "; ")
+}
+
+// medianReport is the runs' medians: every latency, rate, size and server figure is the
+// median over the runs; failures, missed and dropped are totals.
+func medianReport(runs []*benchReport) *benchReport {
+	m := *runs[0]
+	m.Ops, m.Notes, m.BenchCPU = nil, nil, ""
+	m.LoadEnd = runs[len(runs)-1].LoadEnd
+	med := func(f func(r *benchReport) float64) float64 {
+		xs := make([]float64, len(runs))
+		for i, r := range runs {
+			xs[i] = f(r)
+		}
+		return median(xs)
+	}
+	for i, o := range runs[0].Ops {
+		op := func(r *benchReport) *opReport { return &r.Ops[i] }
+		mo := opReport{Name: o.Name, Failures: map[string]int{}}
+		for _, r := range runs {
+			if mo.Error == "" {
+				mo.Error = op(r).Error
+			}
+			for k, n := range op(r).Failures {
+				mo.Failures[k] += n
+			}
+		}
+		mo.OK = int(med(func(r *benchReport) float64 { return float64(op(r).OK) }))
+		mo.Seconds = med(func(r *benchReport) float64 { return op(r).Seconds })
+		mo.OKPerSec = med(func(r *benchReport) float64 { return op(r).OKPerSec })
+		mo.P50Ms = med(func(r *benchReport) float64 { return op(r).P50Ms })
+		mo.P99Ms = med(func(r *benchReport) float64 { return op(r).P99Ms })
+		mo.MaxMs = med(func(r *benchReport) float64 { return op(r).MaxMs })
+		mo.MeanBytes = int(med(func(r *benchReport) float64 { return float64(op(r).MeanBytes) }))
+		mo.MaxBytes = int(med(func(r *benchReport) float64 { return float64(op(r).MaxBytes) }))
+		m.Ops = append(m.Ops, mo)
+	}
+	if runs[0].Delivery != nil {
+		d := delivery{}
+		for _, r := range runs {
+			d.Missed += r.Delivery.Missed
+			d.Dropped += r.Delivery.Dropped
+			for _, reason := range r.Delivery.DropReasons {
+				d.DropReasons = appendUnique(d.DropReasons, reason)
+			}
+		}
+		dl := func(f func(d *delivery) float64) float64 {
+			return med(func(r *benchReport) float64 { return f(r.Delivery) })
+		}
+		d.Moves = int(dl(func(d *delivery) float64 { return float64(d.Moves) }))
+		d.Expected = int(dl(func(d *delivery) float64 { return float64(d.Expected) }))
+		d.Received = int(dl(func(d *delivery) float64 { return float64(d.Received) }))
+		d.P50Ms = dl(func(d *delivery) float64 { return d.P50Ms })
+		d.P99Ms = dl(func(d *delivery) float64 { return d.P99Ms })
+		d.MaxMs = dl(func(d *delivery) float64 { return d.MaxMs })
+		d.Bytes = int64(dl(func(d *delivery) float64 { return float64(d.Bytes) }))
+		d.MeanBytes = int64(dl(func(d *delivery) float64 { return float64(d.MeanBytes) }))
+		m.Delivery = &d
+	}
+	if runs[0].Server != nil {
+		sv := func(f func(s *serverReport) float64) float64 {
+			return med(func(r *benchReport) float64 { return f(r.Server) })
+		}
+		m.Server = &serverReport{
+			PID:           runs[0].Server.PID,
+			RSSStartMiB:   sv(func(s *serverReport) float64 { return s.RSSStartMiB }),
+			RSSViewersMiB: sv(func(s *serverReport) float64 { return s.RSSViewersMiB }),
+			RSSPeakMiB:    sv(func(s *serverReport) float64 { return s.RSSPeakMiB }),
+			RSSEndMiB:     sv(func(s *serverReport) float64 { return s.RSSEndMiB }),
+			CPUSeconds:    sv(func(s *serverReport) float64 { return s.CPUSeconds }),
+			CPUPerOpMs:    sv(func(s *serverReport) float64 { return s.CPUPerOpMs }),
+		}
+	}
+	return &m
+}
+
+// median returns the middle value (the mean of the two middle ones for an even count).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 func failureList(f map[string]int) string {

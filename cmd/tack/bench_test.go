@@ -149,6 +149,62 @@ func TestBenchTable(t *testing.T) {
 	}
 }
 
+// -repeat prints each run in a line and the medians, and in JSON both.
+func TestBenchRepeat(t *testing.T) {
+	t.Parallel()
+	base, _ := startBenchServer(t)
+	code, out, errOut := runTack(t, nil, "bench", "-url", base, "-scenario", "board-page", "-pages", "2", "-repeat", "3")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, errOut)
+	}
+	for _, want := range []string{"run 1: board page ok 2,", "run 2: board page ok 2,", "run 3: board page ok 2,", "MEDIAN OF 3 RUNS", "board page            2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output does not show %q:\n%s", want, out)
+		}
+	}
+
+	code, out, errOut = runTack(t, nil, "bench", "-json", "-url", base, "-scenario", "api-move", "-moves", "4", "-repeat", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, errOut)
+	}
+	var rep struct {
+		Runs   []benchReport `json:"runs"`
+		Median benchReport   `json:"median"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if len(rep.Runs) != 2 || len(rep.Median.Ops) != 1 || rep.Median.Ops[0].OK != 4 {
+		t.Errorf("-repeat 2 -json: %d runs, median %+v; want 2 runs and a median of 4 ok moves", len(rep.Runs), rep.Median.Ops)
+	}
+	for i, r := range rep.Runs {
+		if len(r.Ops) != 1 || r.Ops[0].OK != 4 || len(r.Ops[0].Failures) != 0 {
+			t.Errorf("run %d: %+v, want 4 ok moves", i+1, r.Ops)
+		}
+	}
+}
+
+func TestMedianReport(t *testing.T) {
+	t.Parallel()
+	run := func(ok int, p50 float64, fail int, missed int) *benchReport {
+		op := opReport{Name: "api move", OK: ok, P50Ms: p50, Failures: map[string]int{}}
+		if fail > 0 {
+			op.Failures["409"] = fail
+		}
+		return &benchReport{Ops: []opReport{op}, Delivery: &delivery{P50Ms: p50 * 10, Missed: missed}, Server: &serverReport{PID: 7, RSSPeakMiB: p50}}
+	}
+	m := medianReport([]*benchReport{run(10, 3, 0, 0), run(30, 1, 2, 5), run(20, 9, 1, 0)})
+	if o := m.Ops[0]; o.OK != 20 || o.P50Ms != 3 || o.Failures["409"] != 3 {
+		t.Errorf("median op %+v, want ok 20, p50 3 and 3 failures in total", o)
+	}
+	if m.Delivery.P50Ms != 30 || m.Delivery.Missed != 5 || m.Server.RSSPeakMiB != 3 || m.Server.PID != 7 {
+		t.Errorf("median delivery %+v, server %+v", m.Delivery, m.Server)
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median of 1..4 = %v, want 2.5", got)
+	}
+}
+
 // Wrong credentials are a clear failure (exit 1), not a usage error.
 func TestBenchWrongPassword(t *testing.T) {
 	t.Parallel()
@@ -200,6 +256,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"-scenario", "api-move", "-url", "127.0.0.1:8080"}, "-url must be the server's address"},
 		{[]string{"-scenario", "api-move", "-url", "http://127.0.0.1:8080/projects"}, "-url must be the server's address"},
 		{[]string{"-scenario", "api-move", "-pid", "-4"}, "-pid must be a process id"},
+		{[]string{"-scenario", "api-move", "-repeat", "0"}, "-repeat must be between 1 and 100"},
 		{[]string{"-scenario", "api-move", "-project", " "}, "-project must name a project key"},
 		{[]string{"-scenario", "api-move", "-stampede"}, "flag provided but not defined: -stampede"},
 		{[]string{"-scenario", "api-move", "extra"}, `unexpected argument "extra"`},
