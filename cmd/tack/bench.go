@@ -419,6 +419,10 @@ func (b *bencher) runOnce(ctx context.Context, rep *benchReport) error {
 			return err
 		}
 	}
+	if r := b.cfg.rate; r > 0 && len(rep.Ops) > 0 && rep.Ops[0].Error == "" && rep.Ops[0].OKPerSec < 0.9*r {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the clients applied %.1f moves/s of the %g/s asked for: the server answered too slowly for %d clients (raise -clients)",
+			rep.Ops[0].OKPerSec, r, b.cfg.clients))
+	}
 	after := srv.sample()
 	rep.Server = srv.report(before, after, rep.okOps())
 	rep.BenchCPU = (selfCPU() - selfBefore).Round(time.Millisecond).String()
