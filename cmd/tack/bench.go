@@ -1017,45 +1017,56 @@ func (b *bencher) watchBoard(ctx context.Context, v *viewer, connected chan<- er
 		return
 	}
 	connected <- nil
-	// Only the id lines and the blank lines that end events are read; data is skipped.
-	br := bufio.NewReaderSize(res.Body, 32<<10)
+	err = scanEvents(res.Body, &v.bytes, func(id int64) {
+		v.seqs = append(v.seqs, id)
+		v.at = append(v.at, b.now())
+		if id > v.lastSeq.Load() {
+			v.lastSeq.Store(id)
+		}
+		v.count.Add(1)
+	})
+	if ctx.Err() == nil {
+		v.ended = "the server ended the stream"
+		if err != nil {
+			v.ended = "stream ended: " + err.Error()
+		}
+	}
+}
+
+// scanEvents reads a Server-Sent Events stream until it ends and calls event with the id
+// of each event that has one, when the blank line that ends the event arrives. Only id
+// lines and blank lines are looked at; data is skipped. n counts the bytes read. It
+// returns nil at the end of the stream.
+func scanEvents(r io.Reader, n *int64, event func(id int64)) error {
+	br := bufio.NewReaderSize(r, 32<<10)
 	var id int64 = -1
-	midLine := false
+	midLine := false // the last read stopped inside a line longer than the buffer
 	for {
 		line, err := br.ReadSlice('\n')
-		v.bytes += int64(len(line))
+		*n += int64(len(line))
 		if err == bufio.ErrBufferFull {
 			midLine = true
 			continue
 		}
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
-			if ctx.Err() == nil {
-				v.ended = "stream ended: " + err.Error()
-				if err == io.EOF {
-					v.ended = "the server ended the stream"
-				}
-			}
-			return
+			return err
 		}
 		if midLine {
 			midLine = false
 			continue
 		}
 		switch {
-		case len(line) <= 2 && (len(line) == 1 || line[0] == '\r'): // blank line: the event ends
+		case len(line) == 1 || (len(line) == 2 && line[0] == '\r'): // blank line: the event ends
 			if id >= 0 {
-				v.seqs = append(v.seqs, id)
-				v.at = append(v.at, b.now())
-				if id > v.lastSeq.Load() {
-					v.lastSeq.Store(id)
-				}
-				v.count.Add(1)
+				event(id)
 			}
 			id = -1
 		case bytes.HasPrefix(line, []byte("id:")):
-			s := strings.TrimSpace(string(line[3:]))
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				id = n
+			if v, err := strconv.ParseInt(string(bytes.TrimSpace(line[3:])), 10, 64); err == nil {
+				id = v
 			}
 		}
 	}

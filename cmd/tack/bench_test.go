@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -286,4 +288,56 @@ func TestBenchHelp(t *testing.T) {
 	if _, out, _ := runTack(t, nil, "help"); !strings.Contains(out, "tack bench") {
 		t.Errorf("tack help does not list bench:\n%s", out)
 	}
+}
+
+// scanEvents reports each event's id when the event ends, whatever the line endings,
+// skipping comments, events without an id and data lines longer than its buffer (even
+// one that looks like an id line).
+func TestScanEvents(t *testing.T) {
+	t.Parallel()
+	long := "data: " + strings.Repeat("x", 100_000) + "\nid: 99" + strings.Repeat("y", 50_000) + "\n"
+	stream := "id: 5\nevent: board\ndata: <li>\ndata: one\n\n" +
+		": heartbeat\n\n" +
+		"event: board\ndata: no id\n\n" +
+		"id:6\r\ndata: crlf\r\n\r\n" +
+		"id: 7\n" + long + "\n" +
+		"id: 8\ndata: the stream ends before this event does\n"
+	var got []int64
+	var n int64
+	if err := scanEvents(strings.NewReader(stream), &n, func(id int64) { got = append(got, id) }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{5, 6, 7}; !slices.Equal(got, want) {
+		t.Errorf("ids %v, want %v", got, want)
+	}
+	if n != int64(len(stream)) {
+		t.Errorf("counted %d bytes, want %d", n, len(stream))
+	}
+}
+
+// BenchmarkScanEvents is the viewer's own cost per event of a live board update's size
+// (about 2.5 KB in 40 lines): the load generator shares the server's machine.
+func BenchmarkScanEvents(b *testing.B) {
+	var ev strings.Builder
+	ev.WriteString("id: 123456\nevent: board\n")
+	for ev.Len() < 2500 {
+		ev.WriteString(`data: <li id="task-0123456789abcdef" class="card" data-id="0123456789abcdef">` + "\n")
+	}
+	ev.WriteString("\n")
+	event := []byte(ev.String())
+	var stream bytes.Buffer
+	for range 1000 {
+		stream.Write(event)
+	}
+	data := stream.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var n int64
+		count := 0
+		if err := scanEvents(bytes.NewReader(data), &n, func(int64) { count++ }); err != nil || count != 1000 {
+			b.Fatalf("%d events, err %v", count, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/event")
 }
