@@ -270,7 +270,6 @@ type bencher struct {
 
 	token        string
 	createdToken string // the name of the token this run created, revoked at the end
-	signedIn     bool
 	csrf         string
 
 	columns []string
@@ -499,7 +498,6 @@ func (b *bencher) signIn(ctx context.Context) error {
 	if m := csrfMeta.FindSubmatch(page); m != nil {
 		b.csrf = html.UnescapeString(string(m[1]))
 	}
-	b.signedIn = true
 	return nil
 }
 
