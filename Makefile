@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build run test test-deps vendor check-vendor generate fmt vet check clean
+.PHONY: all build run test test-deps bench bench-table vendor check-vendor generate fmt vet check clean
 
 all: build
 
@@ -43,6 +43,41 @@ run: build ## Build and serve the demo workspace at http://localhost:8080
 
 test: test-deps ## Install what tests need, then run every test with the race detector
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# `make bench` and `make bench-table` are not part of `make test` or CI: they measure,
+# they do not check.
+BENCHTIME ?= 300ms
+BENCH_TIMEOUT ?= 10m
+# bench-table: the server binary to measure (another build's works: tack bench is always
+# bin/tack), how long each run lasts, how many runs each scenario gets (medians), viewers.
+SERVER ?= ./bin/tack
+BENCH_DURATION ?= 10s
+VIEWERS_DURATION ?= 20s
+REPEAT ?= 3
+VIEWERS ?= 1000
+
+bench: build ## Run the Go benchmarks, then every tack bench scenario once, briefly, against a demo server
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout $(BENCH_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory bench-table BENCH_DURATION=5s VIEWERS_DURATION=5s REPEAT=1 VIEWERS=200
+
+bench-table: build ## Issue 9's table: SERVER serve -demo + 500 tasks on a free loopback port and a temp database, each scenario REPEAT times
+	@set -euo pipefail; \
+	dir=$$(mktemp -d /tmp/tack-bench.XXXXXX); pid=; \
+	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
+	$(SERVER) serve -addr 127.0.0.1:0 -db "$$dir/bench.db" -demo >"$$dir/serve.log" 2>&1 & pid=$$!; \
+	url=; for i in $$(seq 600); do \
+		url=$$(sed -n 's|^Tack is serving \(http://[^ ]*\).*|\1|p' "$$dir/serve.log"); \
+		if [ -n "$$url" ] || ! kill -0 $$pid 2>/dev/null; then break; fi; sleep 0.1; \
+	done; \
+	if [ -z "$$url" ]; then echo "$(SERVER) serve did not start:" >&2; cat "$$dir/serve.log" >&2; exit 1; fi; \
+	echo "== tack bench against $(SERVER) at $$url (pid $$pid, database $$dir/bench.db)"; \
+	./bin/tack bench -url $$url -seed-tasks 500; \
+	rc=0; \
+	for args in "api-move -clients 1" "api-move -clients 32" browser-move board-page \
+		"viewers -viewers $(VIEWERS) -rate 50 -duration $(VIEWERS_DURATION)"; do \
+		echo; ./bin/tack bench -url $$url -pid $$pid -repeat $(REPEAT) -duration $(BENCH_DURATION) -scenario $$args || rc=1; \
+	done; \
+	exit $$rc
 
 test-deps: ## Install what the tests need: gcc (cgo) and Debian's chromium for browser tests
 	@command -v gcc >/dev/null || { echo "gcc is required (cgo for SQLite): apt-get install gcc" >&2; exit 1; }

@@ -5,6 +5,7 @@
 //	tack replay   rebuild read models from the event log and compare
 //	tack user     manage accounts: add one, set a password
 //	tack token    create API tokens
+//	tack bench    drive a running server with load and report latencies
 //	tack version  print the version, commit and Go version
 //
 // Exit status: 0 on success, 1 on failure, 2 on a usage error.
@@ -44,6 +45,7 @@ Usage:
   tack user add -email E -name N [-password P | password on stdin] [-db ./data/tack.db] [-create]
   tack user password -email E [-password P | password on stdin] [-db ./data/tack.db]
   tack token create -email E [-name N] [-db ./data/tack.db]
+  tack bench   -scenario api-move|browser-move|board-page|viewers [-url http://127.0.0.1:8080] [-pid PID]
   tack version
   tack help [COMMAND]
 
@@ -89,6 +91,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return user(ctx, args[1:], c.stdin, c.stdout, c.stderr, c.open)
 	case "token":
 		return token(ctx, args[1:], c.stdout, c.stderr, c.open)
+	case "bench":
+		return bench(ctx, args[1:], c.stdout, c.stderr)
 	case "version", "-version", "--version":
 		return printVersion(args[1:], c.stdout, c.stderr)
 	case "help", "-h", "-help", "--help":
@@ -109,7 +113,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 // isCommand reports whether name is one of tack's commands.
 func isCommand(name string) bool {
 	switch name {
-	case "serve", "migrate", "replay", "user", "token", "version", "help":
+	case "serve", "migrate", "replay", "user", "token", "bench", "version", "help":
 		return true
 	}
 	return false
