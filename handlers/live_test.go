@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -516,5 +518,123 @@ func TestLiveServeThroughUnwrappingWriter(t *testing.T) {
 	live.Publish("P", 1, "board", []byte("<p/>"))
 	if ev := c.next(t); ev.ID != "1" {
 		t.Errorf("got id %q, want 1", ev.ID)
+	}
+}
+
+func TestLiveSubscriberTooFarBehindIsDropped(t *testing.T) {
+	// A write deadline far beyond the failure timeout: only the queue's bound can drop
+	// the stalled client in time.
+	f := newLiveFixture(t, LiveConfig{WriteDeadline: time.Hour})
+	dialStalled(t, f, "/stream/A")
+	waitLive(t, liveWait, "the stalled client to subscribe", func() bool { return f.live.Subscribers("A") == 1 })
+	healthy := f.subscribe(t, "/stream/A", nil)
+
+	// Rounds of 100 events, each read by the healthy client before the next, so that only
+	// the stalled client falls behind; 8 KB events fill its socket buffers quickly.
+	payload := []byte(strings.Repeat("x", 8<<10))
+	seq := 0
+	for f.live.Subscribers("A") == 2 {
+		if seq > 4*liveQueueLimit {
+			t.Fatalf("stalled client still subscribed after %d events", seq)
+		}
+		for range 100 {
+			seq++
+			f.live.Publish("A", int64(seq), "board", payload)
+		}
+		for want := seq - 99; want <= seq; want++ {
+			if ev := healthy.next(t); ev.ID != strconv.Itoa(want) {
+				t.Fatalf("healthy client got id %q, want %d", ev.ID, want)
+			}
+		}
+	}
+	if seq < liveQueueLimit {
+		t.Errorf("stalled client dropped after %d events, before its queue could be full (%d)", seq, liveQueueLimit)
+	}
+	f.live.Publish("A", int64(seq+1), "board", []byte("<p>after</p>"))
+	if ev := healthy.next(t); ev.ID != strconv.Itoa(seq+1) {
+		t.Errorf("after the drop: id %q, want %d", ev.ID, seq+1)
+	}
+}
+
+// gatedWriter holds the first write of an event until open is closed, and records the
+// size of every write.
+type gatedWriter struct {
+	http.ResponseWriter
+	entered chan struct{} // closed when the first event's write starts
+	open    chan struct{}
+
+	mu     sync.Mutex
+	writes []string
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	first := len(g.writes) == 0
+	g.writes = append(g.writes, string(p))
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.open
+	}
+	return g.ResponseWriter.Write(p)
+}
+
+func (g *gatedWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+func TestLiveSubscriberBehindGetsOneBatch(t *testing.T) {
+	live := NewLive(LiveConfig{Logger: slog.New(slog.DiscardHandler)})
+	g := &gatedWriter{entered: make(chan struct{}), open: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.ResponseWriter = w
+		live.Serve(g, r, "P")
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(live.Close)
+	f := &liveFixture{live: live, srv: srv, client: srv.Client()}
+	c := f.subscribe(t, "/", nil)
+
+	live.Publish("P", 1, "board", []byte("<p>1</p>"))
+	<-g.entered // the subscriber is writing event 1: the next ones wait in its queue
+	for i := 2; i <= 10; i++ {
+		live.Publish("P", int64(i), "board", []byte("<p>"+strconv.Itoa(i)+"</p>"))
+	}
+	close(g.open)
+	for i := 1; i <= 10; i++ {
+		if ev := c.next(t); ev.ID != strconv.Itoa(i) || ev.Data != "<p>"+strconv.Itoa(i)+"</p>" {
+			t.Fatalf("event %d: got %+v", i, ev)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.writes) != 2 || strings.Count(g.writes[1], "id: ") != 9 {
+		t.Errorf("%d writes (%q); want 2: event 1, then events 2 to 10 in one", len(g.writes), g.writes)
+	}
+}
+
+func TestLiveEncodesAnEventOnce(t *testing.T) {
+	live := NewLive(LiveConfig{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(live.Close)
+	data := []byte("<p>a\nb</p>")
+	f1 := live.frame(7, "board", data)
+	if f2 := live.frame(7, "board", bytes.Clone(data)); f2 != f1 {
+		t.Error("the same event published to a second stream was encoded again")
+	}
+	data[1] = 'q' // the caller reuses its buffer for another fragment
+	for _, tt := range []struct {
+		name string
+		seq  int64
+		ev   string
+		data []byte
+	}{
+		{"other data", 7, "board", data},
+		{"other seq", 8, "board", []byte("<p>a\nb</p>")},
+		{"other name", 7, "other", []byte("<p>a\nb</p>")},
+	} {
+		if live.frame(tt.seq, tt.ev, tt.data) == f1 {
+			t.Errorf("%s: the previous encoding was reused", tt.name)
+		}
+	}
+	if got, want := string(f1.wire), "id: 7\nevent: board\ndata: <p>a\ndata: b</p>\n\n"; got != want {
+		t.Errorf("encoded %q, want %q", got, want)
 	}
 }
