@@ -63,7 +63,7 @@ func newLiveFixture(t testing.TB, cfg LiveConfig) *liveFixture {
 }
 
 // subscribe opens a stream and returns once the response headers arrived, which happens
-// after r3labs registered the subscriber: every event published afterwards reaches it.
+// after Live registered the subscriber: every event published afterwards reaches it.
 func (f *liveFixture) subscribe(t testing.TB, path string, header http.Header) *liveClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -235,7 +235,7 @@ func TestLivePublishData(t *testing.T) {
 func TestLiveInvalidEventsAreNotSent(t *testing.T) {
 	f := newLiveFixture(t, LiveConfig{})
 	c := f.subscribe(t, "/stream/P", nil)
-	f.live.Publish("P", 1, "board", nil)                 // would end every r3labs stream
+	f.live.Publish("P", 1, "board", nil)                 // an event with no data line
 	f.live.Publish("P", 2, "bo\nard", []byte("<p/>"))    // would corrupt the framing
 	f.live.Publish("nobody", 3, "board", []byte("<p/>")) // no stream: nothing to do
 	f.live.Publish("P", 4, "board", []byte("<p>ok</p>"))
@@ -312,7 +312,7 @@ func TestLiveStalledClientDoesNotStallOthers(t *testing.T) {
 	if last != events {
 		t.Errorf("last id %d, want %d", last, events)
 	}
-	// The stalled client's writes timed out, so r3labs dropped it; the healthy one stays.
+	// The stalled client's write timed out, so Live dropped it; the healthy one stays.
 	waitLive(t, liveWait, "the stalled client to be dropped", func() bool { return f.live.Subscribers("A") == 1 })
 	f.live.Publish("A", events+1, "board", []byte("<p>after</p>"))
 	if ev := healthy.next(t); ev.ID != strconv.Itoa(events+1) {
@@ -460,8 +460,8 @@ func TestLiveCloseWithStalledClient(t *testing.T) {
 	waitLive(t, liveWait, "the stalled client to subscribe", func() bool { return f.live.Subscribers("A") == 1 })
 	healthy := f.subscribe(t, "/stream/A", nil)
 
-	// Enough to fill the stalled connection's socket buffers, r3labs' channels and block
-	// the stream's goroutine; the healthy client keeps reading whatever it gets.
+	// Enough to fill the stalled connection's socket buffers and block its goroutine in a
+	// write; the healthy client keeps reading whatever it gets.
 	payload := []byte(strings.Repeat("x", 8<<10))
 	for i := 1; i <= 2000; i++ {
 		f.live.Publish("A", int64(i), "board", payload)
