@@ -26,8 +26,10 @@ const (
 const liveQueueLimit = 4096
 
 // liveBatchBytes is the most a subscriber's batch copies into one write; a longer batch
-// is written in several.
-const liveBatchBytes = 64 << 10
+// is written in several. A subscriber whose client reads slowly holds its buffer while
+// its write blocks: with 64 KB, 1,000 lagging viewers held 60 MB more RSS; with 16 KB a
+// batch still costs a few writes instead of one per event.
+const liveBatchBytes = 16 << 10
 
 // Live fans out live updates to every open board of a project over Server-Sent Events.
 //
