@@ -50,11 +50,13 @@ func fanoutPayload(now time.Time) []byte {
 	return b.Bytes()
 }
 
-// TestLiveFanoutServer is the server process of BenchmarkLiveFanout1000; it is skipped
-// unless the benchmark started it.
+// TestLiveFanoutServer is the server process of BenchmarkLiveFanout1000 when the
+// benchmark starts it; otherwise it checks, with a few viewers, that the benchmark's
+// server process, viewers and delay stamps work.
 func TestLiveFanoutServer(t *testing.T) {
 	if os.Getenv(fanoutEnv) != "1" {
-		t.Skip("the server process of BenchmarkLiveFanout1000")
+		testFanoutSmall(t)
+		return
 	}
 	live := NewLive(LiveConfig{Logger: slog.New(slog.DiscardHandler)})
 	mux := http.NewServeMux()
@@ -99,7 +101,7 @@ type fanoutServer struct {
 	addr  string
 }
 
-func startFanoutServer(b *testing.B) *fanoutServer {
+func startFanoutServer(b testing.TB) *fanoutServer {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLiveFanoutServer$", "-test.count=1")
 	cmd.Env = append(os.Environ(), fanoutEnv+"=1")
@@ -130,7 +132,7 @@ func startFanoutServer(b *testing.B) *fanoutServer {
 	return s
 }
 
-func (s *fanoutServer) publish(b *testing.B, n int) {
+func (s *fanoutServer) publish(b testing.TB, n int) {
 	if _, err := fmt.Fprintf(s.stdin, "p %d\n", n); err != nil {
 		b.Fatalf("server process: %v", err)
 	}
@@ -203,9 +205,6 @@ func (v *fanoutViewer) read(body io.Reader, total *atomic.Int64) {
 }
 
 func BenchmarkLiveFanout1000(b *testing.B) {
-	if os.Getenv(fanoutEnv) == "1" {
-		b.Skip("server process")
-	}
 	ensureFiles(b, 2*fanoutViewers+200)
 	for _, shape := range []struct {
 		name string
@@ -227,17 +226,16 @@ func BenchmarkLiveFanout1000(b *testing.B) {
 	}
 }
 
-func benchmarkFanout(b *testing.B, streamID func(int) string, burst int) {
-	srv := startFanoutServer(b)
-	pid := srv.cmd.Process.Pid
-	rssIdle := procStatus(pid, "VmRSS")
-
-	var total atomic.Int64
+// connectFanoutViewers opens n streams on the server; disconnect closes them and waits
+// for their readers. total counts the events all of them received.
+func connectFanoutViewers(tb testing.TB, srv *fanoutServer, n int, streamID func(int) string) (viewers []*fanoutViewer, total *atomic.Int64, disconnect func()) {
+	tb.Helper()
+	total = new(atomic.Int64)
 	var reading sync.WaitGroup
-	viewers := make([]*fanoutViewer, fanoutViewers)
+	viewers = make([]*fanoutViewer, n)
 	var connect sync.WaitGroup
 	sem := make(chan struct{}, 50) // do not flood the listen backlog
-	errs := make(chan error, fanoutViewers)
+	errs := make(chan error, n)
 	for i := range viewers {
 		connect.Go(func() {
 			sem <- struct{}{}
@@ -247,29 +245,24 @@ func benchmarkFanout(b *testing.B, streamID func(int) string, burst int) {
 				errs <- err
 				return
 			}
+			v := &fanoutViewer{conn: conn}
+			viewers[i] = v
 			req, _ := http.NewRequest(http.MethodGet, "http://"+srv.addr+"/stream?id="+streamID(i), nil)
 			req.Header.Set("Accept", "text/event-stream")
 			if err := req.Write(conn); err != nil {
 				errs <- err
 				return
 			}
-			br := bufio.NewReader(conn)
-			resp, err := http.ReadResponse(br, req)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 			if err != nil || resp.StatusCode != http.StatusOK {
 				errs <- fmt.Errorf("subscribe: %v %v", resp, err)
 				return
 			}
-			v := &fanoutViewer{conn: conn}
-			viewers[i] = v
-			reading.Go(func() { v.read(resp.Body, &total) })
+			reading.Go(func() { v.read(resp.Body, total) })
 		})
 	}
 	connect.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	disconnect := func() {
+	disconnect = func() {
 		for _, v := range viewers {
 			if v != nil {
 				v.conn.Close()
@@ -277,7 +270,43 @@ func benchmarkFanout(b *testing.B, streamID func(int) string, burst int) {
 		}
 		reading.Wait()
 	}
-	b.Cleanup(disconnect)
+	tb.Cleanup(disconnect)
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+	return viewers, total, disconnect
+}
+
+// testFanoutSmall runs the benchmark's setup with 3 viewers on 2 streams and 5 events.
+func testFanoutSmall(t *testing.T) {
+	srv := startFanoutServer(t)
+	viewers, total, disconnect := connectFanoutViewers(t, srv, 3, func(i int) string { return "P/view/u" + strconv.Itoa(i%2) })
+	srv.publish(t, 5)
+	// A failure timeout only.
+	for deadline := time.Now().Add(liveWait); total.Load() < 15; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 15 deliveries within %v", total.Load(), liveWait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	disconnect()
+	for i, v := range viewers {
+		if len(v.delays) != 5 || slices.Min(v.delays) < 0 {
+			t.Errorf("viewer %d: delays %v µs, want 5 of them, none negative", i, v.delays)
+		}
+	}
+	if got := total.Load(); got != 15 {
+		t.Errorf("%d deliveries, want 15", got)
+	}
+}
+
+func benchmarkFanout(b *testing.B, streamID func(int) string, burst int) {
+	srv := startFanoutServer(b)
+	pid := srv.cmd.Process.Pid
+	rssIdle := procStatus(pid, "VmRSS")
+
+	viewers, total, disconnect := connectFanoutViewers(b, srv, fanoutViewers, streamID)
 	rssConnected := procStatus(pid, "VmRSS")
 	cpu0 := procCPU(pid)
 
