@@ -63,8 +63,9 @@ type Live struct {
 	// its first "/" (a project's id, for the board's per-viewer streams).
 	groups map[string][]*liveStream
 
-	encMu sync.Mutex
-	last  *liveFrame // the event encoded last, for the next stream it is published to
+	encMu    sync.Mutex
+	last     *liveFrame // the event encoded last, for the next stream it is published to
+	lastData []byte     // its data as given to Publish, to recognise it
 
 	serving   sync.WaitGroup // Serve calls in progress
 	beatDone  chan struct{}  // closed when the heartbeat goroutine has returned
@@ -83,7 +84,6 @@ type LiveConfig struct {
 type liveFrame struct {
 	seq  int64
 	name string
-	data []byte // as given to Publish, to recognise the same event published again
 	wire []byte
 }
 
@@ -136,6 +136,9 @@ func (s *liveSub) take() ([]*liveFrame, bool) {
 	defer s.mu.Unlock()
 	batch := s.queue
 	clear(s.spare)
+	if cap(s.spare) > 64 {
+		s.spare = nil // a long queue was a lag, not the usual: let it go
+	}
 	s.queue, s.spare = s.spare[:0], batch
 	return batch, s.over
 }
@@ -196,10 +199,11 @@ func (l *Live) Publish(streamID string, seq int64, name string, data []byte) {
 func (l *Live) frame(seq int64, name string, data []byte) *liveFrame {
 	l.encMu.Lock()
 	defer l.encMu.Unlock()
-	if f := l.last; f != nil && f.seq == seq && f.name == name && bytes.Equal(f.data, data) {
+	if f := l.last; f != nil && f.seq == seq && f.name == name && bytes.Equal(l.lastData, data) {
 		return f
 	}
-	l.last = &liveFrame{seq: seq, name: name, data: bytes.Clone(data), wire: encodeEvent(seq, name, data)}
+	l.last = &liveFrame{seq: seq, name: name, wire: encodeEvent(seq, name, data)}
+	l.lastData = append(l.lastData[:0], data...)
 	return l.last
 }
 
