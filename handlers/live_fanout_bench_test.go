@@ -40,12 +40,13 @@ const (
 )
 
 // fanoutPayload returns a board update of about 3 KB (the size of one card's update with
-// its column headings) whose first line carries the time it was published.
+// its column headings) whose start carries the time it was published. Like templ's
+// output it is one line: a multi-line fragment costs r3labs/sse a write per line.
 func fanoutPayload(now time.Time) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "<template data-published=\"%d\"></template>\n", now.UnixNano())
-	for range 64 {
-		b.WriteString("<li class=\"card\" id=\"card-1\">DEMO-1 a card's title &amp; more</li>\n")
+	fmt.Fprintf(&b, "<template data-published=\"%d\"></template>", now.UnixNano())
+	for range 40 {
+		b.WriteString("<li class=\"card\" id=\"card-1\">DEMO-1 a card's title &amp; more</li>")
 	}
 	return b.Bytes()
 }
