@@ -25,21 +25,16 @@ const (
 // deadline that drops a client which stopped reading.
 const liveQueueLimit = 4096
 
-// liveBatchBytes is the most a subscriber's batch copies into one write; a longer batch
-// is written in several. A subscriber whose client reads slowly holds its buffer while
-// its write blocks, so 1,000 lagging viewers may hold 1,000 of them (16 MB; it was 64 MB
-// with 64 KB buffers); a batch still costs a few writes instead of one per event.
-const liveBatchBytes = 16 << 10
-
 // Live fans out live updates to every open board of a project over Server-Sent Events.
 //
 // Each event is encoded once (its id:, event: and data: lines), however many streams and
 // subscribers receive it; the publisher names the same event once per viewer's stream,
 // and the encoding of the last event is reused for them. Publish appends the encoded
 // event to each subscriber's queue and never blocks. Each subscriber's request goroutine
-// waits for its queue, takes everything queued, and sends it with one write and one
-// flush under one write deadline: a subscriber that is behind catches up in one batch,
-// and a healthy one gets every event in order. A subscriber that stops reading fails its
+// waits for its queue, takes everything queued, writes it into the response's buffer and
+// flushes once, under one write deadline: a subscriber that is behind catches up in one
+// batch (a system call per few KB, not per event), and a healthy one gets every event
+// in order. A subscriber that stops reading fails its
 // write at the deadline, and one that falls liveQueueLimit events behind is dropped;
 // either way its page reconnects and resyncs, and no other subscriber waits for it.
 //
@@ -319,38 +314,13 @@ func (l *Live) Serve(w http.ResponseWriter, r *http.Request, streamID string) {
 	}
 }
 
-// liveBatchBuffers holds the buffers that join a batch's frames: a subscriber only needs
-// one while it writes, so 1,000 idle subscribers hold none.
-var liveBatchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, liveBatchBytes); return &b }}
-
-// writeFrames writes a batch of frames: one alone as it is, several joined (up to
-// liveBatchBytes a write) so that a batch costs one write instead of one per event.
+// writeFrames writes a batch of frames into the response's buffered writer. net/http
+// buffers small frames together, so a batch costs a write per few KB rather than one per
+// event; no buffer of Live's own is held while a write blocks on a slow client.
 func writeFrames(w http.ResponseWriter, batch []*liveFrame) error {
-	if len(batch) == 1 {
-		_, err := w.Write(batch[0].wire)
-		return err
-	}
-	bp := liveBatchBuffers.Get().(*[]byte)
-	defer liveBatchBuffers.Put(bp)
-	buf := (*bp)[:0]
-	for i, f := range batch {
-		if len(buf) > 0 && len(buf)+len(f.wire) > liveBatchBytes {
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-		}
-		if len(f.wire) > liveBatchBytes {
-			if _, err := w.Write(f.wire); err != nil { // too big to join: as it is
-				return err
-			}
-			continue
-		}
-		buf = append(buf, f.wire...)
-		if i == len(batch)-1 {
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
+	for _, f := range batch {
+		if _, err := w.Write(f.wire); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -556,27 +556,36 @@ func TestLiveSubscriberTooFarBehindIsDropped(t *testing.T) {
 	}
 }
 
-// gatedWriter holds the first write of an event until open is closed, and records the
-// size of every write.
+// gatedWriter holds the first write of an event until open is closed, and logs each
+// write ("w") and flush ("f").
 type gatedWriter struct {
 	http.ResponseWriter
 	entered chan struct{} // closed when the first event's write starts
 	open    chan struct{}
 
-	mu     sync.Mutex
-	writes []string
+	mu  sync.Mutex
+	log []byte
+}
+
+func (g *gatedWriter) record(op byte) (first bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	first = op == 'w' && bytes.IndexByte(g.log, 'w') < 0
+	g.log = append(g.log, op)
+	return first
 }
 
 func (g *gatedWriter) Write(p []byte) (int, error) {
-	g.mu.Lock()
-	first := len(g.writes) == 0
-	g.writes = append(g.writes, string(p))
-	g.mu.Unlock()
-	if first {
+	if g.record('w') {
 		close(g.entered)
 		<-g.open
 	}
 	return g.ResponseWriter.Write(p)
+}
+
+func (g *gatedWriter) Flush() {
+	g.record('f')
+	http.NewResponseController(g.ResponseWriter).Flush()
 }
 
 func (g *gatedWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
@@ -606,8 +615,9 @@ func TestLiveSubscriberBehindGetsOneBatch(t *testing.T) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.writes) != 2 || strings.Count(g.writes[1], "id: ") != 9 {
-		t.Errorf("%d writes (%q); want 2: event 1, then events 2 to 10 in one", len(g.writes), g.writes)
+	// The headers, event 1, then events 2 to 10 with one flush.
+	if got, want := string(g.log), "fwf"+strings.Repeat("w", 9)+"f"; got != want {
+		t.Errorf("writes and flushes %q, want %q", got, want)
 	}
 }
 
