@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -30,16 +29,20 @@ const (
 )
 
 // commitSignal wakes the open API streams after every commit. wait returns a channel
-// that is closed at the next commit; done is closed when the Handler closes.
+// that is closed at the next commit and the number of commits so far; done is closed
+// when the Handler closes. feeds holds what the streams share of the newest events.
 type commitSignal struct {
-	mu   sync.Mutex
-	next chan struct{}
-	done chan struct{}
-	once sync.Once
+	mu    sync.Mutex
+	gen   uint64
+	next  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	feeds *streamFeeds
 }
 
 func newCommitSignal(st *store.Store) *commitSignal {
 	s := &commitSignal{next: make(chan struct{}), done: make(chan struct{})}
+	s.feeds = newStreamFeeds(st, s)
 	st.Listen(s.committed)
 	return s
 }
@@ -48,14 +51,15 @@ func newCommitSignal(st *store.Store) *commitSignal {
 func (s *commitSignal) committed([]store.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	close(s.next)
 	s.next = make(chan struct{})
 }
 
-func (s *commitSignal) wait() <-chan struct{} {
+func (s *commitSignal) wait() (<-chan struct{}, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.next
+	return s.next, s.gen
 }
 
 func (s *commitSignal) close() { s.once.Do(func() { close(s.done) }) }
@@ -99,6 +103,10 @@ func seqParam(s, field string) (int64, error) {
 
 // apiStream sends the project's events after Last-Event-ID (or ?after=, or from the
 // start) and then every new one, until the client leaves or the Handler closes.
+//
+// A stream reads what it missed from the store itself; once caught up it follows the
+// project's feed, which reads and encodes each commit's events once for every stream of
+// the project. A stream that falls behind the feed's window reads from the store again.
 func (h *Handler) apiStream(c echo.Context) error {
 	p, _ := currentProject(c)
 	after, err := seqParam(c.QueryParam("after"), "after")
@@ -121,26 +129,57 @@ func (h *Handler) apiStream(c echo.Context) error {
 	beat := time.NewTicker(streamHeartbeat)
 	defer beat.Stop()
 	rctx := ctx(c)
-	for {
-		wake := h.commits.wait() // before reading, so a commit from now on is not missed
-		events, err := h.store.ProjectEvents(rctx, p.ID, after, streamBatch)
-		if err != nil {
-			if rctx.Err() == nil {
-				h.log.Error("api stream: read events", "project", p.Key, "after", after, "err", err)
-			}
-			return nil
+	feeds := h.commits.feeds
+	var feed *streamFeed // the project's, once this stream has caught up
+	defer func() {
+		if feed != nil {
+			feeds.leave(feed)
 		}
-		for _, e := range events {
-			if err := out.event(e); err != nil {
-				h.log.Error("api stream: encode event", "seq", e.Seq, "err", err)
+	}()
+	for {
+		wake, gen := h.commits.wait() // before reading, so a commit from now on is not missed
+		caughtUp := false
+		if feed != nil {
+			if err := feed.update(rctx, gen); err != nil {
+				if rctx.Err() == nil {
+					h.log.Error("api stream: read events", "project", p.Key, "err", err)
+				}
 				return nil
 			}
-			after = e.Seq
+			var frames []streamFrame
+			if frames, caughtUp = feed.since(after); caughtUp {
+				for _, f := range frames {
+					out.buf.Write(f.wire)
+					after = f.seq
+				}
+			}
+		}
+		if !caughtUp {
+			events, err := feeds.readGap(rctx, p.ID, after, streamBatch)
+			if err != nil {
+				if rctx.Err() == nil {
+					h.log.Error("api stream: read events", "project", p.Key, "after", after, "err", err)
+				}
+				return nil
+			}
+			for _, e := range events {
+				wire, err := encodeStreamEvent(e)
+				if err != nil {
+					h.log.Error("api stream: encode event", "seq", e.Seq, "err", err)
+					return nil
+				}
+				out.buf.Write(wire)
+				after = e.Seq
+			}
+			caughtUp = len(events) < streamBatch
+			if caughtUp && feed == nil {
+				feed = feeds.join(p.ID, after, gen)
+			}
 		}
 		if err := out.send(); err != nil {
 			return nil
 		}
-		if len(events) == streamBatch { // more are waiting: read on, unless the stream is over
+		if !caughtUp { // more are waiting: read on, unless the stream is over
 			select {
 			case <-rctx.Done():
 				return nil
@@ -162,30 +201,22 @@ func (h *Handler) apiStream(c echo.Context) error {
 	}
 }
 
-// eventWriter frames events for Server-Sent Events and sends them under a write
-// deadline, so that a client that stops reading fails instead of holding the handler.
+// eventWriter sends what a stream has to send under a write deadline, so that a client
+// that stops reading fails instead of holding the handler.
 type eventWriter struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	buf bytes.Buffer
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	buf     bytes.Buffer
+	started bool // the headers have been flushed
 }
 
-// event adds one event: its id is the sequence number and its data the JSON, one line.
-func (ew *eventWriter) event(e store.Event) error {
-	data, err := json.Marshal(newEventJSON(e)) // one line: JSON strings escape newlines
-	if err != nil {
-		return err
-	}
-	ew.buf.WriteString("id: ")
-	ew.buf.WriteString(strconv.FormatInt(e.Seq, 10))
-	ew.buf.WriteString("\nevent: event\ndata: ")
-	ew.buf.Write(data)
-	ew.buf.WriteString("\n\n")
-	return nil
-}
-
-// send writes and flushes what was added, if anything (or the headers, the first time).
+// send writes and flushes what was added, if anything (or the headers, the first time):
+// one deadline, one write and one flush for everything a wake-up brought.
 func (ew *eventWriter) send() error {
+	if ew.buf.Len() == 0 && ew.started {
+		return nil
+	}
+	ew.started = true
 	if err := ew.rc.SetWriteDeadline(time.Now().Add(streamWriteDeadline)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
@@ -194,6 +225,9 @@ func (ew *eventWriter) send() error {
 			return err
 		}
 		ew.buf.Reset()
+		if ew.buf.Cap() > 64<<10 {
+			ew.buf = bytes.Buffer{} // a caught-up stream does not keep its catch-up's buffer
+		}
 	}
 	return ew.rc.Flush()
 }

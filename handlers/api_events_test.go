@@ -469,3 +469,68 @@ func TestLiveAPIChangeAppearsOnOpenBoard(t *testing.T) {
 		}
 	}
 }
+
+// feedServer serves a.st with a Handler of its own, to read its stream counters.
+func feedServer(a *app) (*handlers.Handler, *syncClient) {
+	a.t.Helper()
+	e, h := handlers.New(a.st, handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(e)
+	a.t.Cleanup(srv.Close)
+	a.t.Cleanup(h.Close)
+	c := syncClientFor(a, a.ben)
+	c.base = srv.URL
+	return h, c
+}
+
+func TestStreamReadsEachCommitOnce(t *testing.T) {
+	a := newApp(t)
+	h, c := feedServer(a)
+	stored := feedStored(a, a.demo)
+	const streams, commits = 5, 3
+	var conns []*feedConn
+	for range streams {
+		// Headers come after the stream's first read, once it follows the project's feed.
+		conns = append(conns, c.stream(fmt.Sprintf("/api/v1/projects/DEMO/stream?after=%d", stored[len(stored)-1].Seq), nil))
+	}
+	shared0, gap0 := h.StreamReads()
+	feedCreateTasks(a, a.demo, commits, "Shared task")
+	want := feedStored(a, a.demo)[len(stored):]
+	for _, conn := range conns {
+		feedExpectSame(t, conn.take(commits), want)
+	}
+	shared, gap := h.StreamReads()
+	if shared-shared0 < 1 || shared-shared0 > commits {
+		t.Errorf("%d shared store reads for %d commits followed by %d streams; want 1 to %d", shared-shared0, commits, streams, commits)
+	}
+	if gap != gap0 {
+		t.Errorf("%d reads by streams alone while they were caught up, want 0", gap-gap0)
+	}
+}
+
+func TestStreamBehindTheWindowReadsTheStore(t *testing.T) {
+	a := newApp(t)
+	h, c := feedServer(a)
+	h.SetStreamWindow(1)
+	stored := feedStored(a, a.demo)
+	conn := c.stream(fmt.Sprintf("/api/v1/projects/DEMO/stream?after=%d", stored[len(stored)-1].Seq), nil)
+	_, gap0 := h.StreamReads()
+
+	// A two-field edit: one commit of two events, more than the window holds.
+	x := a.task("DEMO-3")
+	if _, err := a.st.UpdateTask(a.ctx, a.ana.ID, store.TaskUpdate{TaskID: x.ID, BaseVersion: x.Version,
+		Title: store.Some("Reset a password by email"), Priority: store.Some(store.PriorityHighest)}); err != nil {
+		t.Fatal(err)
+	}
+	want := feedStored(a, a.demo)[len(stored):]
+	if len(want) != 2 {
+		t.Fatalf("%d events for a two-field edit, want 2", len(want))
+	}
+	feedExpectSame(t, conn.take(2), want)
+	if _, gap := h.StreamReads(); gap == gap0 {
+		t.Error("the stream got events the window no longer held without reading the store")
+	}
+	// And it follows the feed again: the next event is the next one made.
+	feedCreateTasks(a, a.demo, 1, "After the gap")
+	all := feedStored(a, a.demo)
+	feedExpectSame(t, []feedEvent{conn.next()}, all[len(all)-1:])
+}

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/r3labs/sse/v2"
 )
 
 // Defaults for LiveConfig's zero values.
@@ -20,42 +18,53 @@ const (
 	defaultLiveWriteDeadline = 5 * time.Second
 )
 
-// livePendingLimit bounds the events waiting in one project's queue. The queue only grows
-// while the project's r3labs stream is stuck behind a stalled subscriber, which lasts about
-// one WriteDeadline; 10,000 events is far more than a board produces in that time and
-// bounds memory if something goes badly wrong. Events beyond it are dropped and logged.
-const livePendingLimit = 10_000
+// liveQueueLimit bounds the events waiting for one subscriber. A subscriber whose queue
+// would exceed it cannot keep up and is dropped: its page reconnects and resyncs. Queued
+// events are shared with every other subscriber, so a full queue costs 8 bytes an event
+// of its own; 4,096 events is 80 s of a busy board (50 events/s), far beyond the write
+// deadline that drops a client which stopped reading.
+const liveQueueLimit = 4096
 
 // Live fans out live updates to every open board of a project over Server-Sent Events.
 //
-// It wraps github.com/r3labs/sse/v2 with the settings Tack needs (see STACK.md): no
-// replay, multi-line data split into data: lines, one long-lived stream per project,
-// a write deadline on every write so one stalled client cannot stall its stream, and a
-// Close that ends every stream without leaking the library's goroutines.
+// Each event is encoded once (its id:, event: and data: lines), however many streams and
+// subscribers receive it; the publisher names the same event once per viewer's stream,
+// and the encoding of the last event is reused for them. Publish appends the encoded
+// event to each subscriber's queue and never blocks. Each subscriber's request goroutine
+// waits for its queue, takes everything queued, writes it into the response's buffer and
+// flushes once, under one write deadline: a subscriber that is behind catches up in one
+// batch (a system call per few KB, not per event), and a healthy one gets every event
+// in order. A subscriber that stops reading fails its
+// write at the deadline, and one that falls liveQueueLimit events behind is dropped;
+// either way its page reconnects and resyncs, and no other subscriber waits for it.
 //
-// Delivery: Publish only appends the event to the project's queue; a goroutine per
-// project (started when the queue becomes non-empty, gone when it is empty) hands the
-// events in order to the library with its blocking Publish. The caller therefore never
-// waits on a slow subscriber, and an event is never dropped for healthy subscribers
-// unless the project's queue exceeds livePendingLimit, which is logged.
+// Live replaced github.com/r3labs/sse/v2 here (BenchmarkLiveFanout1000 measures both):
+// the library hands each event through a goroutine per stream, which makes a blocking
+// send per subscriber, to each subscriber's goroutine, which formats it anew and writes
+// and flushes it alone, with a write deadline per line through the wrapper a stalled
+// client needs; a subscriber that is behind is never sent its backlog in one write, and
+// with one stream per viewer (as the publisher names them) the hand-overs double the
+// server's CPU per event. Its queues also held more memory at 1,000 viewers.
 type Live struct {
 	cfg LiveConfig
 	log *slog.Logger
-	sse *sse.Server
 
-	// ctx is canceled by Close; every served request's context derives from it.
+	// ctx is canceled by Close.
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.RWMutex
-	closed   bool
-	projects map[string]*liveProject // by stream id; never shrinks while Live runs
+	mu      sync.RWMutex
+	closed  bool
+	streams map[string]*liveStream // by stream id; a stream goes when its last subscriber does
 	// groups lists the streams of each group: a stream id's group is the part before
 	// its first "/" (a project's id, for the board's per-viewer streams).
-	groups map[string][]*liveProject
+	groups map[string][]*liveStream
+
+	encMu    sync.Mutex
+	last     *liveFrame // the event encoded last, for the next stream it is published to
+	lastData []byte     // its data as given to Publish, to recognise it
 
 	serving   sync.WaitGroup // Serve calls in progress
-	pumps     sync.WaitGroup // pump goroutines
 	beatDone  chan struct{}  // closed when the heartbeat goroutine has returned
 	closeOnce sync.Once
 }
@@ -63,22 +72,72 @@ type Live struct {
 // LiveConfig tunes Live; zero values mean the defaults.
 type LiveConfig struct {
 	Heartbeat     time.Duration // comment event to every stream; default 20s
-	WriteDeadline time.Duration // per-write deadline for a subscriber; default 5s
+	WriteDeadline time.Duration // deadline for one batch of writes to a subscriber; default 5s
 	Logger        *slog.Logger  // default slog.Default()
 }
 
-// liveProject is one project's stream: its subscriber count and its queue of events not
-// yet handed to the library.
-type liveProject struct {
+// liveFrame is one event as sent on the wire. It is shared by every subscriber that
+// receives it and never changes.
+type liveFrame struct {
+	seq  int64
+	name string
+	wire []byte
+}
+
+// liveHeartbeat is the comment that keeps idle streams open through proxies.
+var liveHeartbeat = &liveFrame{wire: []byte(": heartbeat\n\n")}
+
+// liveStream is one stream id's subscribers.
+type liveStream struct {
 	id          string
-	subscribers atomic.Int64
+	subscribers atomic.Int64 // len(subs), readable without the lock
 
-	mu      sync.Mutex
-	queue   []*sse.Event
-	pumping bool // a pump goroutine owns the queue
-	dropped int  // events refused since the pump last looked
+	mu   sync.Mutex
+	subs []*liveSub
+}
 
-	droppedTotal atomic.Int64 // events refused since the stream was created
+// liveSub is one subscriber: the events queued for it and a wake-up for its goroutine.
+type liveSub struct {
+	wake chan struct{} // buffered 1: there is something to take
+	conn *liveConn
+
+	mu    sync.Mutex
+	queue []*liveFrame
+	spare []*liveFrame // the queue taken last time, reused
+	over  bool         // the queue overflowed: drop the subscriber
+}
+
+// push queues f for the subscriber and wakes it, or drops the subscriber if it is too far
+// behind: its queue is let go and a write it is blocked in fails now.
+func (s *liveSub) push(f *liveFrame) {
+	s.mu.Lock()
+	switch {
+	case s.over:
+	case len(s.queue) >= liveQueueLimit:
+		s.over, s.queue, s.spare = true, nil, nil
+		s.conn.expire()
+	default:
+		s.queue = append(s.queue, f)
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns what is queued (valid until the next take) and whether the subscriber
+// is to be dropped.
+func (s *liveSub) take() ([]*liveFrame, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	batch := s.queue
+	clear(s.spare)
+	if cap(s.spare) > 64 {
+		s.spare = nil // a long queue was a lag, not the usual: let it go
+	}
+	s.queue, s.spare = s.spare[:0], batch
+	return batch, s.over
 }
 
 // NewLive returns a Live with its heartbeat running. Call Close when done.
@@ -92,105 +151,85 @@ func NewLive(cfg LiveConfig) *Live {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	srv := sse.New()
-	// AutoReplay would keep every event forever and overwrite our ids; the page resyncs
-	// itself after a reconnect instead.
-	srv.AutoReplay = false
-	// HTML fragments contain newlines; without SplitData browsers drop all but the first line.
-	srv.SplitData = true
-	// Streams are created by Serve only; AutoStream also removes streams, which leaks.
-	srv.AutoStream = false
-	srv.Headers = map[string]string{
-		"Cache-Control":     "no-cache",
-		"X-Accel-Buffering": "no", // nginx: do not buffer the stream
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Live{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		sse:      srv,
 		ctx:      ctx,
 		cancel:   cancel,
-		projects: map[string]*liveProject{},
-		groups:   map[string][]*liveProject{},
+		streams:  map[string]*liveStream{},
+		groups:   map[string][]*liveStream{},
 		beatDone: make(chan struct{}),
 	}
 	go l.heartbeat()
 	return l
 }
 
-// Publish sends one event to every subscriber of the project's stream without blocking
-// the caller. seq is the global event sequence, sent as the SSE id; name is the SSE event
-// name; data is an HTML fragment and may contain newlines (line endings are sent as "\n":
-// SSE cannot carry a bare "\r"). data is copied, so the caller may reuse it. A project
-// nobody has subscribed to yet has no stream, and then there is nothing to do.
-func (l *Live) Publish(projectID string, seq int64, name string, data []byte) {
-	// An event without data would make r3labs end every subscriber's stream, and a line
-	// break in the name would corrupt the framing: both are programming errors.
+// Publish sends one event to every subscriber of the stream without blocking the caller.
+// seq is the global event sequence, sent as the SSE id; name is the SSE event name; data
+// is an HTML fragment and may contain newlines (line endings are sent as "\n": SSE cannot
+// carry a bare "\r"). data is copied, so the caller may reuse it. A stream nobody is
+// subscribed to does not exist, and then there is nothing to do.
+func (l *Live) Publish(streamID string, seq int64, name string, data []byte) {
+	// An empty event would be no event at all, and a line break in the name would
+	// corrupt the framing: both are programming errors.
 	if len(data) == 0 || strings.ContainsAny(name, "\r\n") {
-		l.log.Error("live: invalid event not sent", "project", projectID, "seq", seq, "name", name, "bytes", len(data))
+		l.log.Error("live: invalid event not sent", "stream", streamID, "seq", seq, "name", name, "bytes", len(data))
 		return
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	p := l.projects[projectID]
-	if l.closed || p == nil {
+	st := l.streams[streamID]
+	if l.closed || st == nil {
 		return
 	}
-	ev := &sse.Event{
-		ID:    strconv.AppendInt(nil, seq, 10),
-		Event: []byte(name),
-		Data:  normalizeNewlines(data),
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.queue) >= livePendingLimit {
-		p.dropped++
-		p.droppedTotal.Add(1)
-		return
-	}
-	p.queue = append(p.queue, ev)
-	if !p.pumping {
-		p.pumping = true
-		l.pumps.Add(1) // under l.mu.RLock: Close cannot be waiting yet
-		go l.pump(p)
+	f := l.frame(seq, name, data)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, s := range st.subs {
+		s.push(f)
 	}
 }
 
-// normalizeNewlines returns a copy of data with "\r\n" and "\r" turned into "\n".
-func normalizeNewlines(data []byte) []byte {
-	if bytes.IndexByte(data, '\r') < 0 {
-		return bytes.Clone(data)
+// frame returns the event encoded, reusing the last encoding when the same event is
+// published again (to the next viewer's stream).
+func (l *Live) frame(seq int64, name string, data []byte) *liveFrame {
+	l.encMu.Lock()
+	defer l.encMu.Unlock()
+	if f := l.last; f != nil && f.seq == seq && f.name == name && bytes.Equal(l.lastData, data) {
+		return f
 	}
-	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
-	return bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	l.last = &liveFrame{seq: seq, name: name, wire: encodeEvent(seq, name, data)}
+	l.lastData = append(l.lastData[:0], data...)
+	return l.last
 }
 
-// pump hands the project's queued events to the library in order until the queue is
-// empty. sse.Server.Publish blocks while the stream's buffer is full, which is what keeps
-// events from being dropped; it returns at once when the stream is closed.
-func (l *Live) pump(p *liveProject) {
-	defer l.pumps.Done()
+// encodeEvent frames an event for Server-Sent Events: its id, its name, and a data: line
+// for each line of data, with "\r\n" and "\r" taken as line breaks too.
+func encodeEvent(seq int64, name string, data []byte) []byte {
+	lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1
+	b := make([]byte, 0, len(data)+len(name)+32+lines*len("data: \n"))
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, "\nevent: "...)
+	b = append(b, name...)
+	b = append(b, '\n')
 	for {
-		p.mu.Lock()
-		batch, dropped := p.queue, p.dropped
-		p.queue, p.dropped = nil, 0
-		if len(batch) == 0 || l.ctx.Err() != nil {
-			p.pumping = false
-			p.mu.Unlock()
-			return
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			break
 		}
-		p.mu.Unlock()
-		if dropped > 0 {
-			l.log.Warn("live: queue full, events dropped", "project", p.id, "dropped", dropped)
+		b = append(b, "data: "...)
+		b = append(b, data[:i]...)
+		b = append(b, '\n')
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
 		}
-		for _, ev := range batch {
-			if l.ctx.Err() != nil {
-				break // closing: nobody is left to receive the rest
-			}
-			l.sse.Publish(p.id, ev)
-		}
+		data = data[i+1:]
 	}
+	b = append(b, "data: "...)
+	b = append(b, data...)
+	return append(b, "\n\n"...)
 }
 
 // heartbeat sends a comment to every stream every cfg.Heartbeat until Close, so that
@@ -206,106 +245,156 @@ func (l *Live) heartbeat() {
 		case <-t.C:
 		}
 		l.mu.RLock()
-		ids := make([]string, 0, len(l.projects))
-		for id := range l.projects {
-			ids = append(ids, id)
+		for _, st := range l.streams {
+			st.mu.Lock()
+			for _, s := range st.subs {
+				s.push(liveHeartbeat)
+			}
+			st.mu.Unlock()
 		}
 		l.mu.RUnlock()
-		for _, id := range ids {
-			// A stream whose buffer is full is sending anyway: skip its heartbeat.
-			l.sse.TryPublish(id, &sse.Event{Comment: []byte("heartbeat")})
-		}
 	}
 }
 
-// Serve streams the project's events to this request until the client goes away or Live
-// closes. The caller has already checked that the user may read the project. The
-// project's stream is created on first use and kept while Live runs.
-func (l *Live) Serve(w http.ResponseWriter, r *http.Request, projectID string) {
-	if projectID == "" {
+// Serve streams the stream's events to this request until the client goes away, falls
+// too far behind, or Live closes. The caller has already checked that the user may read
+// the project. Last-Event-ID is ignored: the page resyncs itself after a reconnect.
+func (l *Live) Serve(w http.ResponseWriter, r *http.Request, streamID string) {
+	if streamID == "" {
 		http.Error(w, "no such stream", http.StatusNotFound)
 		return
 	}
-	p, ok := l.open(projectID)
+	conn := &liveConn{rc: http.NewResponseController(w), timeout: l.cfg.WriteDeadline}
+	st, sub, ok := l.subscribe(streamID, conn)
 	if !ok {
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "live updates are shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	defer l.serving.Done()
+	defer l.unsubscribe(st, sub)
+	defer conn.release()
+	// On Close, fail a write blocked on a stalled client right away.
+	stop := context.AfterFunc(l.ctx, conn.expire)
+	defer stop()
 
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	dw := &liveWriter{
-		inner:   w,
-		rc:      http.NewResponseController(w),
-		timeout: l.cfg.WriteDeadline,
-		onOK:    func() { p.subscribers.Add(1) },
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	conn.arm()
+	if conn.rc.Flush() != nil {
+		return
 	}
-	// On Close: end the request (r3labs then deregisters the subscriber while its stream
-	// still runs) and fail any write blocked on a stalled client right away.
-	expired := make(chan struct{})
-	stopExpire := context.AfterFunc(l.ctx, func() {
-		defer close(expired)
-		cancel()
-		dw.expire()
-	})
-
-	req := r.Clone(ctx)
-	// r3labs picks the stream from the query: overwrite whatever the client sent.
-	q := req.URL.Query()
-	q.Set("stream", projectID)
-	req.URL.RawQuery = q.Encode()
-	// r3labs answers 400 to a Last-Event-ID that is not an integer; with replay off the
-	// value is unused anyway (the page resyncs), so a foreign one is dropped.
-	if id := req.Header.Get("Last-Event-ID"); id != "" {
-		if _, err := strconv.Atoi(id); err != nil {
-			req.Header.Del("Last-Event-ID")
+	for {
+		select {
+		case <-sub.wake:
+		case <-r.Context().Done():
+			return
+		case <-l.ctx.Done():
+			return
+		}
+		batch, over := sub.take()
+		if over {
+			l.log.Warn("live: subscriber too far behind, dropped", "stream", streamID)
+			return
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		conn.arm()
+		err := writeFrames(w, batch)
+		if err == nil {
+			err = conn.rc.Flush()
+		}
+		if err != nil {
+			return // the client is gone or stopped reading; its page reconnects
 		}
 	}
-
-	defer func() {
-		// ServeHTTP returns once the stream has closed the subscriber's channel, that
-		// is, once the subscriber is deregistered.
-		if dw.subscribed {
-			p.subscribers.Add(-1)
-		}
-		if !stopExpire() {
-			<-expired
-		}
-		dw.release()
-	}()
-	l.sse.ServeHTTP(dw, req)
 }
 
-// open returns the project's stream, creating it on first use, and counts a Serve in
-// progress; it reports false once Live is closing.
-func (l *Live) open(projectID string) (*liveProject, bool) {
+// writeFrames writes a batch of frames into the response's buffered writer. net/http
+// buffers small frames together, so a batch costs a write per few KB rather than one per
+// event; no buffer of Live's own is held while a write blocks on a slow client.
+func writeFrames(w http.ResponseWriter, batch []*liveFrame) error {
+	for _, f := range batch {
+		if _, err := w.Write(f.wire); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subscribe registers a subscriber on the stream, creating the stream on first use, and
+// counts a Serve in progress; it reports false once Live is closing.
+func (l *Live) subscribe(streamID string, conn *liveConn) (*liveStream, *liveSub, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nil, false
+		return nil, nil, false
 	}
-	p := l.projects[projectID]
-	if p == nil {
-		l.sse.CreateStream(projectID)
-		p = &liveProject{id: projectID}
-		l.projects[projectID] = p
-		group, _, _ := strings.Cut(projectID, "/")
-		l.groups[group] = append(l.groups[group], p)
+	st := l.streams[streamID]
+	if st == nil {
+		st = &liveStream{id: streamID}
+		l.streams[streamID] = st
+		group, _, _ := strings.Cut(streamID, "/")
+		l.groups[group] = append(l.groups[group], st)
 	}
+	sub := &liveSub{wake: make(chan struct{}, 1), conn: conn}
+	st.mu.Lock()
+	st.subs = append(st.subs, sub)
+	st.subscribers.Add(1)
+	st.mu.Unlock()
 	l.serving.Add(1)
-	return p, true
+	return st, sub, true
 }
 
-// Subscribers returns how many clients are subscribed to the project's stream (for tests
-// and metrics). A client counts from the moment its subscription is registered, before
-// it receives the response headers, until its Serve returns.
-func (l *Live) Subscribers(projectID string) int {
+// unsubscribe removes the subscriber, and the stream with its last one.
+func (l *Live) unsubscribe(st *liveStream, sub *liveSub) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st.mu.Lock()
+	for i, s := range st.subs {
+		if s == sub {
+			last := len(st.subs) - 1
+			st.subs[i] = st.subs[last]
+			st.subs[last] = nil
+			st.subs = st.subs[:last]
+			break
+		}
+	}
+	n := st.subscribers.Add(-1)
+	st.mu.Unlock()
+	if n > 0 {
+		return
+	}
+	delete(l.streams, st.id)
+	group, _, _ := strings.Cut(st.id, "/")
+	rest := l.groups[group]
+	for i, s := range rest {
+		if s == st {
+			rest[i] = rest[len(rest)-1]
+			rest[len(rest)-1] = nil
+			rest = rest[:len(rest)-1]
+			break
+		}
+	}
+	if len(rest) == 0 {
+		delete(l.groups, group)
+	} else {
+		l.groups[group] = rest
+	}
+}
+
+// Subscribers returns how many clients are subscribed to the stream (for tests and
+// metrics). A client counts from the moment its subscription is registered, before it
+// receives the response headers, until its Serve returns.
+func (l *Live) Subscribers(streamID string) int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if p := l.projects[projectID]; p != nil {
-		return int(p.subscribers.Load())
+	if st := l.streams[streamID]; st != nil {
+		return int(st.subscribers.Load())
 	}
 	return 0
 }
@@ -316,22 +405,18 @@ func (l *Live) Streams(group string) []string {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	var ids []string
-	for _, p := range l.groups[group] {
-		if p.subscribers.Load() > 0 {
-			ids = append(ids, p.id)
+	for _, st := range l.groups[group] {
+		if st.subscribers.Load() > 0 {
+			ids = append(ids, st.id)
 		}
 	}
 	return ids
 }
 
-// Close stops heartbeats and closes every stream so shutdown does not wait for open
-// streams; it returns once every Serve has returned. It is safe to call twice.
-//
-// r3labs v2.10.0 leaks a goroutine per connected subscriber when its stream is closed
-// first (the subscriber's deregistration waits forever for the stream's goroutine), so
-// Close first ends every served request and waits for its Serve, and only then closes
-// the library's streams. A blocked write is cut short through the connection's write
-// deadline; a writer that cannot set one may hold Close up until its write returns.
+// Close stops heartbeats and ends every stream so shutdown does not wait for open
+// streams; it returns once every Serve has returned. A write blocked on a stalled client
+// is cut short through the connection's write deadline; a writer that cannot set one
+// may hold Close up until its write returns. It is safe to call twice.
 func (l *Live) Close() {
 	l.closeOnce.Do(func() {
 		l.mu.Lock()
@@ -340,86 +425,55 @@ func (l *Live) Close() {
 		l.cancel()
 		l.serving.Wait()
 		<-l.beatDone
-		l.sse.Close()
-		l.pumps.Wait()
 	})
 }
 
-// liveWriter is the ResponseWriter r3labs writes to. Every Write and Flush first moves
-// the connection's write deadline, so a client that stops reading fails its writes after
-// timeout instead of blocking its stream's single sending goroutine for ever.
-type liveWriter struct {
-	inner   http.ResponseWriter
+// liveConn sets a subscriber connection's write deadline: one per batch of writes, so a
+// client that stops reading fails its write after timeout instead of holding its
+// goroutine for ever.
+type liveConn struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 
-	onOK       func() // called when r3labs has registered the subscriber
-	subscribed bool
-
-	mu      sync.Mutex // orders expire against extend
-	expired bool
+	mu       sync.Mutex // orders expire against arm and release
+	expired  bool       // Close cut the connection short
+	released bool       // Serve has returned: the connection is net/http's again
 }
 
-// extend sets the write deadline timeout from now, unless Close has expired it.
-func (w *liveWriter) extend() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.expired {
-		return
+// arm sets the write deadline timeout from now, unless Close has expired it.
+func (c *liveConn) arm() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.expired && !c.released {
+		c.setDeadline(time.Now().Add(c.timeout))
 	}
-	w.setDeadline(time.Now().Add(w.timeout))
 }
 
-// expire sets a deadline in the past, failing a write blocked now and every later one.
-func (w *liveWriter) expire() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.expired = true
-	w.setDeadline(time.Now())
+// expire sets a deadline in the past, failing a write blocked now and every later one
+// (on Close, and for a subscriber dropped for being too far behind).
+func (c *liveConn) expire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.released {
+		c.expired = true
+		c.setDeadline(time.Now())
+	}
 }
 
 // release clears the deadline before the connection goes back to net/http, unless Close
 // expired it (then the connection is meant to fail and close).
-func (w *liveWriter) release() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.expired {
-		w.setDeadline(time.Time{})
+func (c *liveConn) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.released = true
+	if !c.expired {
+		c.setDeadline(time.Time{})
 	}
 }
 
-func (w *liveWriter) setDeadline(t time.Time) {
+func (c *liveConn) setDeadline(t time.Time) {
 	// Errors are ignored: http.ErrNotSupported means the writer cannot time out (e.g. a
 	// test recorder), and any other error means the connection is gone, which the write
 	// that follows reports.
-	_ = w.rc.SetWriteDeadline(t)
+	_ = c.rc.SetWriteDeadline(t)
 }
-
-// Header returns the inner writer's header map.
-func (w *liveWriter) Header() http.Header { return w.inner.Header() }
-
-// WriteHeader forwards the status. r3labs writes 200 only after registering the
-// subscriber, which makes it the moment the subscriber starts to count.
-func (w *liveWriter) WriteHeader(code int) {
-	if code == http.StatusOK && !w.subscribed {
-		w.subscribed = true
-		w.onOK()
-	}
-	w.inner.WriteHeader(code)
-}
-
-// Write writes p under a fresh write deadline.
-func (w *liveWriter) Write(p []byte) (int, error) {
-	w.extend()
-	return w.inner.Write(p)
-}
-
-// Flush flushes under a fresh write deadline. It goes through a ResponseController
-// because the inner writer may be a wrapper (Echo, scs) that only offers Unwrap.
-func (w *liveWriter) Flush() {
-	w.extend()
-	_ = w.rc.Flush() // a failed flush shows in the next write, and ends the request
-}
-
-// Unwrap returns the inner writer, for http.ResponseController.
-func (w *liveWriter) Unwrap() http.ResponseWriter { return w.inner }

@@ -7,7 +7,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +36,9 @@ func ensureFiles(b *testing.B, need uint64) {
 }
 
 // BenchmarkPublish1000Subscribers measures the time from Publish until each of 1,000
-// subscribers, connected over loopback HTTP, has read the event.
+// subscribers of one stream, connected over loopback HTTP, has read the event, one event
+// at a time (BenchmarkLiveFanout1000 measures paced and burst loads, per-viewer streams,
+// and the server's CPU and RSS, with the server in a process of its own).
 func BenchmarkPublish1000Subscribers(b *testing.B) {
 	const subscribers = 1000
 	// A client and a server socket per subscriber, plus the test's own.
@@ -91,19 +93,25 @@ func BenchmarkPublish1000Subscribers(b *testing.B) {
 
 	payload := []byte(strings.Repeat("<li class=\"card\">DEMO-1 a card title</li>\n", 24)) // ~1 KB
 	var seq int64
+	var took []time.Duration
+	b.ReportAllocs()
 	for b.Loop() {
 		seq++
 		received.Add(subscribers)
+		start := time.Now()
 		f.live.Publish("P", seq, "board", payload)
 		received.Wait()
+		took = append(took, time.Since(start))
 	}
 	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[min(len(took)-1, len(took)*99/100)].Microseconds())/1000, "p99-ms")
 	f.live.Close()
 }
 
 // BenchmarkPublishNoSubscribers measures what Publish costs its caller when nobody
-// watches: a project without a stream, and a project whose stream has no subscriber
-// left (the event is queued and handed to r3labs, which discards it).
+// watches: a stream nobody ever opened, and one whose last subscriber has left.
 func BenchmarkPublishNoSubscribers(b *testing.B) {
 	payload := []byte(strings.Repeat("<li class=\"card\">DEMO-1 a card title</li>\n", 24))
 	b.Run("no stream", func(b *testing.B) {
@@ -128,30 +136,10 @@ func BenchmarkPublishNoSubscribers(b *testing.B) {
 		cancel()
 		resp.Body.Close()
 		waitLive(b, liveWait, "the subscriber to leave", func() bool { return f.live.Subscribers("P") == 0 })
-
-		f.live.mu.RLock()
-		p := f.live.projects["P"]
-		f.live.mu.RUnlock()
-		b.ResetTimer()
-		for i := range b.N {
-			f.live.Publish("P", int64(i+1), "board", payload)
+		var seq int64
+		for b.Loop() {
+			seq++
+			f.live.Publish("P", seq, "board", payload)
 		}
-		// Count the hand-over to r3labs too, so a growing queue cannot flatter the result.
-		// Spin rather than poll: a poll interval would dominate short runs.
-		deadline := time.Now().Add(liveWait)
-		for {
-			p.mu.Lock()
-			pumping := p.pumping
-			p.mu.Unlock()
-			if !pumping {
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatalf("queue not drained after %v", liveWait)
-			}
-			runtime.Gosched()
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(p.droppedTotal.Load())/float64(b.N), "dropped/op")
 	})
 }

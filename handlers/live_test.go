@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -61,7 +63,7 @@ func newLiveFixture(t testing.TB, cfg LiveConfig) *liveFixture {
 }
 
 // subscribe opens a stream and returns once the response headers arrived, which happens
-// after r3labs registered the subscriber: every event published afterwards reaches it.
+// after Live registered the subscriber: every event published afterwards reaches it.
 func (f *liveFixture) subscribe(t testing.TB, path string, header http.Header) *liveClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -233,7 +235,7 @@ func TestLivePublishData(t *testing.T) {
 func TestLiveInvalidEventsAreNotSent(t *testing.T) {
 	f := newLiveFixture(t, LiveConfig{})
 	c := f.subscribe(t, "/stream/P", nil)
-	f.live.Publish("P", 1, "board", nil)                 // would end every r3labs stream
+	f.live.Publish("P", 1, "board", nil)                 // an event with no data line
 	f.live.Publish("P", 2, "bo\nard", []byte("<p/>"))    // would corrupt the framing
 	f.live.Publish("nobody", 3, "board", []byte("<p/>")) // no stream: nothing to do
 	f.live.Publish("P", 4, "board", []byte("<p>ok</p>"))
@@ -310,7 +312,7 @@ func TestLiveStalledClientDoesNotStallOthers(t *testing.T) {
 	if last != events {
 		t.Errorf("last id %d, want %d", last, events)
 	}
-	// The stalled client's writes timed out, so r3labs dropped it; the healthy one stays.
+	// The stalled client's write timed out, so Live dropped it; the healthy one stays.
 	waitLive(t, liveWait, "the stalled client to be dropped", func() bool { return f.live.Subscribers("A") == 1 })
 	f.live.Publish("A", events+1, "board", []byte("<p>after</p>"))
 	if ev := healthy.next(t); ev.ID != strconv.Itoa(events+1) {
@@ -458,8 +460,8 @@ func TestLiveCloseWithStalledClient(t *testing.T) {
 	waitLive(t, liveWait, "the stalled client to subscribe", func() bool { return f.live.Subscribers("A") == 1 })
 	healthy := f.subscribe(t, "/stream/A", nil)
 
-	// Enough to fill the stalled connection's socket buffers, r3labs' channels and block
-	// the stream's goroutine; the healthy client keeps reading whatever it gets.
+	// Enough to fill the stalled connection's socket buffers and block its goroutine in a
+	// write; the healthy client keeps reading whatever it gets.
 	payload := []byte(strings.Repeat("x", 8<<10))
 	for i := 1; i <= 2000; i++ {
 		f.live.Publish("A", int64(i), "board", payload)
@@ -516,5 +518,133 @@ func TestLiveServeThroughUnwrappingWriter(t *testing.T) {
 	live.Publish("P", 1, "board", []byte("<p/>"))
 	if ev := c.next(t); ev.ID != "1" {
 		t.Errorf("got id %q, want 1", ev.ID)
+	}
+}
+
+func TestLiveSubscriberTooFarBehindIsDropped(t *testing.T) {
+	// A write deadline far beyond the failure timeout: only the queue's bound can drop
+	// the stalled client in time.
+	f := newLiveFixture(t, LiveConfig{WriteDeadline: time.Hour})
+	dialStalled(t, f, "/stream/A")
+	waitLive(t, liveWait, "the stalled client to subscribe", func() bool { return f.live.Subscribers("A") == 1 })
+	healthy := f.subscribe(t, "/stream/A", nil)
+
+	// Rounds of 100 events, each read by the healthy client before the next, so that only
+	// the stalled client falls behind; 8 KB events fill its socket buffers quickly.
+	payload := []byte(strings.Repeat("x", 8<<10))
+	seq := 0
+	for f.live.Subscribers("A") == 2 {
+		if seq > 4*liveQueueLimit {
+			t.Fatalf("stalled client still subscribed after %d events", seq)
+		}
+		for range 100 {
+			seq++
+			f.live.Publish("A", int64(seq), "board", payload)
+		}
+		for want := seq - 99; want <= seq; want++ {
+			if ev := healthy.next(t); ev.ID != strconv.Itoa(want) {
+				t.Fatalf("healthy client got id %q, want %d", ev.ID, want)
+			}
+		}
+	}
+	if seq < liveQueueLimit {
+		t.Errorf("stalled client dropped after %d events, before its queue could be full (%d)", seq, liveQueueLimit)
+	}
+	f.live.Publish("A", int64(seq+1), "board", []byte("<p>after</p>"))
+	if ev := healthy.next(t); ev.ID != strconv.Itoa(seq+1) {
+		t.Errorf("after the drop: id %q, want %d", ev.ID, seq+1)
+	}
+}
+
+// gatedWriter holds the first write of an event until open is closed, and logs each
+// write ("w") and flush ("f").
+type gatedWriter struct {
+	http.ResponseWriter
+	entered chan struct{} // closed when the first event's write starts
+	open    chan struct{}
+
+	mu  sync.Mutex
+	log []byte
+}
+
+func (g *gatedWriter) record(op byte) (first bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	first = op == 'w' && bytes.IndexByte(g.log, 'w') < 0
+	g.log = append(g.log, op)
+	return first
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	if g.record('w') {
+		close(g.entered)
+		<-g.open
+	}
+	return g.ResponseWriter.Write(p)
+}
+
+func (g *gatedWriter) Flush() {
+	g.record('f')
+	http.NewResponseController(g.ResponseWriter).Flush()
+}
+
+func (g *gatedWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+func TestLiveSubscriberBehindGetsOneBatch(t *testing.T) {
+	live := NewLive(LiveConfig{Logger: slog.New(slog.DiscardHandler)})
+	g := &gatedWriter{entered: make(chan struct{}), open: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.ResponseWriter = w
+		live.Serve(g, r, "P")
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(live.Close)
+	f := &liveFixture{live: live, srv: srv, client: srv.Client()}
+	c := f.subscribe(t, "/", nil)
+
+	live.Publish("P", 1, "board", []byte("<p>1</p>"))
+	<-g.entered // the subscriber is writing event 1: the next ones wait in its queue
+	for i := 2; i <= 10; i++ {
+		live.Publish("P", int64(i), "board", []byte("<p>"+strconv.Itoa(i)+"</p>"))
+	}
+	close(g.open)
+	for i := 1; i <= 10; i++ {
+		if ev := c.next(t); ev.ID != strconv.Itoa(i) || ev.Data != "<p>"+strconv.Itoa(i)+"</p>" {
+			t.Fatalf("event %d: got %+v", i, ev)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	// The headers, event 1, then events 2 to 10 with one flush.
+	if got, want := string(g.log), "fwf"+strings.Repeat("w", 9)+"f"; got != want {
+		t.Errorf("writes and flushes %q, want %q", got, want)
+	}
+}
+
+func TestLiveEncodesAnEventOnce(t *testing.T) {
+	live := NewLive(LiveConfig{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(live.Close)
+	data := []byte("<p>a\nb</p>")
+	f1 := live.frame(7, "board", data)
+	if f2 := live.frame(7, "board", bytes.Clone(data)); f2 != f1 {
+		t.Error("the same event published to a second stream was encoded again")
+	}
+	data[1] = 'q' // the caller reuses its buffer for another fragment
+	for _, tt := range []struct {
+		name string
+		seq  int64
+		ev   string
+		data []byte
+	}{
+		{"other data", 7, "board", data},
+		{"other seq", 8, "board", []byte("<p>a\nb</p>")},
+		{"other name", 7, "other", []byte("<p>a\nb</p>")},
+	} {
+		if live.frame(tt.seq, tt.ev, tt.data) == f1 {
+			t.Errorf("%s: the previous encoding was reused", tt.name)
+		}
+	}
+	if got, want := string(f1.wire), "id: 7\nevent: board\ndata: <p>a\ndata: b</p>\n\n"; got != want {
+		t.Errorf("encoded %q, want %q", got, want)
 	}
 }
