@@ -322,7 +322,7 @@ func readBoardEvent(t *testing.T, lines <-chan string) string {
 			if !ok {
 				t.Fatal("stream ended before a board event")
 			}
-			// r3labs writes id, data and event lines in that order.
+			// Live writes id, event and data lines in that order.
 			switch {
 			case line == "event: board":
 				inBoard = true
