@@ -1,7 +1,9 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -198,6 +200,9 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		}
 		return pr.addHistory(t.ProjectID, t.ID, e)
 	}
+	if m, ok := p.(*TaskMoved); ok && pr.held == nil {
+		return pr.projectMove(id, e, m)
+	}
 	var current *Task
 	_, created := p.(*TaskCreated)
 	if !created {
@@ -229,6 +234,27 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		return err
 	}
 	return pr.addHistory(next.ProjectID, next.ID, e)
+}
+
+// projectMove is the live fold of a move, the write path's commonest event: it writes
+// only the columns a move changes, and takes the task's project from the same statement,
+// rather than reading the whole task back and writing all of it. The version guard is
+// applyTask's order check: the event must follow the task's current version.
+func (pr projector) projectMove(id string, e Event, m *TaskMoved) error {
+	var projectID string
+	err := sqlx.Get(pr.tx, &projectID, `UPDATE tasks SET column_id = ?, rank = ?, version = ?, updated_by = ?, updated_at = ?
+		WHERE id = ? AND version = ? RETURNING project_id`,
+		m.ToColumn, m.ToRank, e.Version, e.Actor, formatTime(e.At), id, e.Version-1)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: %s (seq %d) does not follow task %s's current version", e.Type, e.Seq, id)
+		}
+		return err
+	}
+	if err := endPending(pr.tx, id, e.Actor, fieldsOf(m)); err != nil {
+		return err
+	}
+	return addHistory(pr.tx, projectID, id, e)
 }
 
 // endPending is endPending, skipped when the fold knows the actor has nothing pending
