@@ -314,10 +314,16 @@ func requireRole(q sqlxGetter, projectID, actor string, ok func(Role) bool, what
 	if err != nil {
 		return "", err
 	}
+	return role, allowRole(role, ok, what)
+}
+
+// allowRole is requireRole's judgement on a role already read: EFORBIDDEN when the
+// role does not allow what.
+func allowRole(role Role, ok func(Role) bool, what string) error {
 	if !ok(role) {
-		return role, Errorf(EFORBIDDEN, "Your role in this project (%s) does not allow you to %s.", role, what)
+		return Errorf(EFORBIDDEN, "Your role in this project (%s) does not allow you to %s.", role, what)
 	}
-	return role, nil
+	return nil
 }
 
 // AddMember adds the user with this email to the project with a role; admins only.

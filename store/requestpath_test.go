@@ -205,3 +205,56 @@ func TestLiveMoveProjection(t *testing.T) {
 }
 
 func clockAfter(t *Task) time.Time { return t.UpdatedAt.Add(time.Hour) }
+
+// A task command reads the task and the actor's role in one statement; the rule is
+// requireRole's: members and admins may change tasks, a viewer is forbidden, and to
+// anyone else the project does not exist.
+func TestTaskCommandRoles(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	task := b.mustCreate(t, "Guarded", colToDo)
+	version, moves := task.Version, 0
+	for _, tt := range []struct {
+		name, actor, taskID string
+		wantCode            string
+	}{
+		{"admin", b.ana, task.ID, ""},
+		{"member", b.ben, task.ID, ""},
+		{"viewer", b.vic, task.ID, EFORBIDDEN},
+		{"outsider", b.outsider, task.ID, ENOTFOUND},
+		{"unknown task", b.ana, "no-such-task", ENOTFOUND},
+	} {
+		for _, cmd := range []struct {
+			name string
+			run  func() (*TaskResult, error)
+		}{
+			{"move", func() (*TaskResult, error) {
+				return b.s.MoveTask(ctx, tt.actor, TaskMove{TaskID: tt.taskID, BaseVersion: version, ColumnID: []string{colInProgress, colToDo}[moves%2]})
+			}},
+			{"edit", func() (*TaskResult, error) {
+				return b.s.UpdateTask(ctx, tt.actor, TaskUpdate{TaskID: tt.taskID, BaseVersion: version, Title: Some(tt.name + " edit")})
+			}},
+		} {
+			res, err := cmd.run()
+			if ErrorCode(err) != tt.wantCode {
+				t.Errorf("%s by %s = %v, want %q", cmd.name, tt.name, err, tt.wantCode)
+			}
+			if err == nil {
+				version = res.Task.Version
+				if cmd.name == "move" {
+					moves++
+				}
+			}
+		}
+	}
+	if got := b.task(t, task.ID).Version; got != version || version != task.Version+4 {
+		t.Errorf("task at version %d (tracked %d), want %d: refused commands must change nothing", got, version, task.Version+4)
+	}
+	var msg string
+	if _, err := b.s.MoveTask(ctx, b.vic, TaskMove{TaskID: task.ID, BaseVersion: version, ColumnID: colDone}); err != nil {
+		msg = ErrorMessage(err)
+	}
+	if !strings.Contains(msg, "(viewer)") || !strings.Contains(msg, "change tasks") {
+		t.Errorf("viewer's refusal says %q", msg)
+	}
+}
