@@ -1,9 +1,7 @@
 package store
 
 import (
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -237,24 +235,29 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 }
 
 // projectMove is the live fold of a move, the write path's commonest event: it writes
-// only the columns a move changes, and takes the task's project from the same statement,
-// rather than reading the whole task back and writing all of it. The version guard is
-// applyTask's order check: the event must follow the task's current version.
+// only the columns a move changes, rather than reading the whole task back (a join) and
+// writing all of it; the activity row takes the task's project from the tasks row. The
+// version guard is applyTask's order check: the event must follow the task's version.
 func (pr projector) projectMove(id string, e Event, m *TaskMoved) error {
-	var projectID string
-	err := sqlx.Get(pr.tx, &projectID, `UPDATE tasks SET column_id = ?, rank = ?, version = ?, updated_by = ?, updated_at = ?
-		WHERE id = ? AND version = ? RETURNING project_id`,
-		m.ToColumn, m.ToRank, e.Version, e.Actor, formatTime(e.At), id, e.Version-1)
+	at := formatTime(e.At)
+	res, err := pr.tx.Exec(`UPDATE tasks SET column_id = ?, rank = ?, version = ?, updated_by = ?, updated_at = ?
+		WHERE id = ? AND version = ?`, m.ToColumn, m.ToRank, e.Version, e.Actor, at, id, e.Version-1)
 	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: %s (seq %d) does not follow task %s's current version", e.Type, e.Seq, id)
-		}
 		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("store: %s (seq %d) does not follow task %s's current version (%v)", e.Type, e.Seq, id, err)
 	}
 	if err := endPending(pr.tx, id, e.Actor, fieldsOf(m)); err != nil {
 		return err
 	}
-	return addHistory(pr.tx, projectID, id, e)
+	if _, err := pr.tx.Exec(`INSERT INTO task_history (seq, task_id, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.Seq, id, e.Type, e.Actor, at, string(e.Data)); err != nil {
+		return err
+	}
+	_, err = pr.tx.Exec(`INSERT INTO activity (seq, project_id, task_id, type, actor, at, data)
+		SELECT ?, project_id, id, ?, ?, ?, ? FROM tasks WHERE id = ?`, e.Seq, e.Type, e.Actor, at, string(e.Data), id)
+	return err
 }
 
 // endPending is endPending, skipped when the fold knows the actor has nothing pending
