@@ -198,6 +198,9 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		}
 		return pr.addHistory(t.ProjectID, t.ID, e)
 	}
+	if m, ok := p.(*TaskMoved); ok && pr.held == nil {
+		return pr.projectMove(id, e, m)
+	}
 	var current *Task
 	_, created := p.(*TaskCreated)
 	if !created {
@@ -229,6 +232,32 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		return err
 	}
 	return pr.addHistory(next.ProjectID, next.ID, e)
+}
+
+// projectMove is the live fold of a move, the write path's commonest event: it writes
+// only the columns a move changes, rather than reading the whole task back (a join) and
+// writing all of it; the activity row takes the task's project from the tasks row. The
+// version guard is applyTask's order check: the event must follow the task's version.
+func (pr projector) projectMove(id string, e Event, m *TaskMoved) error {
+	at := formatTime(e.At)
+	res, err := pr.tx.Exec(`UPDATE tasks SET column_id = ?, rank = ?, version = ?, updated_by = ?, updated_at = ?
+		WHERE id = ? AND version = ?`, m.ToColumn, m.ToRank, e.Version, e.Actor, at, id, e.Version-1)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("store: %s (seq %d) does not follow task %s's current version (%v)", e.Type, e.Seq, id, err)
+	}
+	if err := endPending(pr.tx, id, e.Actor, fieldsOf(m)); err != nil {
+		return err
+	}
+	if _, err := pr.tx.Exec(`INSERT INTO task_history (seq, task_id, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.Seq, id, e.Type, e.Actor, at, string(e.Data)); err != nil {
+		return err
+	}
+	_, err = pr.tx.Exec(`INSERT INTO activity (seq, project_id, task_id, type, actor, at, data)
+		SELECT ?, project_id, id, ?, ?, ?, ? FROM tasks WHERE id = ?`, e.Seq, e.Type, e.Actor, at, string(e.Data), id)
+	return err
 }
 
 // endPending is endPending, skipped when the fold knows the actor has nothing pending

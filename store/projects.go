@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -188,20 +189,48 @@ func (s *Store) ProjectsFor(ctx context.Context, userID string) ([]ProjectSummar
 // ProjectFor returns the project with this key and user's role in it. A user who is not
 // a member gets ENOTFOUND, exactly as if the project did not exist.
 func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, Role, error) {
-	var row struct {
-		ID   string `db:"id"`
-		Role Role   `db:"role"`
-	}
-	err := s.read.GetContext(ctx, &row, `SELECT p.id, m.role FROM projects p JOIN members m ON m.project_id = p.id
-		WHERE p.key = ? AND m.user_id = ?`, strings.ToUpper(key), userID)
+	key = strings.ToUpper(key)
+	// One statement, so one snapshot: the project, the caller's role now (a removed
+	// member finds nothing, a changed role applies at once) and the workflow, a row per
+	// column. It runs on every request under /projects/:key and the API's project routes.
+	rows, err := s.read.QueryContext(ctx, `SELECT p.id, p.key, p.name, p.created_at, p.version, m.role,
+			c.id, c.name, c.wip_limit
+		FROM projects p JOIN members m ON m.project_id = p.id AND m.user_id = ?
+		LEFT JOIN columns c ON c.project_id = p.id
+		WHERE p.key = ? ORDER BY c.position`, userID, key)
 	if err != nil {
-		return nil, "", notFound(err, "No project %s.", strings.ToUpper(key))
+		return nil, "", fmt.Errorf("store: project %s: %w", key, err)
 	}
-	p, err := s.project(ctx, s.read, row.ID)
-	if err != nil {
-		return nil, "", err
+	defer rows.Close()
+	var p *Project
+	var role Role
+	for rows.Next() {
+		var r struct {
+			id, key, name, createdAt string
+			version                  int
+			colID, colName           sql.NullString
+			wip                      sql.NullInt64
+		}
+		if err := rows.Scan(&r.id, &r.key, &r.name, &r.createdAt, &r.version, &role, &r.colID, &r.colName, &r.wip); err != nil {
+			return nil, "", fmt.Errorf("store: project %s: %w", key, err)
+		}
+		if p == nil {
+			p = &Project{ID: r.id, Key: r.key, Name: r.name, Version: r.version}
+			if p.CreatedAt, err = parseTime(r.createdAt); err != nil {
+				return nil, "", err
+			}
+		}
+		if r.colID.Valid {
+			p.Columns = append(p.Columns, Column{ID: r.colID.String, Name: r.colName.String, WIPLimit: int(r.wip.Int64)})
+		}
 	}
-	return p, row.Role, nil
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: project %s: %w", key, err)
+	}
+	if p == nil {
+		return nil, "", Errorf(ENOTFOUND, "No project %s.", key)
+	}
+	return p, role, nil
 }
 
 // Project returns the project with the given id. It checks no membership: callers
@@ -285,10 +314,16 @@ func requireRole(q sqlxGetter, projectID, actor string, ok func(Role) bool, what
 	if err != nil {
 		return "", err
 	}
+	return role, allowRole(role, ok, what)
+}
+
+// allowRole is requireRole's judgement on a role already read: EFORBIDDEN when the
+// role does not allow what.
+func allowRole(role Role, ok func(Role) bool, what string) error {
 	if !ok(role) {
-		return role, Errorf(EFORBIDDEN, "Your role in this project (%s) does not allow you to %s.", role, what)
+		return Errorf(EFORBIDDEN, "Your role in this project (%s) does not allow you to %s.", role, what)
 	}
-	return role, nil
+	return nil
 }
 
 // AddMember adds the user with this email to the project with a role; admins only.

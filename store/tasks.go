@@ -296,11 +296,14 @@ func (s *Store) taskCommand(ctx context.Context, actor string, cmd commandSpec) 
 // as the second value: the transaction must commit to keep its record. The result's
 // task is the current state with the new events applied, as the projection writes it.
 func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *ConflictError, error) {
-	stored, err := loadTask(w.tx, cmd.taskID)
+	stored, role, err := loadTaskWithRole(w.tx, cmd.taskID, actor)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := requireRole(w.tx, stored.ProjectID, actor, Role.CanEdit, "change tasks"); err != nil {
+	if role == "" {
+		return nil, nil, Errorf(ENOTFOUND, "No such project.") // as requireRole says it
+	}
+	if err := allowRole(role, Role.CanEdit, "change tasks"); err != nil {
 		return nil, nil, err
 	}
 	if cmd.strict && cmd.baseVersion != stored.Version {
@@ -361,6 +364,22 @@ func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *Con
 		res.Applied = append(res.Applied, c.field)
 	}
 	return res, nil, nil
+}
+
+// loadTaskWithRole is loadTask with actor's role in the task's project, "" for someone
+// who is not a member, read in the same statement: every task command needs both.
+func loadTaskWithRole(q sqlxGetter, id, actor string) (*Task, Role, error) {
+	var r struct {
+		taskRow
+		Role sql.NullString `db:"member_role"`
+	}
+	err := q.Get(&r, `SELECT `+taskColumns+`, m.role AS member_role FROM tasks t JOIN projects p ON p.id = t.project_id
+		LEFT JOIN members m ON m.project_id = t.project_id AND m.user_id = ? WHERE t.id = ?`, actor, id)
+	if err != nil {
+		return nil, "", notFound(err, "task %s", id)
+	}
+	t, err := r.task()
+	return t, Role(r.Role.String), err
 }
 
 // recordConflict appends the refused command to the task's conflict stream, with all it
