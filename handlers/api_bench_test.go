@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -40,19 +39,7 @@ type apiCard struct {
 func newAPIBench(b *testing.B, n, clients int) *apiBench {
 	b.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "tack.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	u, err := st.RegisterUser(ctx, store.NewUser{Email: "bench@example.com", Name: "Bench Mark", Password: "bench-password"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := st.CreateProject(ctx, u.ID, store.NewProject{Key: "BENCH", Name: "Benchmark"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, u, p := benchProject(b)
 	ab := &apiBench{st: st, project: p}
 	for i := range n {
 		pts := float64(i % 8)

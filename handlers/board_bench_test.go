@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tack-pm/tack/handlers"
 	"github.com/tack-pm/tack/store"
@@ -30,10 +31,12 @@ type benchBoard struct {
 	tasks   []*store.Task
 }
 
-func newBenchBoard(b *testing.B, n int) *benchBoard {
+// benchProject opens a store in a fresh file with one user, Bench Mark, and an empty
+// project BENCH of which he is the admin.
+func benchProject(b *testing.B) (*store.Store, *store.User, *store.Project) {
 	b.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "tack.db"))
+	st, err := store.OpenWith(ctx, filepath.Join(b.TempDir(), "tack.db"), store.OpenOptions{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,6 +49,13 @@ func newBenchBoard(b *testing.B, n int) *benchBoard {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return st, u, p
+}
+
+func newBenchBoard(b *testing.B, n int) *benchBoard {
+	b.Helper()
+	ctx := context.Background()
+	st, u, p := benchProject(b)
 	bb := &benchBoard{st: st, project: p, user: u}
 	for i := range n {
 		pts := float64(i % 8)

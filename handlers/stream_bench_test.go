@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,19 +31,7 @@ func BenchmarkAPIStreamFanout(b *testing.B) {
 
 func benchmarkAPIStream(b *testing.B, streams int) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "tack.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	u, err := st.RegisterUser(ctx, store.NewUser{Email: "bench@example.com", Name: "Bench Mark", Password: "bench-password"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := st.CreateProject(ctx, u.ID, store.NewProject{Key: "BENCH", Name: "Benchmark"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, u, p := benchProject(b)
 	token, _, err := st.CreateToken(ctx, u.ID, "bench")
 	if err != nil {
 		b.Fatal(err)
