@@ -256,7 +256,7 @@ func (h *Handler) publishChange(ctx context.Context, projectID string, pc *proje
 		}
 		return nil
 	}
-	card, err := h.store.CardPlace(ctx, pc.tasks[0])
+	card, err := h.store.LiveCardPlace(ctx, pc.tasks[0])
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,17 @@ type CardPlace struct {
 
 // CardPlace returns a task and its place on the board, without reading the board.
 func (s *Store) CardPlace(ctx context.Context, taskID string) (*CardPlace, error) {
+	return s.cardPlace(ctx, taskID, true)
+}
+
+// LiveCardPlace is CardPlace without the card's Index (left 0), which costs a count of
+// the cards above it: what a live update needs (the card, the one before it, the column's
+// count) at a cost that does not grow with the column.
+func (s *Store) LiveCardPlace(ctx context.Context, taskID string) (*CardPlace, error) {
+	return s.cardPlace(ctx, taskID, false)
+}
+
+func (s *Store) cardPlace(ctx context.Context, taskID string, index bool) (*CardPlace, error) {
 	t, err := loadTask(s.read, taskID)
 	if err != nil {
 		return nil, err
@@ -32,6 +43,11 @@ func (s *Store) CardPlace(ctx context.Context, taskID string) (*CardPlace, error
 		return pl, nil
 	}
 	// Board order within a column is (rank, id) among cards not archived.
+	idx := `0`
+	if index {
+		idx = `(SELECT COUNT(*) FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND archived = 0
+			AND (rank, id) < (?3, ?4))`
+	}
 	var row struct {
 		After string `db:"after"`
 		Index int    `db:"idx"`
@@ -40,9 +56,8 @@ func (s *Store) CardPlace(ctx context.Context, taskID string) (*CardPlace, error
 	err = s.read.GetContext(ctx, &row, `SELECT
 		COALESCE((SELECT id FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND archived = 0
 			AND (rank, id) < (?3, ?4) ORDER BY rank DESC, id DESC LIMIT 1), '') AS after,
-		(SELECT COUNT(*) FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND archived = 0
-			AND (rank, id) < (?3, ?4)) AS idx,
-		(SELECT COUNT(*) FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND archived = 0) AS cnt`,
+		`+idx+` AS idx,
+		COALESCE((SELECT cards FROM column_cards WHERE project_id = ?1 AND column_id = ?2), 0) AS cnt`,
 		t.ProjectID, t.ColumnID, t.Rank, t.ID)
 	if err != nil {
 		return nil, fmt.Errorf("store: place of task %s: %w", t.Key, err)
@@ -54,7 +69,7 @@ func (s *Store) CardPlace(ctx context.Context, taskID string) (*CardPlace, error
 // ColumnCount returns how many cards (tasks not archived) a column of a project holds.
 func (s *Store) ColumnCount(ctx context.Context, projectID, columnID string) (int, error) {
 	var n int
-	err := s.read.GetContext(ctx, &n, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND column_id = ? AND archived = 0`,
+	err := s.read.GetContext(ctx, &n, `SELECT COALESCE((SELECT cards FROM column_cards WHERE project_id = ? AND column_id = ?), 0)`,
 		projectID, columnID)
 	if err != nil {
 		return 0, fmt.Errorf("store: count cards of column %s: %w", columnID, err)

@@ -72,10 +72,50 @@ func (pr projector) flush() error {
 		}
 	}
 	clear(pr.held.unsaved)
+	// The fold kept no card counts as it went: count them once from the tasks written.
+	if _, err := pr.tx.Exec(`DELETE FROM column_cards`); err != nil {
+		return err
+	}
+	if _, err := pr.tx.Exec(`INSERT INTO column_cards (project_id, column_id, cards)
+		SELECT project_id, column_id, COUNT(*) FROM tasks WHERE archived = 0 GROUP BY project_id, column_id`); err != nil {
+		return err
+	}
 	if err := pr.insertRows("task_history", historyColumns, &pr.held.history); err != nil {
 		return err
 	}
 	return pr.insertRows("activity", activityColumns, &pr.held.activity)
+}
+
+// countCards keeps column_cards in step with a task's change from before (nil when
+// created) to after: the card leaves its column or enters one when its column or its
+// archived state changes.
+func countCards(tx sqlx.Ext, before, after *Task) error {
+	if before != nil && after != nil && before.ColumnID == after.ColumnID && before.Archived == after.Archived {
+		return nil
+	}
+	if before != nil && !before.Archived {
+		if err := addCards(tx, before.ProjectID, before.ColumnID, -1); err != nil {
+			return err
+		}
+	}
+	if after != nil && !after.Archived {
+		return addCards(tx, after.ProjectID, after.ColumnID, 1)
+	}
+	return nil
+}
+
+// addCards adds delta to a column's card count; a column left without cards has no row.
+func addCards(tx sqlx.Ext, projectID, columnID string, delta int) error {
+	if delta > 0 {
+		_, err := tx.Exec(`INSERT INTO column_cards (project_id, column_id, cards) VALUES (?, ?, ?)
+			ON CONFLICT (project_id, column_id) DO UPDATE SET cards = cards + excluded.cards`, projectID, columnID, delta)
+		return err
+	}
+	if _, err := tx.Exec(`DELETE FROM column_cards WHERE project_id = ? AND column_id = ? AND cards + ? <= 0`, projectID, columnID, delta); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`UPDATE column_cards SET cards = cards + ? WHERE project_id = ? AND column_id = ?`, delta, projectID, columnID)
+	return err
 }
 
 func (pr projector) apply(e Event, p Payload) error {
@@ -218,6 +258,9 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		if err := saveTask(tx, next); err != nil {
 			return err
 		}
+		if err := countCards(tx, current, next); err != nil {
+			return err
+		}
 	case created:
 		if err := saveTask(tx, next); err != nil {
 			return err
@@ -236,10 +279,20 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 
 // projectMove is the live fold of a move, the write path's commonest event: it writes
 // only the columns a move changes, rather than reading the whole task back (a join) and
-// writing all of it; the activity row takes the task's project from the tasks row. The
-// version guard is applyTask's order check: the event must follow the task's version.
+// writing all of it; one read of where the card was serves the columns' card counts and
+// the activity row. The version guard is applyTask's order check: the event must follow
+// the task's version.
 func (pr projector) projectMove(id string, e Event, m *TaskMoved) error {
 	at := formatTime(e.At)
+	// Where the card was, for its columns' counts.
+	var was struct {
+		ProjectID string `db:"project_id"`
+		ColumnID  string `db:"column_id"`
+		Archived  bool   `db:"archived"`
+	}
+	if err := sqlx.Get(pr.tx, &was, `SELECT project_id, column_id, archived FROM tasks WHERE id = ?`, id); err != nil {
+		return err
+	}
 	res, err := pr.tx.Exec(`UPDATE tasks SET column_id = ?, rank = ?, version = ?, updated_by = ?, updated_at = ?
 		WHERE id = ? AND version = ?`, m.ToColumn, m.ToRank, e.Version, e.Actor, at, id, e.Version-1)
 	if err != nil {
@@ -248,6 +301,14 @@ func (pr projector) projectMove(id string, e Event, m *TaskMoved) error {
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return fmt.Errorf("store: %s (seq %d) does not follow task %s's current version (%v)", e.Type, e.Seq, id, err)
 	}
+	if was.ColumnID != m.ToColumn && !was.Archived {
+		if err := addCards(pr.tx, was.ProjectID, was.ColumnID, -1); err != nil {
+			return err
+		}
+		if err := addCards(pr.tx, was.ProjectID, m.ToColumn, 1); err != nil {
+			return err
+		}
+	}
 	if err := endPending(pr.tx, id, e.Actor, fieldsOf(m)); err != nil {
 		return err
 	}
@@ -255,8 +316,8 @@ func (pr projector) projectMove(id string, e Event, m *TaskMoved) error {
 		e.Seq, id, e.Type, e.Actor, at, string(e.Data)); err != nil {
 		return err
 	}
-	_, err = pr.tx.Exec(`INSERT INTO activity (seq, project_id, task_id, type, actor, at, data)
-		SELECT ?, project_id, id, ?, ?, ?, ? FROM tasks WHERE id = ?`, e.Seq, e.Type, e.Actor, at, string(e.Data), id)
+	_, err = pr.tx.Exec(`INSERT INTO activity (seq, project_id, task_id, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, was.ProjectID, id, e.Type, e.Actor, at, string(e.Data))
 	return err
 }
 
