@@ -142,7 +142,21 @@ func openPools(ctx context.Context, path string, o OpenOptions, immutable bool) 
 		read.Close()
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}
-	return &Store{write: write, read: read, path: path, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}, nil
+	s := &Store{write: write, read: read, path: path, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}
+	if !o.ReadOnly {
+		// Checkpoints run beside the writer (see checkpoint.go); its own threshold is
+		// only a backstop. The writer pool keeps its one connection open for good.
+		_, err := write.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, writerAutoCheckpoint))
+		if err == nil {
+			s.ckpt, err = startCheckpointer(writeDSN)
+		}
+		if err != nil {
+			write.Close()
+			read.Close()
+			return nil, fmt.Errorf("store: open %s: checkpoints: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
 // openPool opens a connection pool on dsn; with watch set, every statement is reported

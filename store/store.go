@@ -22,6 +22,7 @@ type Store struct {
 	write *sqlx.DB
 	read  *sqlx.DB
 	path  string
+	ckpt  *checkpointer // nil when read-only
 
 	readOnly     bool // opened with OpenOptions.ReadOnly: every write fails
 	passwordCost int  // bcrypt cost of new password hashes
@@ -38,9 +39,13 @@ type Store struct {
 	listeners []func([]Event)
 }
 
-// Close closes both connection pools.
+// Close stops the checkpointer and closes the connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	var err error
+	if s.ckpt != nil {
+		err = s.ckpt.close()
+	}
+	return errors.Join(err, s.read.Close(), s.write.Close())
 }
 
 // Path returns the database file's path.
@@ -149,6 +154,9 @@ func (s *Store) runQueued() {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.runBatch(batch)
+	if s.ckpt != nil {
+		s.ckpt.committed()
+	}
 }
 
 // runBatch runs the commands of batch in one transaction, then tells listeners and each
