@@ -41,13 +41,7 @@ func newAPIBench(b *testing.B, n, clients int) *apiBench {
 	ctx := context.Background()
 	st, u, p := benchProject(b)
 	ab := &apiBench{st: st, project: p}
-	for i := range n {
-		pts := float64(i % 8)
-		t, err := st.CreateTask(ctx, u.ID, store.NewTask{ProjectID: p.ID, Title: fmt.Sprintf("Benchmark task number %d with a realistic title", i),
-			ColumnID: p.Columns[i%len(p.Columns)].ID, AssigneeID: u.ID, Points: &pts, Labels: []string{"bench"}, Type: store.TaskTypes[i%4]})
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, t := range benchTasks(b, st, u, p, n) {
 		ab.cards = append(ab.cards, apiCard{key: t.Key, version: t.Version})
 	}
 	for range clients {

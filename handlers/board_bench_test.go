@@ -52,20 +52,26 @@ func benchProject(b *testing.B) (*store.Store, *store.User, *store.Project) {
 	return st, u, p
 }
 
-func newBenchBoard(b *testing.B, n int) *benchBoard {
+// benchTasks creates n tasks of realistic size in p, spread over its columns in turn.
+func benchTasks(b *testing.B, st *store.Store, u *store.User, p *store.Project, n int) []*store.Task {
 	b.Helper()
-	ctx := context.Background()
-	st, u, p := benchProject(b)
-	bb := &benchBoard{st: st, project: p, user: u}
+	tasks := make([]*store.Task, 0, n)
 	for i := range n {
 		pts := float64(i % 8)
-		t, err := st.CreateTask(ctx, u.ID, store.NewTask{ProjectID: p.ID, Title: fmt.Sprintf("Benchmark task number %d with a realistic title", i),
+		t, err := st.CreateTask(context.Background(), u.ID, store.NewTask{ProjectID: p.ID, Title: fmt.Sprintf("Benchmark task number %d with a realistic title", i),
 			ColumnID: p.Columns[i%len(p.Columns)].ID, AssigneeID: u.ID, Points: &pts, Labels: []string{"bench"}, Type: store.TaskTypes[i%4]})
 		if err != nil {
 			b.Fatal(err)
 		}
-		bb.tasks = append(bb.tasks, t)
+		tasks = append(tasks, t)
 	}
+	return tasks
+}
+
+func newBenchBoard(b *testing.B, n int) *benchBoard {
+	b.Helper()
+	st, u, p := benchProject(b)
+	bb := &benchBoard{st: st, project: p, user: u, tasks: benchTasks(b, st, u, p, n)}
 	e, h := handlers.New(st, handlers.Config{})
 	b.Cleanup(h.Close)
 	bb.e = e

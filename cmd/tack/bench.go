@@ -679,7 +679,8 @@ func (b *bencher) apiMove(ctx context.Context, c *benchCard) moveResult {
 	return r
 }
 
-const cardVersion = `data-id="%s"[^>]*?data-version="(\d+)"`
+// cardVersion finds each card's id and version in a board fragment.
+var cardVersion = regexp.MustCompile(`data-id="([^"]+)"[^>]*?data-version="(\d+)"`)
 
 // browserMove moves c the way the board's drag does: an htmx form POST with the CSRF
 // token. The card's new version is read from the answer's card.
@@ -701,12 +702,17 @@ func (b *bencher) browserMove(ctx context.Context, c *benchCard) moveResult {
 		return r
 	}
 	c.Column = to
-	m := regexp.MustCompile(fmt.Sprintf(cardVersion, regexp.QuoteMeta(c.ID))).FindSubmatch(answer)
-	if m == nil {
+	found := false
+	for _, m := range cardVersion.FindAllSubmatch(answer, -1) {
+		if string(m[1]) == c.ID {
+			c.Version, _ = strconv.Atoi(string(m[2]))
+			found = true
+			break
+		}
+	}
+	if !found {
 		// The answer does not show the card: ask the API rather than guess.
 		b.refreshCard(ctx, c)
-	} else {
-		c.Version, _ = strconv.Atoi(string(m[1]))
 	}
 	r.version = c.Version
 	return r
