@@ -166,7 +166,13 @@ type cardView struct {
 // filter hides and what the heading counts depend on each card.
 func (h *Handler) cardView(c echo.Context, f views.BoardFilter, taskID string, also ...string) (cardView, error) {
 	p, role := currentProject(c)
-	pl, err := h.store.CardPlace(ctx(c), taskID)
+	// Filtered, the card's place comes from its columns' visible cards: its position
+	// among all the column's cards would be counted for nothing.
+	place := h.store.CardPlace
+	if f.Active() {
+		place = h.store.LiveCardPlace
+	}
+	pl, err := place(ctx(c), taskID)
 	if err != nil {
 		return cardView{}, err
 	}
