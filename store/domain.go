@@ -60,12 +60,59 @@ func (p *Project) ColumnName(id string) string {
 	return id
 }
 
-// Column is one status of a project's workflow. The last column counts as done.
+// Column is one status of a project's workflow.
 type Column struct {
 	ID       string `json:"id" db:"id"`
 	Name     string `json:"name" db:"name"`
 	WIPLimit int    `json:"wip_limit" db:"wip_limit"` // 0 means no limit
+	// Category says whether the column's tasks are still to do, in progress or done;
+	// "" means the default for its place (see Project.Category).
+	Category Category `json:"category,omitempty" db:"category"`
 }
+
+// Category is a workflow column's status category. Sprint completion, reports and
+// "completed" everywhere use it, never the column's position.
+type Category string
+
+// Status categories.
+const (
+	CategoryToDo       Category = "todo"
+	CategoryInProgress Category = "in_progress"
+	CategoryDone       Category = "done"
+)
+
+// Categories lists the valid categories in workflow order.
+var Categories = []Category{CategoryToDo, CategoryInProgress, CategoryDone}
+
+// DefaultCategory is the category of the column at index i of n that has none set: the
+// first column is to do, the last one done, the others in progress (a one-column
+// workflow's column is to do).
+func DefaultCategory(i, n int) Category {
+	switch {
+	case i == 0:
+		return CategoryToDo
+	case i == n-1:
+		return CategoryDone
+	}
+	return CategoryInProgress
+}
+
+// Category returns the status category of column id: its own, or the default for its
+// place. A column that is not part of the workflow is to do.
+func (p *Project) Category(id string) Category {
+	for i, c := range p.Columns {
+		if c.ID == id {
+			if c.Category != "" {
+				return c.Category
+			}
+			return DefaultCategory(i, len(p.Columns))
+		}
+	}
+	return CategoryToDo
+}
+
+// Done reports whether tasks in column id count as completed.
+func (p *Project) Done(id string) bool { return p.Category(id) == CategoryDone }
 
 // Member is a user's membership of a project.
 type Member struct {
