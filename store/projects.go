@@ -194,7 +194,7 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 	// member finds nothing, a changed role applies at once) and the workflow, a row per
 	// column. It runs on every request under /projects/:key and the API's project routes.
 	rows, err := s.read.QueryContext(ctx, `SELECT p.id, p.key, p.name, p.created_at, p.version, m.role,
-			c.id, c.name, c.wip_limit
+			c.id, c.name, c.wip_limit, c.category
 		FROM projects p JOIN members m ON m.project_id = p.id AND m.user_id = ?
 		LEFT JOIN columns c ON c.project_id = p.id
 		WHERE p.key = ? ORDER BY c.position`, userID, key)
@@ -208,10 +208,10 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 		var r struct {
 			id, key, name, createdAt string
 			version                  int
-			colID, colName           sql.NullString
+			colID, colName, category sql.NullString
 			wip                      sql.NullInt64
 		}
-		if err := rows.Scan(&r.id, &r.key, &r.name, &r.createdAt, &r.version, &role, &r.colID, &r.colName, &r.wip); err != nil {
+		if err := rows.Scan(&r.id, &r.key, &r.name, &r.createdAt, &r.version, &role, &r.colID, &r.colName, &r.wip, &r.category); err != nil {
 			return nil, "", fmt.Errorf("store: project %s: %w", key, err)
 		}
 		if p == nil {
@@ -221,7 +221,8 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 			}
 		}
 		if r.colID.Valid {
-			p.Columns = append(p.Columns, Column{ID: r.colID.String, Name: r.colName.String, WIPLimit: int(r.wip.Int64)})
+			p.Columns = append(p.Columns, Column{ID: r.colID.String, Name: r.colName.String, WIPLimit: int(r.wip.Int64),
+				Category: Category(r.category.String)})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -255,7 +256,7 @@ func (s *Store) project(ctx context.Context, q queryer, id string) (*Project, er
 	if p.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
 		return nil, err
 	}
-	if err := q.SelectContext(ctx, &p.Columns, `SELECT id, name, wip_limit FROM columns WHERE project_id = ? ORDER BY position`, id); err != nil {
+	if err := q.SelectContext(ctx, &p.Columns, `SELECT id, name, wip_limit, category FROM columns WHERE project_id = ? ORDER BY position`, id); err != nil {
 		return nil, fmt.Errorf("store: columns of %s: %w", r.Key, err)
 	}
 	return p, nil
