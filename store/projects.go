@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -427,8 +428,9 @@ func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember || r == R
 // are new. What others changed since baseVersion is kept (judgeWorkflow); when the user
 // changed the same attribute differently nothing is applied, the attempt is recorded in
 // the project's conflict stream and a *WorkflowConflictError says what clashed. A column
-// that holds tasks cannot be removed: move or archive them first. Nothing is recorded
-// when nothing changes.
+// that holds tasks cannot be removed: move or archive them first. A column without a
+// category keeps the one it had; the saved workflow has every category set and at least
+// one column marked done. Nothing is recorded when nothing changes.
 func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, baseVersion int, columns []Column) error {
 	mine := slices.Clone(columns)
 	if err := validateColumns(mine); err != nil {
@@ -474,7 +476,7 @@ func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, bas
 				&WorkflowConflicted{BaseVersion: baseVersion, CurrentVersion: version, Conflicts: conflicts})
 			return err
 		}
-		if err := validateColumns(merged); err != nil {
+		if err := cmp.Or(validateColumns(merged), requireDone(merged)); err != nil {
 			var e *Error
 			if errors.As(err, &e) && baseVersion < version {
 				e.Message += " (after merging the changes others made since you opened this page)"
@@ -491,7 +493,9 @@ func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, bas
 		if err := refuseRemovingNonEmpty(w, projectID, current, merged); err != nil {
 			return err
 		}
-		if slices.Equal(current, merged) {
+		// A workflow saved before categories existed has none set: setting the ones it
+		// already takes effect with is no change.
+		if slices.Equal(withCategories(current), merged) {
 			return nil
 		}
 		_, err = w.append(projectStream(projectID), version, actor, &WorkflowChanged{From: current, To: merged})
