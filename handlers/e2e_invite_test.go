@@ -40,6 +40,7 @@ func e2eWorkflowConflictAxe(t *testing.T, browser context.Context, seed string) 
 	ana.do("open the workflow editor", chromedp.Navigate(s.url+"/projects/DEMO/workflow"))
 	ana.waitUntil("editor shown", e2eWait, `document.querySelector('.workflow-editor input[name="name"]') !== null`)
 	ana.axe(axeJS, "workflow editor")
+	ana.screenshot("workflow-editor", "main")
 	// Meanwhile (in another tab, say) In Review is renamed.
 	ctx := context.Background()
 	admin, err := s.st.UserByEmail(ctx, e2eAna.Email)
@@ -65,4 +66,5 @@ func e2eWorkflowConflictAxe(t *testing.T, browser context.Context, seed string) 
 	ana.waitUntil("the chosen category kept", e2eWait,
 		`Array.from(document.querySelectorAll('.workflow-editor select[name="category"]')).map(s => s.value).join() === "todo,in_progress,done,done,in_progress,in_progress"`)
 	ana.axe(axeJS, "workflow conflict page")
+	ana.screenshot("workflow-conflict", "main")
 }
