@@ -38,7 +38,8 @@ func e2eWorkflowConflictAxe(t *testing.T, browser context.Context, seed string) 
 	s := e2eNewServer(t, seed)
 	ana := s.signIn(browser, e2eAna, true)
 	ana.do("open the workflow editor", chromedp.Navigate(s.url+"/projects/DEMO/workflow"))
-	ana.waitUntil("editor shown", e2eWait, `document.querySelector('.workflow-editor input[name="name"]') !== null`)
+	// Loaded with its stylesheet: axe on an unstyled page finds unstyled targets.
+	ana.waitUntil("editor shown", e2eWait, `document.querySelector('.workflow-editor input[name="name"]') !== null && document.readyState === "complete"`)
 	ana.axe(axeJS, "workflow editor")
 	ana.screenshot("workflow-editor", "main")
 	// Meanwhile (in another tab, say) In Review is renamed.
@@ -62,7 +63,7 @@ func e2eWorkflowConflictAxe(t *testing.T, browser context.Context, seed string) 
 		input.closest("tr").querySelector('select[name="category"]').value = "done";
 	})()`)
 	ana.do("save the stale form", chromedp.Click(chromedp.CSS(`.workflow-editor button[type=submit]`)))
-	ana.waitUntil("conflict page", e2eWait, `document.querySelector('form.apply-mine') !== null`)
+	ana.waitUntil("conflict page", e2eWait, `document.querySelector('form.apply-mine') !== null && document.readyState === "complete"`)
 	ana.waitUntil("the chosen category kept", e2eWait,
 		`Array.from(document.querySelectorAll('.workflow-editor select[name="category"]')).map(s => s.value).join() === "todo,in_progress,done,done,in_progress,in_progress"`)
 	ana.axe(axeJS, "workflow conflict page")
