@@ -19,9 +19,10 @@ func (h *Handler) workflow(c echo.Context) error {
 }
 
 // saveWorkflow reads the editor's rows (id, name, wip, order and category repeated per
-// row, and the ids to remove) and the version the form was loaded at, orders the rows and hands
-// the workflow to the store, which merges it with what others changed meanwhile. A
-// conflict shows the editor again (409) with the user's values and the conflict.
+// row, and the ids to remove) and the version the form was loaded at, orders the rows
+// and hands the workflow to the store, which merges it with what others changed
+// meanwhile. A conflict shows the editor again (409) with the user's values and the
+// conflict.
 func (h *Handler) saveWorkflow(c echo.Context) error {
 	p, _ := currentProject(c)
 	form, err := c.FormParams()
