@@ -28,12 +28,20 @@ var cardTypes, cardPriorities = func() (map[store.TaskType]cardIcon, map[store.P
 	return types, prios
 }()
 
+// On cards the icons have one short class each ("ty-story", "pr-high"); the stylesheet
+// gives them the looks of TypeIcon's and PriorityIcon's.
 func typeIcon(t store.TaskType) cardIcon {
-	return cardIcon{Class: "type-icon type-icon-" + string(t), Name: Title(string(t))}
+	return cardIcon{Class: "ty-" + string(t), Name: Title(string(t))}
 }
 
 func priorityIcon(p store.Priority) cardIcon {
-	return cardIcon{Class: "prio-icon prio-icon-" + string(p), Name: Title(string(p)) + " priority", Glyph: priorityGlyph(p)}
+	return cardIcon{Class: "pr-" + string(p), Name: Title(string(p)) + " priority", Glyph: priorityGlyph(p)}
+}
+
+// cardLinkID is the id of a card's link, which names its Move button: short, from the
+// task's number (unique on its project's board).
+func cardLinkID(t *store.Task) string {
+	return "cl-" + strconv.Itoa(t.Number)
 }
 
 func cardType(t store.TaskType) cardIcon {
