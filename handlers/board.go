@@ -18,10 +18,11 @@ import (
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
 // boardView loads the project's board as the current user sees it, with their pending
-// conflicts in place of their cards.
+// conflicts in place of their cards. It reads what the cards show, and what the filter
+// needs besides.
 func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardView, error) {
 	p, role := currentProject(c)
-	tasks, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
+	tasks, err := h.store.BoardTasks(ctx(c), p.ID, store.BoardRead{Labels: f.Label != "", Description: f.Text != ""})
 	if err != nil {
 		return views.BoardView{}, err
 	}
