@@ -38,6 +38,10 @@ func (s *Store) BoardTasks(ctx context.Context, projectID string, want BoardRead
 		return nil, notFound(err, "project %s", projectID)
 	}
 	key := head.Key
+	var columns []string
+	if err := s.read.SelectContext(ctx, &columns, `SELECT id FROM columns WHERE project_id = ? ORDER BY position`, projectID); err != nil {
+		return nil, fmt.Errorf("store: columns of project %s: %w", key, err)
+	}
 	cols := boardColumns
 	if want.Labels {
 		cols += `, t.labels`
@@ -45,10 +49,11 @@ func (s *Store) BoardTasks(ctx context.Context, projectID string, want BoardRead
 	if want.Description {
 		cols += `, t.description`
 	}
+	// In the order of tasks_board_idx (by column id, then rank and id): no sort of the
+	// rows, which would copy every card. The columns are put in board order below.
 	rows, err := s.read.QueryContext(ctx, `SELECT `+cols+` FROM tasks t
-		JOIN columns c ON c.project_id = t.project_id AND c.id = t.column_id
 		WHERE t.project_id = ? AND NOT t.archived
-		ORDER BY c.position, t.rank, t.id`, projectID)
+		ORDER BY t.column_id, t.rank, t.id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: board of project %s: %w", key, err)
 	}
@@ -72,11 +77,28 @@ func (s *Store) BoardTasks(ctx context.Context, projectID string, want BoardRead
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: board of project %s: %w", key, err)
 	}
-	out := make([]*Task, len(tasks))
-	for i := range tasks {
-		out[i] = &tasks[i]
+	return inBoardOrder(tasks, columns), nil
+}
+
+// inBoardOrder returns tasks (grouped by column, each group in board order) with the
+// groups in the order of columns; a task in a column that is not there is left out.
+func inBoardOrder(tasks []Task, columns []string) []*Task {
+	groups := make(map[string][]Task, len(columns))
+	for start := 0; start < len(tasks); {
+		end := start + 1
+		for end < len(tasks) && tasks[end].ColumnID == tasks[start].ColumnID {
+			end++
+		}
+		groups[tasks[start].ColumnID] = tasks[start:end]
+		start = end
 	}
-	return out, nil
+	out := make([]*Task, 0, len(tasks))
+	for _, col := range columns {
+		for i := range groups[col] {
+			out = append(out, &groups[col][i])
+		}
+	}
+	return out
 }
 
 // boardRow is one row of a board read, scanned in place row after row.

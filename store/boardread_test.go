@@ -57,6 +57,15 @@ func TestBoardTasksIsTasksForTheCards(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The board's order is not the columns' ids' order: Done first, a new empty column.
+	p, err := b.s.Project(ctx, b.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reordered := []Column{p.Columns[3], p.Columns[0], {Name: "Blocked"}, p.Columns[2], p.Columns[1]}
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, p.Version, reordered); err != nil {
+		t.Fatal(err)
+	}
 	all, err := b.s.Tasks(ctx, b.p.ID, TaskFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,4 +112,34 @@ func TestBoardTasksOfAnEmptyOrUnknownProject(t *testing.T) {
 	if _, err := b.s.BoardTasks(ctx, "no-such-project", BoardRead{}); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("BoardTasks of an unknown project: %v, want ENOTFOUND", err)
 	}
+}
+
+// BenchmarkBoardRead521 reads a 521-card board the general way (Tasks) and the board's
+// way (BoardTasks), one after the other in one run: compare them with each other.
+func BenchmarkBoardRead521(b *testing.B) {
+	ctx := context.Background()
+	bd := mustBoard(b)
+	for i := range 521 {
+		pts := float64(i % 8)
+		_, err := bd.s.CreateTask(ctx, bd.ana, NewTask{ProjectID: bd.p.ID, Title: fmt.Sprintf("Benchmark task number %d with a realistic title", i),
+			ColumnID: bd.p.Columns[i%len(bd.p.Columns)].ID, AssigneeID: bd.ben, Points: &pts, Labels: []string{"bench"},
+			Description: "A description the board does not show."})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Tasks", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bd.s.Tasks(ctx, bd.p.ID, TaskFilter{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("BoardTasks", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bd.s.BoardTasks(ctx, bd.p.ID, BoardRead{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
