@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tack-pm/tack/store"
@@ -18,10 +19,11 @@ import (
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
 // boardView loads the project's board as the current user sees it, with their pending
-// conflicts in place of their cards.
+// conflicts in place of their cards. It reads what the cards show, and what the filter
+// needs besides.
 func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardView, error) {
 	p, role := currentProject(c)
-	tasks, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
+	tasks, err := h.store.BoardTasks(ctx(c), p.ID, store.BoardRead{Labels: f.Label != "", Description: f.Text != ""})
 	if err != nil {
 		return views.BoardView{}, err
 	}
@@ -74,7 +76,17 @@ func (h *Handler) board(c echo.Context) error {
 	// and is shown (not only spoken) above the board.
 	b.Announce, b.Notice, pg.Flash = pg.Flash, pg.Flash, ""
 	b.Moved = c.QueryParam("moved")
-	return render(c, http.StatusOK, views.BoardPage(pg, b))
+	return renderPage(c, http.StatusOK, views.BoardPage(pg, b))
+}
+
+// renderPage writes a large page straight to the response (through the Gzip middleware)
+// rather than into a buffer first: hundreds of KB are not held and copied. Everything
+// that can fail (reading the board) is done by then; an error while writing (the client
+// went away) cannot become a clean 500, and needs none.
+func renderPage(c echo.Context, status int, component templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return component.Render(c.Request().Context(), c.Response())
 }
 
 func currentProjectKey(c echo.Context) string {

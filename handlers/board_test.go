@@ -18,9 +18,23 @@ import (
 func columnCards(r *response, column string) []string {
 	var keys []string
 	r.Doc.Find("#col-" + column + " li.card").Each(func(_ int, s *goquery.Selection) {
-		keys = append(keys, s.AttrOr("data-key", ""))
+		keys = append(keys, cardKey(s))
 	})
 	return keys
+}
+
+// cardOf selects the board card of the task with this key: the card whose link leads
+// to the task (a card does not repeat its key in an attribute).
+func cardOf(key string) string {
+	return `li.card:has(a.card-link[href$="/tasks/` + key + `"])`
+}
+
+// cardKey is the key a board card shows (first in its link), or a conflict names.
+func cardKey(card *goquery.Selection) string {
+	if key, ok := card.Attr("data-key"); ok {
+		return key
+	}
+	return card.Find("a.card-link small").Text()
 }
 
 func TestBoardRendersColumnsAndCards(t *testing.T) {
@@ -48,10 +62,16 @@ func TestBoardRendersColumnsAndCards(t *testing.T) {
 	if r.Doc.Find("#col-c3.over").Length() != 0 {
 		t.Errorf("In Review is marked over its limit with 2 of 2 cards")
 	}
-	card := r.Doc.Find(`li.card[data-key="DEMO-3"]`)
-	for _, want := range []string{"DEMO-3", "As a user I can reset my password", "Story", "High", "5", "BO"} {
+	card := r.Doc.Find(cardOf("DEMO-3"))
+	for _, want := range []string{"DEMO-3", "As a user I can reset my password", "5", "BO"} {
 		if !strings.Contains(card.Text(), want) {
 			t.Errorf("card DEMO-3 does not show %q: %q", want, strings.Join(strings.Fields(card.Text()), " "))
+		}
+	}
+	// Type, priority and assignee are icons named by their titles.
+	for _, want := range []string{"Story", "High priority", "Ben Okafor"} {
+		if card.Find(`[role="img"][title="`+want+`"]`).Length() != 1 {
+			t.Errorf("card DEMO-3 has no icon named %q", want)
 		}
 	}
 	if r.Doc.Find(`#announcer[role="status"]`).Length() != 1 {
@@ -170,7 +190,7 @@ func TestBoardMoveWithoutJavaScript(t *testing.T) {
 	if len(cards) == 0 || cards[len(cards)-1] != "DEMO-9" {
 		t.Errorf("In Progress is %v, want DEMO-9 at the bottom", cards)
 	}
-	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-9"] a.move-button`).Attr("autofocus"); !ok {
+	if _, ok := back.Doc.Find(cardOf("DEMO-9") + ` a.move-button`).Attr("autofocus"); !ok {
 		t.Errorf("the moved card's Move button is not focused")
 	}
 	expectText(t, back, "#announcer", fmt.Sprintf("Moved DEMO-9 to In Progress, position %d of %d.", len(cards), len(cards)))
@@ -361,7 +381,7 @@ func TestBoardLiveUpdateSendsOnlyTheChangedCard(t *testing.T) {
 		t.Errorf("the update does not remove the card from its old place:\n%.500s", data)
 	}
 	insert := doc.Find(`div[hx-swap-oob="afterend:#task-` + a.task("DEMO-5").ID + `"]`)
-	if insert.Find(`li.card[data-key="DEMO-9"]`).Length() != 1 {
+	if insert.Find(cardOf("DEMO-9")).Length() != 1 {
 		t.Errorf("the update does not insert DEMO-9 right after DEMO-5:\n%.800s", data)
 	}
 	if got := doc.Find("li.card").Length(); got != 1 {
@@ -394,7 +414,7 @@ func TestBoardCreateTask(t *testing.T) {
 		t.Fatalf("To Do is %v, want DEMO-22 at the bottom", cards)
 	}
 	expectText(t, back, "#announcer", "Created DEMO-22 in To Do.")
-	if _, ok := back.Doc.Find(`li.card[data-key="DEMO-22"] a.move-button`).Attr("autofocus"); !ok {
+	if _, ok := back.Doc.Find(cardOf("DEMO-22") + ` a.move-button`).Attr("autofocus"); !ok {
 		t.Errorf("the new card's Move button is not focused")
 	}
 	// With htmx: the new card comes back out of band after the last card of To Do,
@@ -402,7 +422,7 @@ func TestBoardCreateTask(t *testing.T) {
 	form := url.Values{"_csrf": {ben.token}, "title": {"Second one"}}
 	res := ben.do(http.MethodPost, "/projects/DEMO/board/tasks", form, http.Header{"HX-Request": {"true"}})
 	expectStatus(t, res, http.StatusOK)
-	if res.Doc.Find(`div[hx-swap-oob="afterend:#task-`+a.task("DEMO-22").ID+`"] li.card[data-key="DEMO-23"]`).Length() != 1 {
+	if res.Doc.Find(`div[hx-swap-oob="afterend:#task-`+a.task("DEMO-22").ID+`"] `+cardOf("DEMO-23")).Length() != 1 {
 		t.Errorf("the htmx answer does not put DEMO-23 after DEMO-22: %.300s", res.Body)
 	}
 	if res.Doc.Find("section").Length() != 0 || res.Doc.Find("li.card").Length() != 1 {

@@ -123,7 +123,7 @@ func TestBoardETagFlash(t *testing.T) {
 	page := ben.boardWith(board, "")
 	etag := expectFresh(t, page, "")
 	// A step that changes nothing: no event, but a message for the next page.
-	top := page.Doc.Find("#col-c2 li.card").First().AttrOr("data-key", "")
+	top := cardKey(page.Doc.Find("#col-c2 li.card").First())
 	r := ben.submit(ben.movePage(page, top), "form.move-options", map[string]string{"to": "top"})
 	expectStatus(t, r, http.StatusSeeOther)
 	flash := ben.boardWith(board, etag)

@@ -21,6 +21,22 @@ func BenchmarkBoardPage521(b *testing.B) {
 	b.ReportMetric(float64(size), "bytes/page")
 }
 
+// BenchmarkBoardPage521Gzip is BenchmarkBoardPage521 as browsers (and tack bench) ask
+// for it, compressed, and reports the bytes sent.
+func BenchmarkBoardPage521Gzip(b *testing.B) {
+	bb := newBenchBoard(b, 521)
+	var size int
+	gzip := http.Header{"Accept-Encoding": {"gzip"}}
+	for b.Loop() {
+		res := bb.do(b, http.MethodGet, "/projects/BENCH/board", nil, gzip)
+		if res.Code != http.StatusOK || res.Header().Get("Content-Encoding") != "gzip" {
+			b.Fatalf("board: %d, Content-Encoding %q", res.Code, res.Header().Get("Content-Encoding"))
+		}
+		size = res.Body.Len()
+	}
+	b.ReportMetric(float64(size), "gzip-bytes/page")
+}
+
 // BenchmarkBoardPage521NotModified revalidates a 521-card board that has not changed:
 // the browser sends its ETag back and gets 304 without the board being read or rendered.
 func BenchmarkBoardPage521NotModified(b *testing.B) {

@@ -62,7 +62,7 @@ func TestPendingConflictIsServerState(t *testing.T) {
 	anaLive, benLive := openBoardStream(t, ana), openBoardStream(t, ben)
 	x := a.task("DEMO-10")
 	conflictOf := `li.card.conflict[data-id="` + x.ID + `"]`
-	plainCard := `li.card[data-id="` + x.ID + `"]:not(.conflict)`
+	plainCard := `li.card#task-` + x.ID + `:not(.conflict)`
 
 	if _, err := a.st.MoveTask(a.ctx, a.ana.ID, store.TaskMove{TaskID: x.ID, BaseVersion: x.Version, ColumnID: "c4"}); err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestPendingConflictIsServerState(t *testing.T) {
 			t.Fatal(err)
 		}
 		data := readBoardEvent(t, anaLive)
-		if doc := fragment(t, data); doc.Find(`li.card[data-id="`+other.ID+`"]`).Length() != 1 || strings.Contains(data, "conflict") {
+		if doc := fragment(t, data); doc.Find(`li.card#task-`+other.ID).Length() != 1 || strings.Contains(data, "conflict") {
 			t.Errorf("Ana's next update is not her move of DEMO-11 alone:\n%.400s", data)
 		}
 		readBoardEvent(t, benLive) // Ben's copy of that move

@@ -57,14 +57,14 @@ func e2eDensity(t *testing.T, browser context.Context, seed string) {
 	// The Move button waits for the pointer or the keyboard: hidden at rest, shown when
 	// focus is in its card, always in the tab order.
 	first := ben.cardAt("c1", 0)
-	opacity := `getComputedStyle(document.getElementById("move-` + first.ID + `")).opacity`
+	opacity := `getComputedStyle(document.querySelector("#task-` + first.ID + ` .move-button")).opacity`
 	if got := e2eEval[string](ben, opacity); got != "0" {
 		t.Errorf("a card's Move button shows at rest (opacity %s)", got)
 	}
 	ben.do("focus a card", chromedp.Focus(chromedp.CSS("#task-"+first.ID+" a.card-link")))
 	ben.key("Tab", "\t")
 	ben.waitUntil("Tab from the card's link reaches its Move button, shown", e2eWait,
-		`document.activeElement.id === "move-`+first.ID+`" && `+opacity+` === "1"`)
+		`document.activeElement.matches("#task-`+first.ID+` .move-button") && `+opacity+` === "1"`)
 	ben.screenshot("board-move-focused", "#col-c1")
 
 	// The shortcuts are one key away, not always on screen.

@@ -23,7 +23,7 @@ func e2ePressHoldsLiveSwaps(t *testing.T, browser context.Context, seed string) 
 	ben.waitUntil("the board settled", e2eWait, `!window.tackBoard.isBusy()`)
 	x := ben.cardAt("c1", 1)
 	path := ben.dragPath(x.ID, "c2")
-	ben.exec(fmt.Sprintf(`document.querySelector('li.card[data-id="%s"]').dataset.pressed = "1";
+	ben.exec(fmt.Sprintf(`document.querySelector('li.card#task-%s').dataset.pressed = "1";
 		window.e2eUpdates = 0;
 		document.getElementById("live").addEventListener("htmx:sseBeforeMessage", () => window.e2eUpdates++);`, x.ID))
 
@@ -51,7 +51,7 @@ func e2ePressHoldsLiveSwaps(t *testing.T, browser context.Context, seed string) 
 	}
 	ben.waitUntil("Ana's update reached Ben", e2eWait, `window.e2eUpdates > 0`)
 	time.Sleep(100 * time.Millisecond) // room for a swap, were it not held
-	if !e2eEval[bool](ben, fmt.Sprintf(`!!document.querySelector('li.card[data-id="%s"][data-pressed]')`, x.ID)) {
+	if !e2eEval[bool](ben, fmt.Sprintf(`!!document.querySelector('li.card#task-%s[data-pressed]')`, x.ID)) {
 		t.Errorf("the card under the pressed pointer was redrawn by a live update")
 	}
 
@@ -68,7 +68,7 @@ func e2ePressHoldsLiveSwaps(t *testing.T, browser context.Context, seed string) 
 	mouse(input.DispatchMouseEventTypeMouseReleased, path.x1, path.y1+1, 0)
 
 	ben.waitUntil("the card dropped in In Progress, with Ana's title", e2eWait, inColumn(x.ID, "c2")+
-		fmt.Sprintf(` && document.querySelector('li.card[data-id="%s"] .card-title').textContent === "Retitled during a press" && !window.tackBoard.isBusy()`, x.ID))
+		fmt.Sprintf(` && document.querySelector('li.card#task-%s .card-title').textContent === "Retitled during a press" && !window.tackBoard.isBusy()`, x.ID))
 	if got := s.task(x.ID); got.ColumnID != "c2" || got.Title != "Retitled during a press" {
 		t.Errorf("stored: %s in %s titled %q, want In Progress with Ana's title", x.Key, got.ColumnID, got.Title)
 	}

@@ -52,9 +52,9 @@ func e2eSimultaneousDrags(t *testing.T, browser context.Context, seed string) {
 				const used = new Set(%s);
 				const c = Array.from(document.querySelectorAll("#col-%s ul.cards > li.card")).find(c => {
 					const r = c.getBoundingClientRect();
-					return !used.has(c.dataset.id) && r.top > 0 && r.bottom < window.innerHeight - 20;
+					return !used.has(c.id.slice(5)) && r.top > 0 && r.bottom < window.innerHeight - 20;
 				});
-				return c ? {id: c.dataset.id, key: c.dataset.key, version: c.dataset.version} : {};
+				return c ? {id: c.id.slice(5), key: (c.dataset.key || c.querySelector(".card-link small").textContent), version: c.dataset.version} : {};
 			})()`, e2eJSON(t, usedIDs), col))
 			if x.ID != "" {
 				from = col
@@ -65,7 +65,7 @@ func e2eSimultaneousDrags(t *testing.T, browser context.Context, seed string) {
 			t.Fatalf("trial %d: no fresh card on screen\npage: %s", trial, ana.describe())
 		}
 		used[x.ID] = true
-		order := fmt.Sprintf(`Array.from(document.querySelectorAll("#col-%s ul.cards > li.card")).map(c => c.dataset.id).join(" ")`, from)
+		order := fmt.Sprintf(`Array.from(document.querySelectorAll("#col-%s ul.cards > li.card")).map(c => c.id.slice(5)).join(" ")`, from)
 		ben.waitUntil("Ben's "+from+" is Ana's", e2eWait, order+" === "+e2eJSON(t, e2eEval[string](ana, order)))
 		others := slices.DeleteFunc(slices.Clone(columns), func(c string) bool { return c == from })
 		targets := map[*e2eUser]string{ana: others[trial%len(others)], ben: others[(trial+1)%len(others)]}
@@ -142,8 +142,8 @@ func e2eSimultaneousDrags(t *testing.T, browser context.Context, seed string) {
 		}
 		won := targets[winner]
 		conflictOnLoser := fmt.Sprintf(`(() => {
-			const c = document.querySelector('#col-%s li.card.conflict[data-id="%s"]');
-			return c !== null && c.textContent.includes(%q) && document.querySelectorAll('li.card[data-id="%s"]').length === 1;
+			const c = document.querySelector('#col-%s li.card.conflict#task-%s');
+			return c !== null && c.textContent.includes(%q) && document.querySelectorAll('li.card#task-%s').length === 1;
 		})()`, won, x.ID, names[winner]+" moved "+x.Key, x.ID)
 		// The refused move reached the server and is recorded (else the drag itself failed).
 		var moves, conflicts int
@@ -176,7 +176,7 @@ func e2eSimultaneousDrags(t *testing.T, browser context.Context, seed string) {
 		if trial%2 == 1 {
 			choice, final = store.AnswerTheirs, won
 		}
-		loser.do("answer "+choice, chromedp.Click(chromedp.CSS(fmt.Sprintf(`li.card.conflict[data-id="%s"] button[value="%s"]`, x.ID, choice))))
+		loser.do("answer "+choice, chromedp.Click(chromedp.CSS(fmt.Sprintf(`li.card.conflict#task-%s button[value="%s"]`, x.ID, choice))))
 		for _, u := range people {
 			u.waitUntil(fmt.Sprintf("trial %d: after %q, %s in %s on every board", trial, choice, x.Key, final), e2eWait,
 				inColumn(x.ID, final)+" && "+noConflictShown)

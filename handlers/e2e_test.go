@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
@@ -425,6 +426,32 @@ func e2eEval[T any](u *e2eUser, js string, opts ...chromedp.EvaluateOption) T {
 	return v
 }
 
+// accessibleName is the name Chromium gives the element sel selects, as a screen reader
+// gets it (aria-labelledby, generated text and all).
+func (u *e2eUser) accessibleName(sel string) string {
+	u.t.Helper()
+	var name string
+	u.call("accessible name of "+sel, func(ctx context.Context) error {
+		el, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{Expression: fmt.Sprintf("document.querySelector(%q)", sel)})
+		if err != nil {
+			return err
+		}
+		if el.Result == nil || el.Result.ObjectID == "" {
+			return fmt.Errorf("no element %s", sel)
+		}
+		no := false
+		tree, err := chromedp.Call(ctx, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{ObjectID: el.Result.ObjectID, FetchRelatives: &no})
+		if err != nil {
+			return err
+		}
+		if len(tree.Nodes) == 0 || tree.Nodes[0].Name == nil {
+			return fmt.Errorf("no accessibility node for %s", sel)
+		}
+		return json.Unmarshal([]byte(tree.Nodes[0].Name.Value), &name)
+	})
+	return name
+}
+
 // exec runs js in u's tab for its effect.
 func (u *e2eUser) exec(js string) {
 	u.t.Helper()
@@ -470,7 +497,7 @@ func (u *e2eUser) describe() string {
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
 		const cols = Array.from(document.querySelectorAll("#board section.board-column")).map(s =>
 			s.dataset.column + ": " + Array.from(s.querySelectorAll("ul.cards > li.card")).map(c =>
-				c.dataset.key + (c.classList.contains("conflict") ? "(conflict)" : "")).join(" "));
+				(c.dataset.key || c.querySelector(".card-link small").textContent) + (c.classList.contains("conflict") ? "(conflict)" : "")).join(" "));
 		const a = document.activeElement;
 		const live = document.getElementById("live");
 		return [location.pathname + location.search,
@@ -521,7 +548,7 @@ func (u *e2eUser) columns() map[string][]string {
 	return e2eEval[map[string][]string](u, `(() => {
 		const out = {};
 		document.querySelectorAll("#board section.board-column").forEach(s => {
-			out[s.dataset.column] = Array.from(s.querySelectorAll("ul.cards > li.card")).map(c => c.dataset.id);
+			out[s.dataset.column] = Array.from(s.querySelectorAll("ul.cards > li.card")).map(c => c.id.slice(5));
 		});
 		return out;
 	})()`)
@@ -539,13 +566,13 @@ func (u *e2eUser) cardAt(column string, i int) e2eCard {
 	u.t.Helper()
 	return e2eEval[e2eCard](u, fmt.Sprintf(`(() => {
 		const c = document.querySelectorAll("#col-%s ul.cards > li.card")[%d];
-		return {id: c.dataset.id, key: c.dataset.key, version: c.dataset.version};
+		return {id: c.id.slice(5), key: (c.dataset.key || c.querySelector(".card-link small").textContent), version: c.dataset.version};
 	})()`, column, i))
 }
 
 // inColumn is a JS expression: the card is in the column.
 func inColumn(id, column string) string {
-	return fmt.Sprintf(`document.querySelector('#col-%s ul.cards > li.card[data-id="%s"]') !== null`, column, id)
+	return fmt.Sprintf(`document.querySelector('#col-%s ul.cards > li.card#task-%s') !== null`, column, id)
 }
 
 // noConflictShown is a JS expression: no conflict fragment is on the page.
@@ -555,7 +582,7 @@ const noConflictShown = `document.querySelector("li.card.conflict") === null`
 func (u *e2eUser) moveWithMenu(id, column string) {
 	u.t.Helper()
 	u.do("move "+id+" to "+column+" with the Move menu",
-		chromedp.Click(chromedp.CSS(`#move-`+id)),
+		chromedp.Click(chromedp.CSS(`#task-`+id+` .move-button`)),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#task-%s .move-options button[value="column:%s"]`, id, column))),
 	)
 }
@@ -578,7 +605,7 @@ type e2eDragPath struct{ x0, y0, x1, y1 float64 }
 func (u *e2eUser) dragPath(id, column string) e2eDragPath {
 	u.t.Helper()
 	pts := e2eEval[[]float64](u, fmt.Sprintf(`(() => {
-		const card = document.querySelector('li.card[data-id="%s"]');
+		const card = document.querySelector('li.card#task-%s');
 		const r = card.getBoundingClientRect();
 		let from = null;
 		for (let y = r.top + 3; y < r.bottom - 2 && !from; y += 4) {
@@ -762,12 +789,12 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 	}
 
 	ben.drag(x.ID, "c2")
-	ben.waitUntil("conflict shown", e2eWait, fmt.Sprintf(`document.querySelector('li.card.conflict[data-id="%s"]')`, x.ID))
+	ben.waitUntil("conflict shown", e2eWait, fmt.Sprintf(`document.querySelector('li.card.conflict#task-%s')`, x.ID))
 	frag := e2eEval[struct {
 		Text, Confirm, Keep string
 		Focused             bool
 	}](ben, fmt.Sprintf(`(() => {
-		const c = document.querySelector('li.card.conflict[data-id="%s"]');
+		const c = document.querySelector('li.card.conflict#task-%s');
 		const confirm = c.querySelector("button[data-conflict-confirm]");
 		return {Text: c.querySelector(".conflict-text").textContent, Confirm: confirm.textContent.trim(),
 			Keep: c.querySelector('.conflict-actions button[value="theirs"]').textContent.trim(), Focused: document.activeElement === confirm};
@@ -795,7 +822,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 	s.gate.restore(ben.who)
 	ben.waitConnected(true)
 	ben.waitUntil("board resynced after reconnecting", 15*time.Second, `window.e2eResyncs > 0`)
-	if !e2eEval[bool](ben, fmt.Sprintf(`document.querySelector('li.card.conflict[data-id="%s"]') !== null`, x.ID)) {
+	if !e2eEval[bool](ben, fmt.Sprintf(`document.querySelector('li.card.conflict#task-%s') !== null`, x.ID)) {
 		t.Fatalf("the resync after reconnecting removed the conflict waiting for Ben's answer\npage: %s", ben.describe())
 	}
 	if !e2eEval[bool](ben, `document.activeElement.matches("li.card.conflict button[data-conflict-confirm]")`) {
@@ -805,7 +832,7 @@ func e2eConflict(t *testing.T, browser context.Context, seed string) {
 	other := ana.cardAt("c3", 0)
 	ana.moveWithMenu(other.ID, "c4")
 	ben.waitUntil("Ana's next move reaches Ben", e2eWait, inColumn(other.ID, "c4"))
-	if !e2eEval[bool](ben, fmt.Sprintf(`document.querySelector('li.card.conflict[data-id="%s"]') !== null`, x.ID)) {
+	if !e2eEval[bool](ben, fmt.Sprintf(`document.querySelector('li.card.conflict#task-%s') !== null`, x.ID)) {
 		t.Fatalf("a live update of its column removed the conflict waiting for Ben's answer\npage: %s", ben.describe())
 	}
 	if !e2eEval[bool](ben, `document.activeElement.matches("li.card.conflict button[data-conflict-confirm]")`) {
@@ -870,21 +897,30 @@ func e2eKeyboard(t *testing.T, browser context.Context, seed string) {
 	// m opens it with focus on its first item; Escape again; Space opens it, Tab reaches
 	// the first column, Enter moves.
 	x := ben.cardAt("c1", 0)
-	ben.do("focus the Move button", chromedp.Focus(chromedp.CSS("#move-"+x.ID)))
+	// The card's link and its Move button are named with the card's key and title
+	// (the Move button by reference to the link, the colon from the stylesheet).
+	title := s.task(x.ID).Title
+	if got, want := ben.accessibleName("#task-"+x.ID+" a.card-link"), x.Key+": "+title; got != want {
+		t.Errorf("the card link is named %q, want %q", got, want)
+	}
+	if got, want := ben.accessibleName("#task-"+x.ID+" .move-button"), "Move "+x.Key+": "+title; got != want {
+		t.Errorf("the Move button is named %q, want %q", got, want)
+	}
+	ben.do("focus the Move button", chromedp.Focus(chromedp.CSS("#task-"+x.ID+" .move-button")))
 	if got := e2eEval[string](ben, `document.activeElement.getAttribute("role") + " " + document.activeElement.getAttribute("aria-expanded")`); got != "button false" {
 		t.Errorf("the Move link is not a collapsed button to assistive technology: role and aria-expanded %q", got)
 	}
 	ben.key("Enter", "\r")
-	ben.waitUntil("Move menu open", e2eWait, fmt.Sprintf(`document.querySelector("#task-%s form.move-options") && document.getElementById("move-%s").getAttribute("aria-expanded") === "true"`, x.ID, x.ID))
+	ben.waitUntil("Move menu open", e2eWait, fmt.Sprintf(`document.querySelector("#task-%s form.move-options") && document.querySelector("#task-%s .move-button").getAttribute("aria-expanded") === "true"`, x.ID, x.ID))
 	if got := e2eEval[string](ben, `location.pathname`); got != "/projects/DEMO/board" {
 		t.Fatalf("Enter on the Move button left the board for %s", got)
 	}
 	ben.key("Escape", "\u001b")
-	ben.waitUntil("Move menu closed, focus on its button", e2eWait, fmt.Sprintf(`!document.querySelector("#task-%s form.move-options") && document.activeElement.id === "move-%s" && document.activeElement.getAttribute("aria-expanded") === "false"`, x.ID, x.ID))
+	ben.waitUntil("Move menu closed, focus on its button", e2eWait, fmt.Sprintf(`!document.querySelector("#task-%s form.move-options") && document.activeElement.matches("#task-%s .move-button") && document.activeElement.getAttribute("aria-expanded") === "false"`, x.ID, x.ID))
 	ben.key("m", "m")
 	ben.waitUntil("m opens the menu on its first item", e2eWait, fmt.Sprintf(`document.activeElement.closest("#task-%s form.move-options") && document.activeElement.value === "column:c2"`, x.ID))
 	ben.key("Escape", "\u001b")
-	ben.waitUntil("Move menu closed, focus on its button", e2eWait, fmt.Sprintf(`!document.querySelector("#task-%s form.move-options") && document.activeElement.id === "move-%s"`, x.ID, x.ID))
+	ben.waitUntil("Move menu closed, focus on its button", e2eWait, fmt.Sprintf(`!document.querySelector("#task-%s form.move-options") && document.activeElement.matches("#task-%s .move-button")`, x.ID, x.ID))
 	ben.key("Space", " ")
 	ben.waitUntil("Move menu open", e2eWait, fmt.Sprintf(`document.querySelector("#task-%s form.move-options")`, x.ID))
 	// The first card of To Do: no Top or Up, every other column, the card's own not.
@@ -897,7 +933,7 @@ func e2eKeyboard(t *testing.T, browser context.Context, seed string) {
 		t.Fatalf("Tab from the open Move button focused %q, want the In Progress button", got)
 	}
 	ben.key("Enter", "\r")
-	ben.expectMoved(x, "c2", "In Progress", "#move-"+x.ID)
+	ben.expectMoved(x, "c2", "In Progress", "#task-"+x.ID+" .move-button")
 
 	// Pick-up mode: Space on the card's link picks it up, ArrowRight carries it to the
 	// next column, Space drops it.
@@ -943,13 +979,13 @@ func (u *e2eUser) expectMoved(c e2eCard, column, name, focusWithin string) {
 	u.t.Helper()
 	want := fmt.Sprintf(`(() => {
 		const cards = Array.from(document.querySelectorAll("#col-%s ul.cards > li.card"));
-		const i = cards.findIndex(el => el.dataset.id === %q);
+		const i = cards.findIndex(el => el.id.slice(5) === %q);
 		return i < 0 ? "" : "Moved %s to %s, position " + (i + 1) + " of " + cards.length + ".";
 	})()`, column, c.ID, c.Key, name)
 	u.waitUntil("move of "+c.Key+" announced", e2eWait, `(() => { const w = `+want+`;
 		return w !== "" && document.getElementById("announcer").textContent.trim() === w; })()`)
 	u.waitUntil("focus on the moved card", e2eWait, fmt.Sprintf(
-		`document.activeElement && document.activeElement.closest(%q) && document.activeElement.closest('li.card[data-id="%s"]')`, focusWithin, c.ID))
+		`document.activeElement && document.activeElement.closest(%q) && document.activeElement.closest('li.card#task-%s')`, focusWithin, c.ID))
 	if got := e2eEval[bool](u, `document.activeElement.classList.contains("move-button")`); !got {
 		u.t.Errorf("after the move focus is not on the card's Move button\npage: %s", u.describe())
 	}
@@ -966,12 +1002,12 @@ func e2eNoJavaScript(t *testing.T, browser context.Context, seed string) {
 	}
 	x := ben.cardAt("c1", 0)
 	// The Move link leads to the card's move page, whose forms move it.
-	ben.do("follow the Move link", chromedp.Click(chromedp.CSS("#move-"+x.ID)))
+	ben.do("follow the Move link", chromedp.Click(chromedp.CSS("#task-"+x.ID+" .move-button")))
 	ben.waitUntil("the move page", e2eWait, `location.pathname === "/projects/DEMO/board/move/`+x.Key+`" && document.readyState === "complete"`)
 	ben.do("move to In Review", chromedp.Click(chromedp.CSS(`form.move-options button[value="column:c3"]`)))
 	ben.waitUntil("board reloaded after the move", e2eWait, `location.search.includes("moved=") && document.readyState === "complete"`)
 	ben.waitUntil("card in In Review", e2eWait, inColumn(x.ID, "c3"))
-	ben.waitUntil("focus on the moved card's Move button", e2eWait, fmt.Sprintf(`document.activeElement && document.activeElement.id === "move-%s"`, x.ID))
+	ben.waitUntil("focus on the moved card's Move button", e2eWait, fmt.Sprintf(`document.activeElement && document.activeElement.matches("#task-%s .move-button")`, x.ID))
 	if a := ben.announcer(); !strings.HasPrefix(a, "Moved "+x.Key+" to In Review, position ") {
 		t.Errorf("announcer says %q, want the move of %s to In Review", a, x.Key)
 	}
@@ -985,7 +1021,7 @@ func e2eNoJavaScript(t *testing.T, browser context.Context, seed string) {
 		chromedp.SendKeys(chromedp.CSS("#board-new-title"), "Written without JavaScript"),
 		chromedp.Click(chromedp.CSS(`#board-create button[type=submit]`)),
 	)
-	ben.waitUntil("board reloaded after the create", e2eWait, `document.readyState === "complete" && document.querySelector("#col-c1 li.card[data-key='DEMO-22']")`)
+	ben.waitUntil("board reloaded after the create", e2eWait, `document.readyState === "complete" && document.querySelector("#col-c1 li.card:has(a[href$='/tasks/DEMO-22'])")`)
 	ben.expectVisible("after the create", "#board-notice", "Created DEMO-22 in To Do")
 	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/DEMO-22"))
 	ben.do("edit the title",
@@ -1138,10 +1174,10 @@ func e2eReconnect(t *testing.T, browser context.Context, seed string) {
 	ana.waitUntil("second move shown", e2eWait, inColumn(second.ID, "c3"))
 	third := ana.cardAt("c1", 0)
 	ana.do("move "+third.Key+" to the bottom",
-		chromedp.Click(chromedp.CSS("#move-"+third.ID)),
+		chromedp.Click(chromedp.CSS("#task-"+third.ID+" .move-button")),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#task-%s .move-options button[value="bottom"]`, third.ID))))
 	ana.waitUntil("third move shown", e2eWait, fmt.Sprintf(
-		`document.querySelector("#col-c1 ul.cards > li.card:last-child").dataset.id === %q`, third.ID))
+		`document.querySelector("#col-c1 ul.cards > li.card:last-child").id === "task-" + %q`, third.ID))
 	if e2eSameColumns(ana.columns(), ben.columns()) {
 		t.Fatalf("Ben's board followed Ana's moves while his stream was down: the test proves nothing")
 	}

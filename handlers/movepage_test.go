@@ -16,7 +16,7 @@ import (
 // without JavaScript does.
 func (b *browser) movePage(board *response, key string) *response {
 	b.t.Helper()
-	link := board.Doc.Find(`li.card[data-key="` + key + `"] a.move-button`)
+	link := board.Doc.Find(cardOf(key) + ` a.move-button`)
 	if link.Length() != 1 {
 		b.t.Fatalf("%s: want one Move link on %s, found %d", board.Path, key, link.Length())
 	}
@@ -83,7 +83,7 @@ func TestMovePageKeepsTheFilter(t *testing.T) {
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
 	board := ben.get("/projects/DEMO/board?type=bug")
-	key := board.Doc.Find("li.card").First().AttrOr("data-key", "")
+	key := cardKey(board.Doc.Find("li.card").First())
 	page := ben.movePage(board, key)
 	if f := page.Doc.Find(`form.move-options input[name="filter"]`).AttrOr("value", ""); f != "type=bug" {
 		t.Errorf("the move page's form carries filter %q, want type=bug", f)

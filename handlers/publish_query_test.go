@@ -137,7 +137,7 @@ func TestOneCardMoveDoesNotReadTheBoard(t *testing.T) {
 				expectStatus(t, res, http.StatusOK)
 				if watched {
 					data := readBoardEvent(t, lines)
-					if doc := fragment(t, data); doc.Find(`li.card[data-key="DEMO-9"]`).Length() != 1 {
+					if doc := fragment(t, data); doc.Find(cardOf("DEMO-9")).Length() != 1 {
 						t.Errorf("the watching board did not receive DEMO-9:\n%.500s", data)
 					}
 				}

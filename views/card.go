@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"github.com/tack-pm/tack/store"
 )
 
@@ -11,9 +13,19 @@ import (
 // assignee are computed once per value here rather than once per card.
 
 // cardIcon is what a card shows for its type or priority: the icon's classes, its
-// name for screen readers and tooltips, and for priorities the arrow.
+// name for screen readers and tooltips, for priorities the arrow, and the icon
+// itself, written once per value (escaped here like templ would) rather than once per
+// card.
 type cardIcon struct {
 	Class, Name, Glyph string
+	Icon               templ.Component
+}
+
+// withIcon returns c with its icon: <i class="..." role="img" title="...">glyph</i>.
+func (c cardIcon) withIcon() cardIcon {
+	c.Icon = templ.Raw(`<i class="` + templ.EscapeString(c.Class) + `" role="img" title="` + templ.EscapeString(c.Name) + `">` +
+		templ.EscapeString(c.Glyph) + `</i>`)
+	return c
 }
 
 var cardTypes, cardPriorities = func() (map[store.TaskType]cardIcon, map[store.Priority]cardIcon) {
@@ -28,12 +40,20 @@ var cardTypes, cardPriorities = func() (map[store.TaskType]cardIcon, map[store.P
 	return types, prios
 }()
 
+// On cards the icons have one short class each ("ty-story", "pr-high"); the stylesheet
+// gives them the looks of TypeIcon's and PriorityIcon's.
 func typeIcon(t store.TaskType) cardIcon {
-	return cardIcon{Class: "type-icon type-icon-" + string(t), Name: Title(string(t))}
+	return cardIcon{Class: "ty-" + string(t), Name: Title(string(t))}.withIcon()
 }
 
 func priorityIcon(p store.Priority) cardIcon {
-	return cardIcon{Class: "prio-icon prio-icon-" + string(p), Name: Title(string(p)) + " priority", Glyph: priorityGlyph(p)}
+	return cardIcon{Class: "pr-" + string(p), Name: Title(string(p)) + " priority", Glyph: priorityGlyph(p)}.withIcon()
+}
+
+// cardLinkID is the id of a card's link, which names its Move button: short, from the
+// task's number (unique on its project's board).
+func cardLinkID(t *store.Task) string {
+	return "cl-" + strconv.Itoa(t.Number)
 }
 
 func cardType(t store.TaskType) cardIcon {

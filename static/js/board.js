@@ -122,6 +122,21 @@
 
   function cardOf(el) { return el && el.closest ? el.closest("li.card") : null; }
 
+  // A card does not carry its task id, key or column (a board has hundreds): its item's
+  // id is "task-" + the task id, its link's text starts with the key (a conflict in its
+  // place says it in data-key), and its list names the column.
+  function cardId(card) {
+    return card && card.id && card.id.indexOf("task-") === 0 ? card.id.slice(5) : "";
+  }
+  function cardKey(card) {
+    if (card.dataset.key) return card.dataset.key;
+    var key = card.querySelector(".card-link small");
+    return key ? key.textContent : "";
+  }
+  function cardColumn(card) {
+    return (card.parentElement && card.parentElement.dataset.column) || card.dataset.column || "";
+  }
+
   // holdBoardState remembers what redrawing cards loses: focus and an open Move menu.
   // restoreBoardState puts them back after a live swap or a resync. (Conflicts need no
   // care here: they are the server's state, rendered by every update that shows them.)
@@ -183,16 +198,25 @@
 
   var hasMenu = !!document.getElementById("move-menu-template");
 
-  // upgradeMoveButtons makes the Move links of newly drawn cards buttons of their menus.
-  // (The handlers below do not wait for it: a card swapped in a moment ago works too.)
-  function upgradeMoveButtons(root) {
-    if (!hasMenu || !root.querySelectorAll) return;
+  // upgradeCards gives newly drawn cards what only this script makes true: their links
+  // describe the pick-up keys, and their Move links are buttons of their menus, with a
+  // tooltip. (The handlers below do not wait for it: a card swapped in a moment ago works
+  // too.)
+  function upgradeCards(root) {
+    if (!root.querySelectorAll) return;
+    if (dragForm) {
+      Array.prototype.forEach.call(root.querySelectorAll("a.card-link:not([aria-describedby])"), function (a) {
+        a.setAttribute("aria-describedby", "pickup-help");
+      });
+    }
+    if (!hasMenu) return;
     Array.prototype.forEach.call(root.querySelectorAll("a.move-button:not([role])"), upgradeMoveButton);
   }
 
   function upgradeMoveButton(a) {
     a.setAttribute("role", "button");
     a.setAttribute("aria-expanded", "false");
+    a.setAttribute("title", "Move");
   }
 
   function closeMenu(card, focusButton) {
@@ -217,13 +241,14 @@
     var old = card.querySelector("form.move-options");
     if (old) old.remove();
     var form = tpl.content.querySelector("form").cloneNode(true);
-    form.elements.task.value = card.dataset.id;
+    var from = cardColumn(card);
+    form.elements.task.value = cardId(card);
     form.elements.base_version.value = card.dataset.version;
-    form.elements.from.value = card.dataset.column;
+    form.elements.from.value = from;
     form.elements.filter.value = currentFilter();
     var columns = form.querySelector(".move-columns");
     Array.prototype.forEach.call(document.querySelectorAll("#board section.board-column"), function (s) {
-      if (s.dataset.column === card.dataset.column) return;
+      if (s.dataset.column === from) return;
       var b = document.createElement("button");
       b.type = "submit";
       b.name = "to";
@@ -265,12 +290,12 @@
   function submitMove(card, list) {
     var prev = card.previousElementSibling;
     var next = card.nextElementSibling;
-    dragForm.elements.task.value = card.dataset.id;
+    dragForm.elements.task.value = cardId(card);
     dragForm.elements.base_version.value = card.dataset.version;
     dragForm.elements.column.value = list.dataset.column;
-    dragForm.elements.after.value = prev && prev.dataset.id ? prev.dataset.id : "";
-    dragForm.elements.before.value = next && next.dataset.id ? next.dataset.id : "";
-    pendingFocus = card.dataset.id;
+    dragForm.elements.after.value = cardId(prev);
+    dragForm.elements.before.value = cardId(next);
+    pendingFocus = cardId(card);
     inFlight = true;
     setSortableDisabled(true);
     htmx.trigger(dragForm, "submit");
@@ -280,7 +305,12 @@
     inFlight = false;
     dragging = false;
     setSortableDisabled(false);
-    if (pendingResync && !resyncing) resync();
+    // After the answer has put focus on the moved card's Move button (restoreFocusSoon,
+    // due first): a resync keeps the focus it finds, and htmx, which puts focus back on
+    // an element with the same id, may have left it on the card's link.
+    window.setTimeout(function () {
+      if (pendingResync && !resyncing && !dragging && !inFlight) resync();
+    }, 0);
   }
 
   if (dragForm) {
@@ -292,7 +322,7 @@
     var form = evt.detail.elt;
     if (form && form.closest && form.closest(".move-options, .conflict-actions")) {
       var card = cardOf(form);
-      if (card) pendingFocus = card.dataset.id;
+      if (card) pendingFocus = cardId(card);
     }
   });
 
@@ -378,7 +408,7 @@
     dragging = true;
     card.classList.add("picked");
     card.setAttribute("aria-current", "true");
-    announce("Picked up " + card.dataset.key + ". " + describePlace(card) +
+    announce("Picked up " + cardKey(card) + ". " + describePlace(card) +
       ". Arrow keys move it, Space or Enter drops it, Escape cancels.");
   }
 
@@ -389,7 +419,7 @@
     p.card.removeAttribute("aria-current");
     if (p.card.parentElement === p.list && p.card.nextElementSibling === p.next) {
       dragging = false;
-      announce("Dropped " + p.card.dataset.key + " where it was.");
+      announce("Dropped " + cardKey(p.card) + " where it was.");
       if (pendingResync) resync();
       return;
     }
@@ -404,7 +434,7 @@
     p.list.insertBefore(p.card, p.next);
     focusCard(p.card);
     dragging = false;
-    announce("Move of " + p.card.dataset.key + " cancelled.");
+    announce("Move of " + cardKey(p.card) + " cancelled.");
     if (pendingResync) resync();
   }
 
@@ -424,7 +454,7 @@
       target.insertBefore(card, target.children[index] || null);
     }
     focusCard(card);
-    announce(card.dataset.key + ": " + describePlace(card));
+    announce(cardKey(card) + ": " + describePlace(card));
   }
 
   function isTyping(el) {
@@ -605,12 +635,12 @@
   });
   document.body.addEventListener("htmx:load", function (evt) {
     initSortables(evt.detail.elt);
-    upgradeMoveButtons(evt.detail.elt);
+    upgradeCards(evt.detail.elt);
   });
   document.body.addEventListener("htmx:oobAfterSwap", restoreFocusSoon);
   document.body.addEventListener("htmx:afterSwap", restoreFocusSoon);
   initSortables(document);
-  upgradeMoveButtons(document);
+  upgradeCards(document);
 
   // Expose state for tests and debugging; read-only use.
   window.tackBoard = {
