@@ -500,7 +500,8 @@ func TestReplayOfGeneratedLog(t *testing.T) {
 				TypeWorkflowChanged, TypeWorkflowConflicted, TypeTaskCreated, TypeTaskMoved, TypeTaskRetitled,
 				TypeTaskDescribed, TypeTaskAssigned, TypeTaskTypeChanged, TypeTaskPrioritized, TypeTaskLabeled,
 				TypeTaskPointed, TypeTaskDueChanged, TypeTaskArchived, TypeTaskRestored, TypeTaskConflicted,
-				TypeConflictAnswered} {
+				TypeConflictAnswered, TypeSprintCreated, TypeSprintStarted, TypeSprintScopeChanged, TypeSprintCompleted,
+				TypeSprintReopened, TypeTaskSprintChanged} {
 				if g.counts[typ] == 0 {
 					t.Errorf("the generator made no %s event", typ)
 				}
