@@ -275,7 +275,7 @@ func TestStartNeedsDatesAndOneActiveSprint(t *testing.T) {
 		t.Fatalf("start with dates = %+v, %v", got, err)
 	}
 	_, err = b.s.StartSprint(b.ctx, b.ben, SprintStart{SprintID: undated.ID, BaseVersion: got.Version})
-	wantCode(t, err, EINVALID, "TACK Sprint 1 is already active.")
+	wantCode(t, err, EINVALID, "TACK Sprint 1 is active: only a planned sprint can be started.")
 
 	second := b.sprint(t, "")
 	_, err = b.s.StartSprint(b.ctx, b.ben, SprintStart{SprintID: second.ID, BaseVersion: 1})
