@@ -231,7 +231,7 @@ func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskRe
 // commandSpec is a task command ready to run: which task, from which version, and how to
 // decide on it. after, before and step are kept with a refused move, for its answer.
 type commandSpec struct {
-	name          string // "edit" or "move"
+	name          string // "edit", "move" or "plan"
 	taskID        string
 	baseVersion   int
 	strict        bool
