@@ -166,6 +166,16 @@ func TestBacklogAndSprintFilter(t *testing.T) {
 		if !slices.Equal(titles, tt.want) {
 			t.Errorf("Sprint filter %q = %q, want %q", tt.filter, titles, tt.want)
 		}
+		// The API's query narrows the same way.
+		page, _, err := b.s.QueryTasks(b.ctx, TaskQuery{ProjectID: b.p.ID, Sprint: tt.filter, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		titles = titlesOf(page)
+		slices.Sort(titles)
+		if !slices.Equal(titles, tt.want) {
+			t.Errorf("QueryTasks sprint %q = %q, want %q", tt.filter, titles, tt.want)
+		}
 	}
 	_ = finished
 
