@@ -24,6 +24,7 @@ type NewTask struct {
 	Labels      []string
 	Points      *float64
 	Due         string
+	SprintID    string // "" = the backlog; into an active sprint records a scope change
 }
 
 // TaskUpdate changes some fields of a task seen at BaseVersion; unset fields stay as they are.
@@ -42,6 +43,7 @@ type TaskUpdate struct {
 	Points      Opt[*float64] // nil clears
 	Due         Opt[string]   // "" clears
 	Archived    Opt[bool]
+	Sprint      Opt[string] // "" = the backlog; else a planned or active sprint of the project
 }
 
 // TaskMove places a task seen at BaseVersion in a column, right after AfterID or, when
@@ -76,7 +78,7 @@ type TaskResult struct {
 	Merged  []Field // fields others changed since the base version, kept alongside
 }
 
-// CreateTask creates a task at the bottom of its column.
+// CreateTask creates a task at the bottom of its column (and of the project's rank).
 func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task, error) {
 	var err error
 	created := TaskCreated{ProjectID: in.ProjectID, Points: in.Points}
@@ -112,18 +114,34 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 		if created.AssigneeID, err = checkAssignee(w.tx, in.ProjectID, in.AssigneeID); err != nil {
 			return err
 		}
+		if created.SprintID, err = checkSprint(w.tx, &Task{ProjectID: in.ProjectID}, in.SprintID, true); err != nil {
+			return err
+		}
 		if err := w.tx.Get(&created.Number, `SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE project_id = ?`, in.ProjectID); err != nil {
 			return fmt.Errorf("store: next task number: %w", err)
 		}
+		// The bottom of the project, which is the bottom of its column too: a new task's
+		// rank is one no other task has, so the backlog and sprint lists (which order
+		// tasks of every column by the same rank) get no ties from it. One index seek
+		// per column.
 		var last string
-		if err := w.tx.Get(&last, `SELECT COALESCE(MAX(rank), '') FROM tasks WHERE project_id = ? AND column_id = ?`, in.ProjectID, created.ColumnID); err != nil {
+		if err := w.tx.Get(&last, `SELECT COALESCE(MAX(r), '') FROM (SELECT
+				(SELECT MAX(rank) FROM tasks t WHERE t.project_id = c.project_id AND t.column_id = c.id) AS r
+			FROM columns c WHERE c.project_id = ?)`, in.ProjectID); err != nil {
 			return fmt.Errorf("store: last rank: %w", err)
 		}
 		if created.Rank, err = rank.Between(last, ""); err != nil {
 			return fmt.Errorf("store: rank after %q: %w", last, err)
 		}
-		_, err := w.append(taskStream(id), 0, actor, &created)
-		return err
+		events, err := w.append(taskStream(id), 0, actor, &created)
+		if err != nil || created.SprintID == "" {
+			return err
+		}
+		t, err := applyTask(nil, events[0], &created)
+		if err != nil {
+			return err
+		}
+		return recordScope(w, actor, nil, t)
 	})
 	if err != nil {
 		return nil, err
@@ -189,6 +207,10 @@ func (u TaskUpdate) changes(q sqlxGetter, current *Task) ([]change, error) {
 	if err == nil && u.Archived.Set {
 		err = add(FieldArchived, u.Archived.V, nil)
 	}
+	if err == nil && u.Sprint.Set {
+		v, e := checkSprint(q, current, u.Sprint.V, false)
+		err = add(FieldSprint, v, e)
+	}
 	return out, err
 }
 
@@ -209,7 +231,7 @@ func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskRe
 // commandSpec is a task command ready to run: which task, from which version, and how to
 // decide on it. after, before and step are kept with a refused move, for its answer.
 type commandSpec struct {
-	name          string // "edit" or "move"
+	name          string // "edit", "move" or "plan"
 	taskID        string
 	baseVersion   int
 	strict        bool
@@ -360,6 +382,9 @@ func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *Con
 			return nil, nil, err
 		}
 	}
+	if err := recordScope(w, actor, current, res.Task); err != nil {
+		return nil, nil, err
+	}
 	for _, c := range v.apply {
 		res.Applied = append(res.Applied, c.field)
 	}
@@ -412,66 +437,90 @@ func recordConflict(w *writer, actor string, cmd commandSpec, current *Task, v v
 // next to it, through the column's rank index), so a move costs the same on a column of
 // ten cards or of thousands.
 func place(q sqlxGetter, t *Task, col, afterID, beforeID string, step Step) (*TaskMoved, error) {
-	c := columnOrder{q: q, projectID: t.ProjectID, columnID: col, skip: t.ID}
-	if step != "" {
-		var err error
-		if afterID, beforeID, err = stepNeighbours(c, t, step); err != nil {
-			return nil, err
-		}
-	}
-	var lo, hi, after, before string
-	afterRank, isAfter, err := c.rankOf(afterID)
-	if err != nil {
+	c := columnOrder(q, t, col)
+	r, after, before, err := c.slot(t, afterID, beforeID, step)
+	if err != nil || r == "" {
 		return nil, err
-	}
-	beforeRank, isBefore := "", false
-	if !isAfter {
-		if beforeRank, isBefore, err = c.rankOf(beforeID); err != nil {
-			return nil, err
-		}
-	}
-	switch {
-	case isAfter:
-		lo, after = afterRank, afterID
-		if _, hi, err = c.first(`AND rank >= ? AND (rank > ? OR id > ?)`, afterRank, afterRank, afterID); err != nil {
-			return nil, err
-		}
-	case isBefore:
-		hi, before = beforeRank, beforeID
-		if _, lo, err = c.last(`AND rank <= ? AND (rank < ? OR id < ?)`, beforeRank, beforeRank, beforeID); err != nil {
-			return nil, err
-		}
-	default:
-		if _, lo, err = c.last(``); err != nil {
-			return nil, err
-		}
-	}
-	if col == t.ColumnID && (lo == "" || lo < t.Rank) && (hi == "" || t.Rank < hi) {
-		return nil, nil // already between those neighbours
-	}
-	r, err := rank.Between(lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("store: rank between %q and %q: %w", lo, hi, err)
 	}
 	return &TaskMoved{FromColumn: t.ColumnID, ToColumn: col, FromRank: t.Rank, ToRank: r, After: after, Before: before}, nil
 }
 
-// columnOrder reads a column's cards in board order (rank, then id), leaving out the
-// card being moved, one row at a time through the index on (project_id, column_id, rank).
-type columnOrder struct {
+// listOrder reads one ranked list of a project's tasks in order (rank, then id), leaving
+// out the task being placed, one row at a time through an index on the list's columns
+// and rank: a board column, or a planning list (the backlog or a sprint).
+type listOrder struct {
 	q         sqlxGetter
 	projectID string
-	columnID  string
-	skip      string // the card being placed
+	list      string // SQL condition (no leading AND) selecting the list's tasks
+	args      []any  // list's arguments
+	skip      string // the task being placed
+	holds     bool   // the task being placed is in this list now
+	// parts, when set, is SQL listing the sprint ids (column sid) a list spans (the
+	// backlog: no sprint, and each completed sprint): each is searched through the
+	// (project_id, sprint_id, rank) index and the results merged, rather than one scan
+	// of the project's tasks.
+	parts     string
+	partsArgs []any
 }
 
-// rankOf returns the rank of the card id when it is another card of the column.
-func (c columnOrder) rankOf(id string) (string, bool, error) {
+// columnOrder is the order of column col of t's project, for placing t.
+func columnOrder(q sqlxGetter, t *Task, col string) listOrder {
+	return listOrder{q: q, projectID: t.ProjectID, list: `column_id = ?`, args: []any{col}, skip: t.ID, holds: t.ColumnID == col}
+}
+
+// slot computes the rank at which t lands in the list between the given neighbours as
+// they are now (or one step from where it is), with the neighbour it was placed after
+// or before; r is "" when the task is already there.
+func (c listOrder) slot(t *Task, afterID, beforeID string, step Step) (r, after, before string, err error) {
+	if step != "" {
+		if afterID, beforeID, err = stepNeighbours(c, t, step); err != nil {
+			return "", "", "", err
+		}
+	}
+	var lo, hi string
+	afterRank, isAfter, err := c.rankOf(afterID)
+	if err != nil {
+		return "", "", "", err
+	}
+	beforeRank, isBefore := "", false
+	if !isAfter {
+		if beforeRank, isBefore, err = c.rankOf(beforeID); err != nil {
+			return "", "", "", err
+		}
+	}
+	// Lists share one rank (a planning list holds tasks of every column, and planning
+	// ranks a task among them), so two tasks of a list may have equal ranks: a task
+	// placed next to a run of equal ranks goes past the whole run, as no rank lies
+	// between two equal ones.
+	switch {
+	case isAfter:
+		lo, after = afterRank, afterID
+		_, hi, err = c.first(`AND rank > ?`, afterRank)
+	case isBefore:
+		hi, before = beforeRank, beforeID
+		_, lo, err = c.last(`AND rank < ?`, beforeRank)
+	default:
+		_, lo, err = c.last(``)
+	}
+	if err != nil {
+		return "", "", "", err
+	}
+	if c.holds && (lo == "" || lo < t.Rank) && (hi == "" || t.Rank < hi) {
+		return "", "", "", nil // already between those neighbours
+	}
+	if r, err = rank.Between(lo, hi); err != nil {
+		return "", "", "", fmt.Errorf("store: rank between %q and %q: %w", lo, hi, err)
+	}
+	return r, after, before, nil
+}
+
+// rankOf returns the rank of the task id when it is another task of the list.
+func (c listOrder) rankOf(id string) (string, bool, error) {
 	if id == "" || id == c.skip {
 		return "", false, nil
 	}
 	var r string
-	err := c.q.Get(&r, `SELECT rank FROM tasks WHERE id = ? AND project_id = ? AND column_id = ?`, id, c.projectID, c.columnID)
+	err := c.q.Get(&r, `SELECT rank FROM tasks WHERE id = ? AND project_id = ? AND `+c.list, append([]any{id, c.projectID}, c.args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -481,31 +530,39 @@ func (c columnOrder) rankOf(id string) (string, bool, error) {
 	return r, true, nil
 }
 
-// first returns the first card of the column (id and rank) that meets the extra
+// first returns the first task of the list (id and rank) that meets the extra
 // condition cond (SQL starting with AND), or two empty strings when there is none.
-func (c columnOrder) first(cond string, args ...any) (string, string, error) {
+func (c listOrder) first(cond string, args ...any) (string, string, error) {
 	return c.one(`ORDER BY rank, id`, cond, args)
 }
 
-// last is first from the bottom of the column.
-func (c columnOrder) last(cond string, args ...any) (string, string, error) {
+// last is first from the bottom of the list.
+func (c listOrder) last(cond string, args ...any) (string, string, error) {
 	return c.one(`ORDER BY rank DESC, id DESC`, cond, args)
 }
 
-func (c columnOrder) one(order, cond string, args []any) (string, string, error) {
+func (c listOrder) one(order, cond string, args []any) (string, string, error) {
 	var s slot
-	err := c.q.Get(&s, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND column_id = ? AND id <> ? `+cond+` `+order+` LIMIT 1`,
-		append([]any{c.projectID, c.columnID, c.skip}, args...)...)
+	var err error
+	if c.parts != "" {
+		all := append(append(append([]any{}, c.partsArgs...), c.projectID, c.skip), args...)
+		err = c.q.Get(&s, `SELECT t.id, t.rank, t.archived FROM (`+c.parts+`) l JOIN tasks t ON t.id = (
+				SELECT id FROM tasks WHERE project_id = ? AND sprint_id = l.sid AND id <> ? `+cond+` `+order+` LIMIT 1)
+			`+order+` LIMIT 1`, all...)
+	} else {
+		all := append(append(append([]any{c.projectID}, c.args...), c.skip), args...)
+		err = c.q.Get(&s, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND `+c.list+` AND id <> ? `+cond+` `+order+` LIMIT 1`, all...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("store: column order: %w", err)
+		return "", "", fmt.Errorf("store: list order: %w", err)
 	}
 	return s.ID, s.Rank, nil
 }
 
-// slot is one task's place in a column.
+// slot is one task's place in a list.
 type slot struct {
 	ID       string `db:"id"`
 	Rank     string `db:"rank"`
@@ -513,15 +570,15 @@ type slot struct {
 }
 
 // stepNeighbours turns a step into the visible (not archived) neighbour to place the
-// task after or before. A step from another column lands at the top or bottom (up: just
-// above the last card).
-func stepNeighbours(c columnOrder, t *Task, step Step) (after, before string, err error) {
+// task after or before. A step from another list lands at the top or bottom (up: just
+// above the last task).
+func stepNeighbours(c listOrder, t *Task, step Step) (after, before string, err error) {
 	const visible = `AND NOT archived`
-	same := t.ColumnID == c.columnID
+	same := c.holds
 	switch step {
 	case StepUp:
 		if same {
-			// The visible card just above t, or (t is the top one) the first visible.
+			// The visible task just above t, or (t is the top one) the first visible.
 			above, _, err := c.last(visible+` AND rank < ?`, t.Rank)
 			if err != nil || above != "" {
 				return "", above, err
@@ -533,7 +590,7 @@ func stepNeighbours(c columnOrder, t *Task, step Step) (after, before string, er
 		return "", last, err
 	case StepDown:
 		if same {
-			// The visible card just below t, or (t is the bottom one) the last visible.
+			// The visible task just below t, or (t is the bottom one) the last visible.
 			below, _, err := c.first(visible+` AND rank >= ?`, t.Rank)
 			if err != nil || below != "" {
 				return below, "", err
@@ -606,20 +663,57 @@ func (s *Store) TaskByKey(ctx context.Context, p *Project, key string) (*Task, e
 // TaskFilter narrows a task list.
 type TaskFilter struct {
 	IncludeArchived bool
+	// Sprint narrows to a sprint: "" any; "active" the active sprint(s); "none" the
+	// backlog (no sprint); or a sprint id.
+	Sprint string
 }
 
 // Tasks lists a project's tasks by column (workflow order) and rank within the column.
 func (s *Store) Tasks(ctx context.Context, projectID string, f TaskFilter) ([]*Task, error) {
+	where, args, err := s.sprintFilter(ctx, projectID, f.Sprint)
+	if err != nil {
+		return nil, err
+	}
 	var rows []taskRow
-	err := s.read.SelectContext(ctx, &rows, `SELECT `+taskColumns+` FROM tasks t
+	err = s.read.SelectContext(ctx, &rows, `SELECT `+taskColumns+` FROM tasks t
 		JOIN projects p ON p.id = t.project_id
 		JOIN columns c ON c.project_id = t.project_id AND c.id = t.column_id
-		WHERE t.project_id = ? AND (? OR NOT t.archived)
-		ORDER BY c.position, t.rank, t.id`, projectID, f.IncludeArchived)
+		WHERE t.project_id = ? AND (? OR NOT t.archived)`+where+`
+		ORDER BY c.position, t.rank, t.id`, append([]any{projectID, f.IncludeArchived}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tasks: %w", err)
 	}
 	return toTasks(rows)
+}
+
+// sprintFilter returns the SQL condition (starting with AND) and arguments of
+// TaskFilter.Sprint: "active" the active sprints' tasks; "none" the backlog's, as
+// Backlog lists it (no sprint or a completed one, and not in a done column); a sprint
+// id that sprint's.
+func (s *Store) sprintFilter(ctx context.Context, projectID, sprint string) (string, []any, error) {
+	switch sprint {
+	case "":
+		return "", nil, nil
+	case "active":
+		return ` AND t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'active')`, []any{projectID}, nil
+	case "none":
+		p, err := workflow(s.read, projectID)
+		if err != nil {
+			return "", nil, err
+		}
+		var done []any
+		for _, c := range p.Columns {
+			if p.Done(c.ID) {
+				done = append(done, c.ID)
+			}
+		}
+		cond := ` AND (t.sprint_id = '' OR t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'completed'))`
+		if len(done) > 0 {
+			cond += ` AND t.column_id NOT IN (?` + strings.Repeat(", ?", len(done)-1) + `)`
+		}
+		return cond, append([]any{projectID}, done...), nil
+	}
+	return ` AND t.sprint_id = ?`, []any{sprint}, nil
 }
 
 // toTasks converts stored rows to tasks.
