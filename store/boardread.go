@@ -9,7 +9,8 @@ import (
 )
 
 // BoardRead says what a board read fetches besides what a card shows. A card shows its
-// key, title, type, priority, points, assignee and (for moves) version and column; a
+// key, title, type, priority, points, assignee, (for moves) version and column, and its
+// sprint (the board may show one sprint's cards, or the carried-over ones); a
 // filter by label needs the labels, one by text the description.
 type BoardRead struct {
 	Labels      bool
@@ -18,7 +19,7 @@ type BoardRead struct {
 
 // boardColumns are the columns a card shows, named so that a column added to tasks
 // changes nothing here; the order is boardRow.dest's.
-const boardColumns = `t.id, t.number, t.title, t.type, t.priority, t.column_id, t.assignee_id, t.points, t.version`
+const boardColumns = `t.id, t.number, t.title, t.type, t.priority, t.column_id, t.assignee_id, t.points, t.version, t.sprint_id, t.carried_from`
 
 // BoardTasks returns the project's cards (tasks not archived) in board order, as
 // Tasks(ctx, projectID, TaskFilter{}) would, with only what the board shows: fields
@@ -104,6 +105,7 @@ func inBoardOrder(tasks []Task, columns []string) []*Task {
 // boardRow is one row of a board read, scanned in place row after row.
 type boardRow struct {
 	id, title, typ, priority, column, assignee string
+	sprint, carriedFrom                        string
 	number, version                            int
 	points                                     sql.NullFloat64
 	labels, description                        string
@@ -111,7 +113,7 @@ type boardRow struct {
 
 // dest is where rows.Scan puts the columns BoardTasks selects, in their order.
 func (r *boardRow) dest(want BoardRead) []any {
-	d := []any{&r.id, &r.number, &r.title, &r.typ, &r.priority, &r.column, &r.assignee, &r.points, &r.version}
+	d := []any{&r.id, &r.number, &r.title, &r.typ, &r.priority, &r.column, &r.assignee, &r.points, &r.version, &r.sprint, &r.carriedFrom}
 	if want.Labels {
 		d = append(d, &r.labels)
 	}
@@ -125,7 +127,7 @@ func (r *boardRow) task(projectID, keyPrefix string, want BoardRead) (Task, erro
 	t := Task{
 		ID: r.id, ProjectID: projectID, Number: r.number, Key: keyPrefix + strconv.Itoa(r.number), Title: r.title,
 		Type: TaskType(r.typ), Priority: Priority(r.priority), ColumnID: r.column, AssigneeID: r.assignee,
-		Version: r.version, Description: r.description,
+		Version: r.version, Description: r.description, SprintID: r.sprint, CarriedFrom: r.carriedFrom,
 	}
 	if r.points.Valid {
 		p := r.points.Float64
