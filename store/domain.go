@@ -40,6 +40,8 @@ type Project struct {
 	Columns   []Column  `json:"columns"`
 	CreatedAt time.Time `json:"created_at"`
 	Version   int       `json:"version"`
+	// ParallelSprints allows more than one active sprint at a time (off by default).
+	ParallelSprints bool `json:"parallel_sprints"`
 }
 
 // Column returns the workflow column with the given id.
@@ -171,25 +173,30 @@ const (
 	FieldPoints      Field = "points"
 	FieldDue         Field = "due"
 	FieldArchived    Field = "archived"
+	FieldSprint      Field = "sprint" // the task's sprint: "" = backlog
 )
 
 // Task is the current state of one task, folded from its events.
 type Task struct {
-	ID          string    `json:"id"`
-	ProjectID   string    `json:"project_id"`
-	Number      int       `json:"number"`
-	Key         string    `json:"key"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Type        TaskType  `json:"type"`
-	Priority    Priority  `json:"priority"`
-	ColumnID    string    `json:"column_id"`
-	Rank        string    `json:"rank"`
-	AssigneeID  string    `json:"assignee_id"`
-	Labels      []string  `json:"labels"`
-	Points      *float64  `json:"points"`
-	Due         string    `json:"due"` // YYYY-MM-DD or ""
-	Archived    bool      `json:"archived"`
+	ID          string   `json:"id"`
+	ProjectID   string   `json:"project_id"`
+	Number      int      `json:"number"`
+	Key         string   `json:"key"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Type        TaskType `json:"type"`
+	Priority    Priority `json:"priority"`
+	ColumnID    string   `json:"column_id"`
+	Rank        string   `json:"rank"`
+	AssigneeID  string   `json:"assignee_id"`
+	Labels      []string `json:"labels"`
+	Points      *float64 `json:"points"`
+	Due         string   `json:"due"` // YYYY-MM-DD or ""
+	Archived    bool     `json:"archived"`
+	SprintID    string   `json:"sprint_id"` // "" = in the backlog (no sprint)
+	// CarriedFrom is the sprint the task was carried over from when that sprint
+	// completed; it is cleared when a person changes the task's sprint.
+	CarriedFrom string    `json:"carried_from,omitempty"`
 	Version     int       `json:"version"`
 	CreatedBy   string    `json:"created_by"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -222,6 +229,8 @@ func (t *Task) value(f Field) any {
 		return t.Due
 	case FieldArchived:
 		return t.Archived
+	case FieldSprint:
+		return t.SprintID
 	}
 	return nil
 }

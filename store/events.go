@@ -47,6 +47,16 @@ const (
 	TypeConflictAnswered  = "task.conflict_answered"
 	// TypeWorkflowConflicted is in the stream project:ID:conflicts.
 	TypeWorkflowConflicted = "project.workflow_conflict_recorded"
+	TypeSettingsChanged    = "project.settings_changed"
+	TypeTaskSprintChanged  = "task.sprint_changed"
+	// Sprint events are in the stream sprint:ID.
+	TypeSprintCreated      = "sprint.created"
+	TypeSprintEdited       = "sprint.edited"
+	TypeSprintDeleted      = "sprint.deleted"
+	TypeSprintStarted      = "sprint.started"
+	TypeSprintScopeChanged = "sprint.scope_changed"
+	TypeSprintCompleted    = "sprint.completed"
+	TypeSprintReopened     = "sprint.reopened"
 )
 
 // UserRegistered records a new account. The password hash is deliberately not in the log.
@@ -102,6 +112,7 @@ type TaskCreated struct {
 	Labels      []string `json:"labels,omitempty"`
 	Points      *float64 `json:"points,omitempty"`
 	Due         string   `json:"due,omitempty"`
+	SprintID    string   `json:"sprint_id,omitempty"` // created into a sprint; "" = the backlog
 }
 
 // TaskRetitled records a title change.
@@ -215,6 +226,100 @@ type WorkflowConflicted struct {
 	Conflicts      []WorkflowConflict `json:"conflicts"`
 }
 
+// SettingsChanged records a change of a project's settings; only the settings that
+// changed are set.
+type SettingsChanged struct {
+	ParallelSprints *BoolChange `json:"parallel_sprints,omitempty"`
+}
+
+// BoolChange is a boolean setting's change.
+type BoolChange struct {
+	From bool `json:"from"`
+	To   bool `json:"to"`
+}
+
+// StringChange is a text value's change.
+type StringChange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// TaskSprintChanged records a task's move to another sprint ("" = the backlog).
+// CarriedOver is true only when a sprint's completion moved it.
+type TaskSprintChanged struct {
+	From        string `json:"from"`
+	To          string `json:"to"`
+	CarriedOver bool   `json:"carried_over"`
+}
+
+// SprintCreated records a new planned sprint.
+type SprintCreated struct {
+	ProjectID string `json:"project_id"`
+	Number    int    `json:"number"`
+	Name      string `json:"name"`
+	Goal      string `json:"goal"`
+	Start     string `json:"start"`
+	End       string `json:"end"`
+}
+
+// SprintEdited records changes to a sprint's name, goal or planned dates; only the
+// fields that changed are set.
+type SprintEdited struct {
+	Name  *StringChange `json:"name,omitempty"`
+	Goal  *StringChange `json:"goal,omitempty"`
+	Start *StringChange `json:"start,omitempty"`
+	End   *StringChange `json:"end,omitempty"`
+}
+
+// SprintDeleted records that an empty planned sprint was deleted.
+type SprintDeleted struct{}
+
+// SprintTask is one task of a sprint at an instant, with its points then.
+type SprintTask struct {
+	TaskID string   `json:"task_id"`
+	Points *float64 `json:"points"`
+}
+
+// SprintStarted records a sprint's start with its dates and its commitment: every task
+// in it (not archived) with its points at that instant.
+type SprintStarted struct {
+	Start      string       `json:"start"`
+	End        string       `json:"end"`
+	Commitment []SprintTask `json:"commitment"`
+}
+
+// Scope changes of an active sprint.
+const (
+	ScopeAdded   = "added"
+	ScopeRemoved = "removed"
+)
+
+// SprintScopeChanged records a task entering or leaving an active sprint, in the same
+// commit as the task's own event.
+type SprintScopeChanged struct {
+	TaskID string   `json:"task_id"`
+	Change string   `json:"change"` // ScopeAdded or ScopeRemoved
+	Points *float64 `json:"points"`
+}
+
+// CarriedTask is an unfinished task of a completed sprint and where it went: a sprint
+// id, or "" for the backlog.
+type CarriedTask struct {
+	TaskID string   `json:"task_id"`
+	Points *float64 `json:"points"`
+	To     string   `json:"to"`
+}
+
+// SprintCompletedEvent records a sprint's completion and freezes its membership: the
+// tasks completed in it and those carried elsewhere. (SprintCompleted is the state.)
+type SprintCompletedEvent struct {
+	Completed    []SprintTask  `json:"completed"`
+	NotCompleted []CarriedTask `json:"not_completed"`
+}
+
+// SprintReopened records that a completed sprint is active again.
+type SprintReopened struct{}
+
 // EventType implementations.
 func (UserRegistered) EventType() string    { return TypeUserRegistered }
 func (ProjectCreated) EventType() string    { return TypeProjectCreated }
@@ -239,6 +344,16 @@ func (ConflictAnswered) EventType() string  { return TypeConflictAnswered }
 
 // EventType implements Payload.
 func (WorkflowConflicted) EventType() string { return TypeWorkflowConflicted }
+
+func (SettingsChanged) EventType() string      { return TypeSettingsChanged }
+func (TaskSprintChanged) EventType() string    { return TypeTaskSprintChanged }
+func (SprintCreated) EventType() string        { return TypeSprintCreated }
+func (SprintEdited) EventType() string         { return TypeSprintEdited }
+func (SprintDeleted) EventType() string        { return TypeSprintDeleted }
+func (SprintStarted) EventType() string        { return TypeSprintStarted }
+func (SprintScopeChanged) EventType() string   { return TypeSprintScopeChanged }
+func (SprintCompletedEvent) EventType() string { return TypeSprintCompleted }
+func (SprintReopened) EventType() string       { return TypeSprintReopened }
 
 // Decode returns the typed payload of e.
 func (e Event) Decode() (Payload, error) {
@@ -286,6 +401,24 @@ func (e Event) Decode() (Payload, error) {
 		p = &ConflictAnswered{}
 	case TypeWorkflowConflicted:
 		p = &WorkflowConflicted{}
+	case TypeSettingsChanged:
+		p = &SettingsChanged{}
+	case TypeTaskSprintChanged:
+		p = &TaskSprintChanged{}
+	case TypeSprintCreated:
+		p = &SprintCreated{}
+	case TypeSprintEdited:
+		p = &SprintEdited{}
+	case TypeSprintDeleted:
+		p = &SprintDeleted{}
+	case TypeSprintStarted:
+		p = &SprintStarted{}
+	case TypeSprintScopeChanged:
+		p = &SprintScopeChanged{}
+	case TypeSprintCompleted:
+		p = &SprintCompletedEvent{}
+	case TypeSprintReopened:
+		p = &SprintReopened{}
 	default:
 		return nil, fmt.Errorf("store: unknown event type %q (seq %d)", e.Type, e.Seq)
 	}
@@ -321,6 +454,8 @@ func fieldsOf(p Payload) []Field {
 		return []Field{FieldDue}
 	case *TaskArchived, *TaskRestored:
 		return []Field{FieldArchived}
+	case *TaskSprintChanged:
+		return []Field{FieldSprint}
 	}
 	return nil
 }
@@ -330,6 +465,7 @@ func userStream(id string) string     { return "user:" + id }
 func projectStream(id string) string  { return "project:" + id }
 func taskStream(id string) string     { return "task:" + id }
 func conflictStream(id string) string { return "task:" + id + ":conflicts" }
+func sprintStream(id string) string   { return "sprint:" + id }
 func workflowConflictStream(projectID string) string {
 	return "project:" + projectID + ":conflicts"
 }
@@ -351,7 +487,7 @@ func applyTask(t *Task, e Event, p Payload) (*Task, error) {
 			ID: id, ProjectID: c.ProjectID, Number: c.Number,
 			Title: c.Title, Description: c.Description, Type: c.Type, Priority: c.Priority,
 			ColumnID: c.ColumnID, Rank: c.Rank, AssigneeID: c.AssigneeID,
-			Labels: nonNil(c.Labels), Points: c.Points, Due: c.Due,
+			Labels: nonNil(c.Labels), Points: c.Points, Due: c.Due, SprintID: c.SprintID,
 			Version: e.Version, CreatedBy: e.Actor, CreatedAt: e.At, UpdatedBy: e.Actor, UpdatedAt: e.At,
 		}, nil
 	}
@@ -382,6 +518,13 @@ func applyTask(t *Task, e Event, p Payload) (*Task, error) {
 		t.Archived = true
 	case *TaskRestored:
 		t.Archived = false
+	case *TaskSprintChanged:
+		t.SprintID = p.To
+		if p.CarriedOver {
+			t.CarriedFrom = p.From
+		} else {
+			t.CarriedFrom = ""
+		}
 	default:
 		return nil, fmt.Errorf("store: %s is not a task event", e.Type)
 	}

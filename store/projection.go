@@ -429,18 +429,21 @@ type taskRow struct {
 	CreatedAt   string   `db:"created_at"`
 	UpdatedBy   string   `db:"updated_by"`
 	UpdatedAt   string   `db:"updated_at"`
+	SprintID    string   `db:"sprint_id"`
+	CarriedFrom string   `db:"carried_from"`
 	ProjectKey  string   `db:"project_key"`
 }
 
 const taskColumns = `t.id, t.project_id, t.number, t.title, t.description, t.type, t.priority, t.column_id, t.rank,
 	t.assignee_id, t.labels, t.points, t.due_date, t.archived, t.version, t.created_by, t.created_at, t.updated_by, t.updated_at,
-	p.key AS project_key`
+	t.sprint_id, t.carried_from, p.key AS project_key`
 
 func (r taskRow) task() (*Task, error) {
 	t := &Task{
 		ID: r.ID, ProjectID: r.ProjectID, Number: r.Number, Title: r.Title, Description: r.Description,
 		Type: TaskType(r.Type), Priority: Priority(r.Priority), ColumnID: r.ColumnID, Rank: r.Rank,
 		AssigneeID: r.AssigneeID, Points: r.Points, Due: r.Due, Archived: r.Archived, Version: r.Version,
+		SprintID: r.SprintID, CarriedFrom: r.CarriedFrom,
 		CreatedBy: r.CreatedBy, UpdatedBy: r.UpdatedBy,
 		Key: fmt.Sprintf("%s-%d", r.ProjectKey, r.Number),
 	}
@@ -472,15 +475,17 @@ func saveTask(tx sqlx.Ext, t *Task) error {
 		return err
 	}
 	_, err = tx.Exec(`INSERT INTO tasks (id, project_id, number, title, description, type, priority, column_id, rank,
-			assignee_id, labels, points, due_date, archived, version, created_by, created_at, updated_by, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			assignee_id, labels, points, due_date, archived, version, created_by, created_at, updated_by, updated_at,
+			sprint_id, carried_from)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
 			type = excluded.type, priority = excluded.priority, column_id = excluded.column_id, rank = excluded.rank,
 			assignee_id = excluded.assignee_id, labels = excluded.labels, points = excluded.points,
 			due_date = excluded.due_date, archived = excluded.archived, version = excluded.version,
-			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+			sprint_id = excluded.sprint_id, carried_from = excluded.carried_from`,
 		t.ID, t.ProjectID, t.Number, t.Title, t.Description, t.Type, t.Priority, t.ColumnID, t.Rank,
 		t.AssigneeID, string(labels), t.Points, t.Due, t.Archived, t.Version,
-		t.CreatedBy, formatTime(t.CreatedAt), t.UpdatedBy, formatTime(t.UpdatedAt))
+		t.CreatedBy, formatTime(t.CreatedAt), t.UpdatedBy, formatTime(t.UpdatedAt), t.SprintID, t.CarriedFrom)
 	return err
 }

@@ -24,6 +24,7 @@ type NewTask struct {
 	Labels      []string
 	Points      *float64
 	Due         string
+	SprintID    string // "" = the backlog; into an active sprint records a scope change
 }
 
 // TaskUpdate changes some fields of a task seen at BaseVersion; unset fields stay as they are.
@@ -42,6 +43,7 @@ type TaskUpdate struct {
 	Points      Opt[*float64] // nil clears
 	Due         Opt[string]   // "" clears
 	Archived    Opt[bool]
+	Sprint      Opt[string] // "" = the backlog; else a planned or active sprint of the project
 }
 
 // TaskMove places a task seen at BaseVersion in a column, right after AfterID or, when
@@ -606,6 +608,9 @@ func (s *Store) TaskByKey(ctx context.Context, p *Project, key string) (*Task, e
 // TaskFilter narrows a task list.
 type TaskFilter struct {
 	IncludeArchived bool
+	// Sprint narrows to a sprint: "" any; "active" the active sprint(s); "none" the
+	// backlog (no sprint); or a sprint id.
+	Sprint string
 }
 
 // Tasks lists a project's tasks by column (workflow order) and rank within the column.
