@@ -167,17 +167,21 @@ func TestBacklogPlanWithoutJavaScript(t *testing.T) {
 	if got := a.task(tk.Key).SprintID; got != "" {
 		t.Fatalf("stored sprint %q after moving to the backlog", got)
 	}
+	// A move to another list without a place puts the task at its bottom.
 	rows := backlogRows(ben.follow(r), "backlog")
 	i := indexOf(rows, tk.Key)
-	if i < 0 || i == len(rows)-1 {
-		t.Fatalf("%s at %d of the backlog %v", tk.Key, i, rows)
+	if i != len(rows)-1 {
+		t.Fatalf("%s at %d of the backlog %v, want the bottom", tk.Key, i, rows)
 	}
 	move = ben.get("/projects/DEMO/backlog/move/" + tk.Key)
-	r = ben.submit(move, "form.move-options", map[string]string{"to": "down"})
+	if move.Doc.Find(`form.move-options button[value="down"]`).Length() != 0 {
+		t.Errorf("the Move page of the last task offers Down")
+	}
+	r = ben.submit(move, "form.move-options", map[string]string{"to": "up"})
 	expectStatus(t, r, http.StatusSeeOther)
 	after := backlogRows(ben.follow(r), "backlog")
-	if j := indexOf(after, tk.Key); j != i+1 {
-		t.Errorf("after Down %s is at %d, want %d: %v", tk.Key, j, i+1, after)
+	if j := indexOf(after, tk.Key); j != i-1 {
+		t.Errorf("after Up %s is at %d, want %d: %v", tk.Key, j, i-1, after)
 	}
 }
 
@@ -410,10 +414,9 @@ func TestBacklogAccess(t *testing.T) {
 	sp := a.newSprint("Guarded")
 	tk := a.backlogTasks()[0]
 	version := fmt.Sprint(tk.Version)
-	before := a.eventCount()
-
 	dana := a.browser()
 	dana.signUp("dana@example.com", "Dana Outsider", "dana-password")
+	before := a.eventCount()
 	for _, path := range []string{"/projects/DEMO/backlog", "/projects/DEMO/backlog/move/" + tk.Key, "/projects/DEMO/backlog/stream"} {
 		expectStatus(t, dana.get(path), http.StatusNotFound)
 	}
