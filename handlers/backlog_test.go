@@ -101,7 +101,7 @@ func TestBacklogPage(t *testing.T) {
 		pts = "0"
 	}
 	expectText(t, page, "#listhead-"+sp.ID, "Launch sprint", "Planned", "1 task · "+pts+" point", "Ship Launch sprint")
-	if href := page.Doc.Find("#listh-" + sp.ID + " a").AttrOr("href", ""); href != fmt.Sprintf("/projects/DEMO/sprints/%d", sp.Number) {
+	if href := page.Doc.Find("#listh-"+sp.ID+" a").AttrOr("href", ""); href != fmt.Sprintf("/projects/DEMO/sprints/%d", sp.Number) {
 		t.Errorf("the sprint's name links to %q, want its page", href)
 	}
 	expectText(t, page, "#listhead-backlog", "Backlog", fmt.Sprintf("%d tasks", len(bl.Backlog.Tasks)))
@@ -266,7 +266,7 @@ func TestBacklogConflict(t *testing.T) {
 	if page.Doc.Find(conflict).Length() != 1 {
 		t.Fatalf("a reload does not show the pending conflict")
 	}
-	if v := page.Doc.Find(conflict + ` input[name="return"]`).AttrOr("value", ""); v != "backlog" {
+	if v := page.Doc.Find(conflict+` input[name="return"]`).AttrOr("value", ""); v != "backlog" {
 		t.Errorf("the answer returns to %q", v)
 	}
 	r := ben.submit(page, conflict+" form.conflict-actions", map[string]string{"choice": "mine"})

@@ -110,7 +110,7 @@ type projectChange struct {
 	// sprints is set when a sprint itself changed (created, edited, started, completed…):
 	// open backlog pages redraw whole.
 	sprints bool
-	events []store.Event
+	events  []store.Event
 	// private is set when the change only matters to these users: a conflict recorded
 	// or answered shows on its author's boards only.
 	private map[string]bool
