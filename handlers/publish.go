@@ -386,13 +386,22 @@ func (h *Handler) publishBacklog(ctx context.Context, projectID string, pc *proj
 		return err
 	}
 	last := pc.events[len(pc.events)-1]
-	actor, note := last.Actor, ""
-	entries, err := h.store.DescribeEvents(ctx, p, []store.Event{last})
+	// The note names what matters on this page: a change of sprint rather than the
+	// re-rank that comes with it.
+	said := last
+	for _, e := range pc.events {
+		if e.Type == store.TypeTaskSprintChanged {
+			said = e
+		}
+	}
+	actor, note, who := last.Actor, "", ""
+	entries, err := h.store.DescribeEvents(ctx, p, []store.Event{said})
 	if err != nil {
 		return err
 	}
 	if len(entries) > 0 {
-		note = entries[0].Actor.Name + " " + entries[0].Text
+		who = entries[0].Actor.Name
+		note = who + " " + entries[0].Text
 	}
 	if pc.resync || pc.sprints || len(pc.tasks) != 1 {
 		var buf bytes.Buffer
@@ -440,6 +449,9 @@ func (h *Handler) publishBacklog(ctx context.Context, projectID string, pc *proj
 		if !ok {
 			b := views.NewBacklogView(bl, sprints, members, views.BoardFilter{}, editable)
 			u := views.NewRowChange(b, taskID)
+			if said.Type == store.TypeTaskMoved && u.Task != nil && who != "" && !movedColumn(said) {
+				note = who + " reordered " + u.Task.Key + " in " + u.List.Name()
+			}
 			if conflict != nil && u.Task != nil {
 				b = b.WithTaskConflict(p, conflict, u.Task)
 			}
@@ -453,4 +465,12 @@ func (h *Handler) publishBacklog(ctx context.Context, projectID string, pc *proj
 		h.live.Publish(id, last.Seq, "backlog", data)
 	}
 	return nil
+}
+
+// movedColumn reports whether a task.moved event took the task to another column (not
+// only a new rank).
+func movedColumn(e store.Event) bool {
+	p, err := e.Decode()
+	m, ok := p.(*store.TaskMoved)
+	return err == nil && ok && m.FromColumn != m.ToColumn
 }
