@@ -1,11 +1,13 @@
 package handlers_test
 
 import (
+	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -478,4 +480,121 @@ func TestBacklogAccess(t *testing.T) {
 	if after := a.eventCount(); after != before {
 		t.Errorf("refused requests changed the log: %d events, was %d", after, before)
 	}
+}
+
+// openBacklogStream opens the DEMO backlog's live stream as b and returns its lines.
+func openBacklogStream(t *testing.T, b *browser) <-chan string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.base+"/projects/DEMO/backlog/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("backlog stream: %d", res.StatusCode)
+	}
+	lines := make(chan string, 1000)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return lines
+}
+
+// readSSE reads SSE lines until one whole event of the given name and returns its data.
+func readSSE(t *testing.T, lines <-chan string, name string) string {
+	t.Helper()
+	var data []string
+	in := false
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("stream ended before a %s event", name)
+			}
+			switch {
+			case line == "event: "+name:
+				in = true
+			case strings.HasPrefix(line, "data: "):
+				data = append(data, strings.TrimPrefix(line, "data: "))
+			case line == "":
+				if in && len(data) > 0 {
+					return strings.Join(data, "\n")
+				}
+				data, in = nil, false
+			}
+		case <-timeout:
+			t.Fatalf("no %s event within 10 s", name)
+		}
+	}
+}
+
+// TestBacklogLiveUpdate: when Ana plans a task, open backlog pages receive that row with
+// where to put it, the lists' headings and who did what; a new sprint makes them redraw.
+func TestBacklogLiveUpdate(t *testing.T) {
+	a := newApp(t)
+	sp := a.newSprint("Live sprint")
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	lines := openBacklogStream(t, ben)
+	tk := a.backlogTasks()[0]
+	if _, err := a.st.PlanTask(a.ctx, a.ana.ID, store.TaskPlan{TaskID: tk.ID, BaseVersion: tk.Version, Sprint: store.Some(sp.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	doc := fragment(t, readSSE(t, lines, "backlog"))
+	if doc.Find(`li#task-`+tk.ID+`[hx-swap-oob="delete"]`).Length() != 1 {
+		t.Errorf("the update does not remove the row from its old place")
+	}
+	if doc.Find(`div[hx-swap-oob="afterbegin:#rows-`+sp.ID+`"] > li.plan-row[data-key="`+tk.Key+`"]`).Length() != 1 {
+		t.Errorf("the update does not put %s first in the sprint", tk.Key)
+	}
+	if got := doc.Find("li.plan-row").Length(); got != 1 {
+		t.Errorf("the update carries %d rows, want only the planned one", got)
+	}
+	if doc.Find(`header#listhead-`+sp.ID+`[hx-swap-oob]`).Length() != 1 || doc.Find(`header#listhead-backlog[hx-swap-oob]`).Length() != 1 {
+		t.Errorf("the update does not refresh the lists' headings")
+	}
+	if note := doc.Find("#live-note").AttrOr("data-note", ""); !strings.Contains(note, "Ana Lima") || !strings.Contains(note, "Live sprint") {
+		t.Errorf("the update's note %q does not say that Ana moved it to Live sprint", note)
+	}
+	a.newSprint("Another sprint")
+	doc = fragment(t, readSSE(t, lines, "backlog"))
+	if doc.Find(`#live-note[data-resync="true"]`).Length() != 1 {
+		t.Errorf("a new sprint does not make open backlogs redraw")
+	}
+}
+
+// TestBacklogCarriedOver: a task carried over by a sprint's completion says so on its row.
+func TestBacklogCarriedOver(t *testing.T) {
+	a := newApp(t)
+	s1, s2 := a.newSprint("Old sprint"), a.newSprint("Next sprint")
+	tk := a.backlogTasks()[0]
+	if _, err := a.st.PlanTask(a.ctx, a.ana.ID, store.TaskPlan{TaskID: tk.ID, BaseVersion: tk.Version, Sprint: store.Some(s1.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	started, err := a.st.StartSprint(a.ctx, a.ana.ID, store.SprintStart{SprintID: s1.ID, BaseVersion: s1.Version, Start: store.Some("2026-11-02"), End: store.Some("2026-11-13")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	page := ben.get("/projects/DEMO/backlog")
+	expectText(t, page, "#listhead-"+s1.ID, "Old sprint", "Active", "2026-11-02 – 2026-11-13")
+	if _, err := a.st.CompleteSprint(a.ctx, a.ana.ID, store.SprintCompletion{SprintID: s1.ID, BaseVersion: started.Version, Default: store.DestSprint(s2.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	page = ben.get("/projects/DEMO/backlog")
+	if page.Doc.Find("#list-"+s1.ID).Length() != 0 {
+		t.Errorf("the completed sprint is still listed")
+	}
+	expectText(t, page, "#rows-"+s2.ID+" li#task-"+tk.ID+" .carried", "carried over from Old sprint")
 }
