@@ -592,6 +592,16 @@
     upgradeMoveButtons(evt.detail.elt);
     restoreSelection(evt.detail.elt);
   });
+  // A row swapped in out of band is wired up by htmx only when the swap settles, a few
+  // milliseconds later: a click on its conflict answer in between would submit the plain
+  // form and leave the page. Wire it up at once.
+  document.body.addEventListener("htmx:oobAfterSwap", function (evt) {
+    var t = evt.detail && evt.detail.target;
+    if (!t) return;
+    [t.nextElementSibling, t.firstElementChild].forEach(function (el) {
+      if (el && el.matches && el.matches("li.plan-row")) htmx.process(el);
+    });
+  });
   document.body.addEventListener("htmx:oobAfterSwap", restoreFocusSoon);
   document.body.addEventListener("htmx:afterSwap", restoreFocusSoon);
   initSortables(document);
