@@ -517,7 +517,7 @@ func e2eBacklogRace(t *testing.T, browser context.Context, seed string) {
 		if trial%2 == 1 {
 			choice, final = store.AnswerTheirs, target[winner]
 		}
-		loser.do("answer "+choice, chromedp.Click(chromedp.CSS(fmt.Sprintf(`li.plan-row.conflict[data-id="%s"] button[value="%s"]`, x.ID, choice))))
+		loser.clickLive("answer "+choice, fmt.Sprintf(`li.plan-row.conflict[data-id="%s"] button[value="%s"]`, x.ID, choice))
 		for _, u := range people {
 			u.waitUntil(fmt.Sprintf("trial %d: after %q the task is in %s on every page", trial, choice, final.Name), e2eWait,
 				inList(x.ID, final.ID)+` && document.querySelector("li.plan-row.conflict") === null`)
@@ -538,6 +538,25 @@ func e2eBacklogRace(t *testing.T, browser context.Context, seed string) {
 	}
 	slices.Sort(spreads)
 	t.Logf("%d trials: drops %v apart (median; max %v)", e2eRaceTrials, spreads[len(spreads)/2], spreads[len(spreads)-1])
+}
+
+// clickLive clicks the element with real mouse events. Live updates may redraw it
+// between finding it and clicking it (the conflict is drawn again by each update that
+// concerns its task), as a person would not notice: then it is found again and clicked.
+func (u *e2eUser) clickLive(what, sel string) {
+	u.t.Helper()
+	var err error
+	for range 5 {
+		ctx, cancel := context.WithTimeout(u.ctx, e2eWait)
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+	}
+	if err != nil {
+		u.t.Fatalf("%s: %s: %v", u.who, what, err)
+	}
 }
 
 // e2eBacklogAxe: axe-core finds no WCAG 2.2 AA violation, light and dark, on the

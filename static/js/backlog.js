@@ -17,6 +17,11 @@
   var live = document.getElementById("live");
   if (!live || !window.htmx) return;
 
+  // htmx wires up swapped-in content when the swap settles, 20 ms later by default: a
+  // click in between on a conflict's answer (drawn by a resync or a live update) would
+  // submit the plain form and leave the page. Settle at once.
+  htmx.config.defaultSettleDelay = 0;
+
   var announcer = document.getElementById("announcer");
   var dragForm = document.getElementById("plan-drag");
   var me = live.dataset.user;
@@ -591,16 +596,6 @@
     initSortables(evt.detail.elt);
     upgradeMoveButtons(evt.detail.elt);
     restoreSelection(evt.detail.elt);
-  });
-  // A row swapped in out of band is wired up by htmx only when the swap settles, a few
-  // milliseconds later: a click on its conflict answer in between would submit the plain
-  // form and leave the page. Wire it up at once.
-  document.body.addEventListener("htmx:oobAfterSwap", function (evt) {
-    var t = evt.detail && evt.detail.target;
-    if (!t) return;
-    [t.nextElementSibling, t.firstElementChild].forEach(function (el) {
-      if (el && el.matches && el.matches("li.plan-row")) htmx.process(el);
-    });
   });
   document.body.addEventListener("htmx:oobAfterSwap", restoreFocusSoon);
   document.body.addEventListener("htmx:afterSwap", restoreFocusSoon);
