@@ -617,3 +617,41 @@ func TestBacklogCarriedOver(t *testing.T) {
 		t.Fatalf("the demo has %d completed and %d active sprints and %d carried-over tasks; the test needs one of each", completed, active, carried)
 	}
 }
+
+// TestBacklogPublisherIdleWithoutWatchers: a plan made while no backlog page (and no
+// board) is open makes the publisher read nothing but, at most, the task's project; with
+// a backlog page open, that page receives the row.
+func TestBacklogPublisherIdleWithoutWatchers(t *testing.T) {
+	for _, watched := range []bool{false, true} {
+		t.Run(fmt.Sprintf("watched=%v", watched), func(t *testing.T) {
+			a, log, h := newCountedApp(t, 0)
+			sp := a.newSprint("Quiet sprint")
+			ben := a.browser()
+			ben.signIn(benEmail, benPass)
+			expectStatus(t, ben.get("/projects/DEMO/backlog"), http.StatusOK)
+			var lines <-chan string
+			if watched {
+				ana := a.browser()
+				ana.signIn(anaEmail, anaPass)
+				lines = openBacklogStream(t, ana)
+			}
+			tk := a.backlogTasks()[0]
+			log.start()
+			res := planHTMX(ben, url.Values{"task": {tk.ID}, "base_version": {fmt.Sprint(tk.Version)}, "to": {"sprint:" + sp.ID}})
+			expectStatus(t, res, http.StatusOK)
+			if watched {
+				if doc := fragment(t, readSSE(t, lines, "backlog")); doc.Find(`li.plan-row[data-key="`+tk.Key+`"]`).Length() != 1 {
+					t.Errorf("the open backlog did not receive %s", tk.Key)
+				}
+			}
+			h.Close() // the publisher finishes what is queued
+			publisher, _ := log.stop()
+			if !watched && (len(publisher) > 1 || len(publisher) == 1 && !strings.Contains(publisher[0], "SELECT project_id FROM tasks WHERE id = ?")) {
+				t.Errorf("with no page open the publisher read more than the task's project:\n%s", strings.Join(publisher, "\n"))
+			}
+			if watched && len(publisher) == 0 {
+				t.Errorf("the publisher ran no statement: the count is not seeing it")
+			}
+		})
+	}
+}
