@@ -546,11 +546,21 @@ func TestBacklogLiveUpdate(t *testing.T) {
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
 	lines := openBacklogStream(t, ben)
+	chloe := a.browser()
+	chloe.signIn(chloeEmail, chloePass)
+	viewer := openBacklogStream(t, chloe)
 	tk := a.backlogTasks()[0]
 	if _, err := a.st.PlanTask(a.ctx, a.ana.ID, store.TaskPlan{TaskID: tk.ID, BaseVersion: tk.Version, Sprint: store.Some(sp.ID)}); err != nil {
 		t.Fatal(err)
 	}
+	seen := fragment(t, readSSE(t, viewer, "backlog"))
+	if seen.Find(`li.plan-row[data-key="`+tk.Key+`"]`).Length() != 1 || seen.Find("input.row-select, a.move-button").Length() != 0 {
+		t.Errorf("a viewer's update is not the row without checkbox and Move control")
+	}
 	doc := fragment(t, readSSE(t, lines, "backlog"))
+	if doc.Find(`li.plan-row[data-key="` + tk.Key + `"] a.move-button`).Length() != 1 {
+		t.Errorf("a member's update lacks the row's Move control")
+	}
 	if doc.Find(`li#task-`+tk.ID+`[hx-swap-oob="delete"]`).Length() != 1 {
 		t.Errorf("the update does not remove the row from its old place")
 	}
