@@ -558,7 +558,7 @@ func TestBacklogLiveUpdate(t *testing.T) {
 		t.Errorf("a viewer's update is not the row without checkbox and Move control")
 	}
 	doc := fragment(t, readSSE(t, lines, "backlog"))
-	if doc.Find(`li.plan-row[data-key="` + tk.Key + `"] a.move-button`).Length() != 1 {
+	if doc.Find(`li.plan-row[data-key="`+tk.Key+`"] a.move-button`).Length() != 1 {
 		t.Errorf("a member's update lacks the row's Move control")
 	}
 	if doc.Find(`li#task-`+tk.ID+`[hx-swap-oob="delete"]`).Length() != 1 {
