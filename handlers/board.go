@@ -300,7 +300,7 @@ func (h *Handler) renderBoardConflict(c echo.Context, ce *store.ConflictError) e
 type answerForm struct {
 	Choice      string `form:"choice"`
 	BaseVersion string `form:"base_version"`
-	Return      string `form:"return"` // "board", "panel" or "task"
+	Return      string `form:"return"` // "board", "backlog", "panel" or "task"
 	Filter      string `form:"filter"`
 }
 
@@ -326,6 +326,8 @@ func (h *Handler) answerConflict(c echo.Context) error {
 	}
 	msg := answerMessage(p, in.Choice, res)
 	switch {
+	case in.Return == "backlog":
+		return h.backlogAnswered(c, in.Filter, in.Choice, res)
 	case in.Return == "panel" && inPanel(c):
 		return h.renderPanel(c, http.StatusOK, res.Task, views.TaskFormFrom(res.Task), msg)
 	case in.Return != "board":

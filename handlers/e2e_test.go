@@ -56,6 +56,8 @@ func TestE2EBoard(t *testing.T) {
 	seed := e2eSeed(t)
 	t.Run("LiveUpdateReachesOtherBoard", func(t *testing.T) { e2eLiveUpdate(t, browser, seed) })
 	t.Run("SimultaneousDragsOfOneCard", func(t *testing.T) { e2eSimultaneousDrags(t, browser, seed) })
+	t.Run("BacklogLiveUpdate", func(t *testing.T) { e2eBacklogLive(t, browser, seed) })
+	t.Run("BacklogSimultaneousPlans", func(t *testing.T) { e2eBacklogRace(t, browser, seed) })
 	for _, tc := range []struct {
 		name string
 		run  func(*testing.T, context.Context, string)
@@ -75,6 +77,10 @@ func TestE2EBoard(t *testing.T) {
 		{"ListTableAxe", e2eListTable},
 		{"Density", e2eDensity},
 		{"PressHoldsLiveSwaps", e2ePressHoldsLiveSwaps},
+		{"BacklogDrag", e2eBacklogDrag},
+		{"BacklogKeyboard", e2eBacklogKeyboard},
+		{"BacklogWithoutJavaScript", e2eBacklogNoJavaScript},
+		{"BacklogAxe", e2eBacklogAxe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -43,10 +43,12 @@ type publisher struct {
 	// taskProjects remembers the project of tasks seen, so that finding which board a
 	// change concerns reads nothing; only the run goroutine uses it.
 	taskProjects map[string]string
+	// sprintProjects does the same for sprints.
+	sprintProjects map[string]string
 }
 
 func newPublisher(h *Handler) *publisher {
-	pub := &publisher{h: h, wake: make(chan struct{}, 1), stopped: make(chan struct{}), taskProjects: map[string]string{}}
+	pub := &publisher{h: h, wake: make(chan struct{}, 1), stopped: make(chan struct{}), taskProjects: map[string]string{}, sprintProjects: map[string]string{}}
 	h.store.Listen(pub.enqueue)
 	go pub.run()
 	return pub
@@ -105,7 +107,10 @@ type projectChange struct {
 	tasks  []string // the tasks whose cards changed, in order
 	from   []string // the columns cards were moved out of
 	resync bool     // the workflow changed: open boards redraw whole
-	events []store.Event
+	// sprints is set when a sprint itself changed (created, edited, started, completed…):
+	// open backlog pages redraw whole.
+	sprints bool
+	events  []store.Event
 	// private is set when the change only matters to these users: a conflict recorded
 	// or answered shows on its author's boards only.
 	private map[string]bool
@@ -137,6 +142,15 @@ func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
 			pc.resync = true
 		case *store.TaskMoved:
 			pc.from = append(pc.from, p.FromColumn)
+		case *store.SettingsChanged:
+			pc.sprints = true
+		case *store.SprintScopeChanged:
+			// Written with the task's own event: the task's row and the sprint's heading
+			// say it.
+		default:
+			if strings.HasPrefix(e.Stream, "sprint:") {
+				pc.sprints = true
+			}
 		}
 		if id := taskIDOf(e); id != "" && !slices.Contains(pc.tasks, id) {
 			pc.tasks = append(pc.tasks, id)
@@ -153,6 +167,9 @@ func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
 	}
 	for _, projectID := range order {
 		if err := pub.h.publishChange(ctx, projectID, changed[projectID]); err != nil {
+			return err
+		}
+		if err := pub.h.publishBacklog(ctx, projectID, changed[projectID]); err != nil {
 			return err
 		}
 	}
@@ -176,11 +193,18 @@ func (pub *publisher) projectOf(ctx context.Context, e store.Event) (string, sto
 		*store.MemberAdded, *store.MemberRoleChanged, *store.MemberRemoved,
 		*store.WorkflowConflicted:
 		return "", p, nil
-	case *store.WorkflowChanged:
+	case *store.WorkflowChanged, *store.SettingsChanged:
 		return strings.TrimPrefix(e.Stream, "project:"), p, nil
 	case *store.TaskCreated:
 		pub.rememberTask(taskIDOf(e), p.ProjectID)
 		return p.ProjectID, p, nil
+	case *store.SprintCreated:
+		pub.rememberSprint(strings.TrimPrefix(e.Stream, "sprint:"), p.ProjectID)
+		return p.ProjectID, p, nil
+	}
+	if sprintID, ok := strings.CutPrefix(e.Stream, "sprint:"); ok {
+		projectID, err := pub.sprintProject(ctx, sprintID)
+		return projectID, p, err
 	}
 	taskID := taskIDOf(e)
 	if taskID == "" {
@@ -202,6 +226,31 @@ func (pub *publisher) rememberTask(taskID, projectID string) {
 		clear(pub.taskProjects)
 	}
 	pub.taskProjects[taskID] = projectID
+}
+
+// sprintProject returns a sprint's project, read once (by primary key) and remembered
+// since a sprint never changes project; "" for a sprint no longer stored (deleted before
+// the publisher saw it: nothing is left to show).
+func (pub *publisher) sprintProject(ctx context.Context, sprintID string) (string, error) {
+	if projectID, ok := pub.sprintProjects[sprintID]; ok {
+		return projectID, nil
+	}
+	sp, err := pub.h.store.Sprint(ctx, sprintID)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	pub.rememberSprint(sprintID, sp.ProjectID)
+	return sp.ProjectID, nil
+}
+
+func (pub *publisher) rememberSprint(sprintID, projectID string) {
+	if len(pub.sprintProjects) >= taskProjectsKept {
+		clear(pub.sprintProjects)
+	}
+	pub.sprintProjects[sprintID] = projectID
 }
 
 // taskIDOf returns the task an event concerns: task streams are named "task:ID", and
@@ -313,4 +362,115 @@ func (h *Handler) publishChange(ctx context.Context, projectID string, pc *proje
 		h.live.Publish(id, last.Seq, "board", data)
 	}
 	return nil
+}
+
+// publishBacklog renders what a change did to the project's backlog page once per
+// audience and sends it to every open backlog page of the project. Nothing is read or
+// rendered when no backlog page of the project is open. One task's change is the task's
+// row where it is now (or its removal) with every list's heading (a few sprints); a
+// change to sprints themselves, to the workflow or to several tasks at once tells the
+// pages to redraw from the server.
+func (h *Handler) publishBacklog(ctx context.Context, projectID string, pc *projectChange) error {
+	streams := h.live.Streams("backlog:" + projectID)
+	if pc.private != nil {
+		streams = slices.DeleteFunc(streams, func(id string) bool {
+			_, user := parseStreamID(id)
+			return !pc.private[user]
+		})
+	}
+	if len(streams) == 0 {
+		return nil
+	}
+	p, err := h.store.Project(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	last := pc.events[len(pc.events)-1]
+	// The note names what matters on this page: a change of sprint rather than the
+	// re-rank that comes with it.
+	said := last
+	for _, e := range pc.events {
+		if e.Type == store.TypeTaskSprintChanged {
+			said = e
+		}
+	}
+	actor, note, who := last.Actor, "", ""
+	entries, err := h.store.DescribeEvents(ctx, p, []store.Event{said})
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		who = entries[0].Actor.Name
+		note = who + " " + entries[0].Text
+	}
+	if pc.resync || pc.sprints || len(pc.tasks) != 1 {
+		var buf bytes.Buffer
+		if err := views.BacklogResync(actor, note).Render(ctx, &buf); err != nil {
+			return err
+		}
+		for _, id := range streams {
+			h.live.Publish(id, last.Seq, "backlog", buf.Bytes())
+		}
+		return nil
+	}
+	taskID := pc.tasks[0]
+	bl, err := h.store.Backlog(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	sprints, err := h.store.Sprints(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	members, err := h.store.Members(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	pending, err := h.store.TaskConflicts(ctx, taskID)
+	if err != nil {
+		return err
+	}
+	byUser := map[string]*store.PendingConflict{}
+	for _, c := range pending {
+		byUser[c.UserID] = c
+	}
+	page := views.Page{Project: p, Now: h.store.Now()}
+	rendered := map[string][]byte{}
+	for _, id := range streams {
+		editable, user := parseStreamID(id)
+		audience, conflict := "view", (*store.PendingConflict)(nil)
+		if editable {
+			audience = "edit"
+			if conflict = byUser[user]; conflict != nil {
+				audience = "user:" + user
+			}
+		}
+		data, ok := rendered[audience]
+		if !ok {
+			b := views.NewBacklogView(bl, sprints, members, views.BoardFilter{}, editable)
+			u := views.NewRowChange(b, taskID)
+			if said.Type == store.TypeTaskMoved && u.Task != nil && who != "" && !movedColumn(said) {
+				note = who + " reordered " + u.Task.Key + " in " + u.List.Name()
+			}
+			if conflict != nil && u.Task != nil {
+				b = b.WithTaskConflict(p, conflict, u.Task)
+			}
+			var buf bytes.Buffer
+			if err := views.PlanUpdate(page, b, u, b.Lists, actor, note).Render(ctx, &buf); err != nil {
+				return err
+			}
+			data = buf.Bytes()
+			rendered[audience] = data
+		}
+		h.live.Publish(id, last.Seq, "backlog", data)
+	}
+	return nil
+}
+
+// movedColumn reports whether a task.moved event took the task to another column (not
+// only a new rank).
+func movedColumn(e store.Event) bool {
+	p, err := e.Decode()
+	m, ok := p.(*store.TaskMoved)
+	return err == nil && ok && m.FromColumn != m.ToColumn
 }

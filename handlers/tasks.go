@@ -245,6 +245,9 @@ func (h *Handler) moveTask(c echo.Context) error {
 // board, on top of the card panel, or on top of the whole task page, with what they
 // typed kept in the form.
 func (h *Handler) renderConflict(c echo.Context, ce *store.ConflictError) error {
+	if c.FormValue("return") == "backlog" {
+		return h.renderBacklogConflict(c, ce)
+	}
 	if strings.HasSuffix(c.Path(), "/board/move") || c.FormValue("return") == "board" {
 		return h.renderBoardConflict(c, ce)
 	}

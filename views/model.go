@@ -27,8 +27,10 @@ type Page struct {
 	Project *store.Project
 	Role    store.Role
 	Flash   string
-	// Live loads htmx, its SSE extension, SortableJS and the board script.
+	// Live loads htmx, its SSE extension, SortableJS and the page's script.
 	Live bool
+	// Script is the page's own script under /static/js ("" means board.js).
+	Script string
 }
 
 // htmxConfig keeps htmx within a strict CSP and lets 409 (conflict) and 422 (invalid
