@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // TaskPlan places a task seen at BaseVersion in a ranked list: its sprint and/or its
@@ -80,7 +82,7 @@ const backlogParts = `SELECT '' AS sid UNION ALL SELECT id FROM sprints WHERE pr
 
 // planOrder is the order of the planning list of sprint sprintID ("" = the backlog), for
 // placing t in it.
-func planOrder(q sqlxGetter, t *Task, sprintID string) (listOrder, error) {
+func planOrder(q *sqlx.Tx, t *Task, sprintID string) (listOrder, error) {
 	from, err := listOf(q, t)
 	if err != nil {
 		return listOrder{}, err
@@ -89,6 +91,9 @@ func planOrder(q sqlxGetter, t *Task, sprintID string) (listOrder, error) {
 	if sprintID == "" {
 		o.list, o.args = backlogList, []any{t.ProjectID}
 		o.parts, o.partsArgs = backlogParts, []any{t.ProjectID}
+		if o.hides, o.hidesArgs, err = notDone(q, t.ProjectID); err != nil {
+			return listOrder{}, err
+		}
 	}
 	o.holds = from == sprintID
 	return o, nil
@@ -183,4 +188,23 @@ func recordScope(w *writer, actor string, before, after *Task) error {
 		}
 	}
 	return nil
+}
+
+// notDone is SQL (starting with AND) leaving out the tasks of the project's done
+// columns, which the backlog holds but does not show, with its arguments.
+func notDone(q sqlx.Queryer, projectID string) (string, []any, error) {
+	p, err := workflow(q, projectID)
+	if err != nil {
+		return "", nil, err
+	}
+	var done []any
+	for _, c := range p.Columns {
+		if p.Done(c.ID) {
+			done = append(done, c.ID)
+		}
+	}
+	if len(done) == 0 {
+		return "", nil, nil
+	}
+	return ` AND column_id NOT IN (?` + strings.Repeat(", ?", len(done)-1) + `)`, done, nil
 }

@@ -340,3 +340,34 @@ func titlesOf(tasks []*Task) []string {
 	}
 	return out
 }
+
+// The backlog holds done tasks without a sprint but does not show them: a step moves a
+// task past the next task the page shows, never only past a hidden done one.
+func TestPlanStepsPassOverTheBacklogsDoneTasks(t *testing.T) {
+	b := mustPlanning(t)
+	a := b.task(t, "A", colToDo, 1, "")
+	b.task(t, "Shipped", colDone, 1, "")
+	c := b.task(t, "C", colToDo, 1, "")
+	b.task(t, "Gone", colDone, 1, "")
+	if got := b.lists(t); got != "backlog: A C" {
+		t.Fatalf("given %q", got)
+	}
+	step := func(task *Task, s Step) {
+		t.Helper()
+		if _, err := b.s.PlanTask(b.ctx, b.ben, TaskPlan{TaskID: task.ID, BaseVersion: b.board.task(t, task.ID).Version, Step: s}); err != nil {
+			t.Fatalf("%s %s: %v", task.Title, s, err)
+		}
+	}
+	step(c, StepUp)
+	if got := b.lists(t); got != "backlog: C A" {
+		t.Errorf("after C up: %q, want C above A", got)
+	}
+	step(c, StepDown)
+	if got := b.lists(t); got != "backlog: A C" {
+		t.Errorf("after C down: %q, want C below A", got)
+	}
+	step(a, StepBottom)
+	if got := b.lists(t); got != "backlog: C A" {
+		t.Errorf("after A bottom: %q", got)
+	}
+}

@@ -461,6 +461,10 @@ type listOrder struct {
 	// of the project's tasks.
 	parts     string
 	partsArgs []any
+	// hides, when set, is SQL (starting with AND) leaving out tasks the list holds but
+	// does not show, with its arguments: the backlog's done tasks. Steps pass over them.
+	hides     string
+	hidesArgs []any
 }
 
 // columnOrder is the order of column col of t's project, for placing t.
@@ -573,36 +577,37 @@ type slot struct {
 // task after or before. A step from another list lands at the top or bottom (up: just
 // above the last task).
 func stepNeighbours(c listOrder, t *Task, step Step) (after, before string, err error) {
-	const visible = `AND NOT archived`
+	visible := `AND NOT archived` + c.hides
+	args := func(more ...any) []any { return append(slices.Clone(c.hidesArgs), more...) }
 	same := c.holds
 	switch step {
 	case StepUp:
 		if same {
 			// The visible task just above t, or (t is the top one) the first visible.
-			above, _, err := c.last(visible+` AND rank < ?`, t.Rank)
+			above, _, err := c.last(visible+` AND rank < ?`, args(t.Rank)...)
 			if err != nil || above != "" {
 				return "", above, err
 			}
-			first, _, err := c.first(visible)
+			first, _, err := c.first(visible, args()...)
 			return "", first, err
 		}
-		last, _, err := c.last(visible)
+		last, _, err := c.last(visible, args()...)
 		return "", last, err
 	case StepDown:
 		if same {
 			// The visible task just below t, or (t is the bottom one) the last visible.
-			below, _, err := c.first(visible+` AND rank >= ?`, t.Rank)
+			below, _, err := c.first(visible+` AND rank >= ?`, args(t.Rank)...)
 			if err != nil || below != "" {
 				return below, "", err
 			}
 		}
-		last, _, err := c.last(visible)
+		last, _, err := c.last(visible, args()...)
 		return last, "", err
 	case StepTop:
-		first, _, err := c.first(visible)
+		first, _, err := c.first(visible, args()...)
 		return "", first, err
 	case StepBottom:
-		last, _, err := c.last(visible)
+		last, _, err := c.last(visible, args()...)
 		return last, "", err
 	}
 	return "", "", invalidField("step", "Unknown move %q: use up, down, top or bottom.", step)
