@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -161,14 +162,33 @@ func (h *Handler) backlogPlan(c echo.Context) error {
 // backlogAnswer answers a change to one task: with htmx its row and the lists' headings,
 // as the live update does; without JavaScript a redirect to the page with the message.
 func (h *Handler) backlogAnswer(c echo.Context, filter string, t *store.Task, say func(views.RowChange) string) error {
-	p, _ := currentProject(c)
+	p, role := currentProject(c)
 	q, _ := url.ParseQuery(filter)
 	f := views.ParseBoardFilter(q)
-	b, err := h.backlogView(c, f)
-	if err != nil {
+	var b views.BacklogView
+	var u views.RowChange
+	var err error
+	if f.Active() {
+		// A filtered page places the row among the rows it shows: read them.
+		if b, err = h.backlogView(c, f); err != nil {
+			return err
+		}
+		u = views.NewRowChange(b, t.ID)
+	} else if b, u, err = h.backlogChange(ctx(c), p.ID, t.ID, role.CanEdit(), true); err != nil {
 		return err
 	}
-	u := views.NewRowChange(b, t.ID)
+	if u.Task != nil && role.CanEdit() {
+		// The viewer's own pending conflict on the task, if any, stands in its place.
+		pending, err := h.store.TaskConflicts(ctx(c), t.ID)
+		if err != nil {
+			return err
+		}
+		for _, pc := range pending {
+			if pc.UserID == currentUser(c).ID {
+				b = b.WithTaskConflict(p, pc, u.Task)
+			}
+		}
+	}
 	b.Announce = say(u)
 	if !isHTMX(c) {
 		h.flash(c, b.Announce)
@@ -380,4 +400,29 @@ func (h *Handler) backlogMovePage(c echo.Context) error {
 	}
 	m := views.NewPlanMenu(b, u.Task, u.Index, len(u.List.Tasks))
 	return render(c, http.StatusOK, views.BacklogMovePage(h.page(c, "Move "+t.Key), m))
+}
+
+// backlogChange is what a change to one task does to the unfiltered backlog page: every
+// list's heading and the task's row where it is now, read without the page's other
+// rows (store.PlanPlace, the lists' sizes). With count the row's position is counted,
+// for the mover's announcement.
+func (h *Handler) backlogChange(c context.Context, projectID, taskID string, editable, count bool) (views.BacklogView, views.RowChange, error) {
+	place, err := h.store.PlanPlace(c, taskID, count)
+	if err != nil {
+		return views.BacklogView{}, views.RowChange{}, err
+	}
+	sprints, err := h.store.Sprints(c, projectID)
+	if err != nil {
+		return views.BacklogView{}, views.RowChange{}, err
+	}
+	var backlog views.PlanListView
+	if backlog.Count, backlog.Points, err = h.store.BacklogSize(c, projectID); err != nil {
+		return views.BacklogView{}, views.RowChange{}, err
+	}
+	members, err := h.store.Members(c, projectID)
+	if err != nil {
+		return views.BacklogView{}, views.RowChange{}, err
+	}
+	b, u := views.NewBacklogChange(sprints, backlog, place, members, editable)
+	return b, u, nil
 }

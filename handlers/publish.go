@@ -414,15 +414,9 @@ func (h *Handler) publishBacklog(ctx context.Context, projectID string, pc *proj
 		return nil
 	}
 	taskID := pc.tasks[0]
-	bl, err := h.store.Backlog(ctx, projectID)
-	if err != nil {
-		return err
-	}
-	sprints, err := h.store.Sprints(ctx, projectID)
-	if err != nil {
-		return err
-	}
-	members, err := h.store.Members(ctx, projectID)
+	// Read once for every audience: the lists' headings and the task's row, never the
+	// page's other rows.
+	edit, editRow, err := h.backlogChange(ctx, projectID, taskID, true, false)
 	if err != nil {
 		return err
 	}
@@ -447,8 +441,8 @@ func (h *Handler) publishBacklog(ctx context.Context, projectID string, pc *proj
 		}
 		data, ok := rendered[audience]
 		if !ok {
-			b := views.NewBacklogView(bl, sprints, members, views.BoardFilter{}, editable)
-			u := views.NewRowChange(b, taskID)
+			b, u := edit, editRow
+			b.Editable = editable
 			if said.Type == store.TypeTaskMoved && u.Task != nil && who != "" && !movedColumn(said) {
 				note = who + " reordered " + u.Task.Key + " in " + u.List.Name()
 			}

@@ -566,6 +566,17 @@ func (c listOrder) one(order, cond string, args []any) (string, string, error) {
 	return s.ID, s.Rank, nil
 }
 
+// count returns how many tasks of the list, other than the one being placed, meet the
+// extra condition cond (SQL starting with AND).
+func (c listOrder) count(cond string, args ...any) (int, error) {
+	var n int
+	all := append(append(append([]any{c.projectID}, c.args...), c.skip), args...)
+	if err := c.q.Get(&n, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND `+c.list+` AND id <> ? `+cond, all...); err != nil {
+		return 0, fmt.Errorf("store: list count: %w", err)
+	}
+	return n, nil
+}
+
 // slot is one task's place in a list.
 type slot struct {
 	ID       string `db:"id"`

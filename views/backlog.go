@@ -242,7 +242,43 @@ type RowChange struct {
 	Task     *store.Task // nil when the row left the page (archived, done, filtered out)
 	List     PlanListView
 	Index    int
+	Of       int    // how many rows its list shows: Index+1 "of" Of
 	InsertAt string // htmx out-of-band target: "afterend:#task-ID" or "afterbegin:#rows-LIST"
+}
+
+// NewBacklogChange is the backlog page as far as one changed task needs it: every
+// list's heading (their sizes) and the task's row where it is now, without reading or
+// holding any other row. sprints are all the project's sprints (with their sizes),
+// backlog the backlog list's size, place the task's place (store.PlanPlace). The page
+// is unfiltered: a filtered page needs its shown rows (NewBacklogView, NewRowChange).
+func NewBacklogChange(sprints []*store.Sprint, backlog PlanListView, place *store.PlanPlace, members []store.Member, editable bool) (BacklogView, RowChange) {
+	v := BacklogView{Members: members, Editable: editable, Sprints: map[string]*store.Sprint{}}
+	for _, sp := range sprints {
+		v.Sprints[sp.ID] = sp
+		if sp.State != store.SprintCompleted {
+			v.Lists = append(v.Lists, PlanListView{Sprint: sp, Count: sp.Tasks, Points: sp.Points})
+		}
+	}
+	backlog.Sprint = nil
+	v.Lists = append(v.Lists, backlog)
+	u := RowChange{TaskID: place.Task.ID}
+	if !place.Shown {
+		return v, u
+	}
+	id := place.List
+	if id == "" {
+		id = BacklogListID
+	}
+	l, ok := v.List(id)
+	if !ok {
+		return v, u
+	}
+	u.Task, u.List, u.Index, u.Of = place.Task, l, place.Index, l.Count
+	u.InsertAt = "afterbegin:#rows-" + l.ID()
+	if place.After != "" {
+		u.InsertAt = "afterend:#task-" + place.After
+	}
+	return v, u
 }
 
 // NewRowChange finds task id on page b and says where its row goes.
@@ -253,7 +289,7 @@ func NewRowChange(b BacklogView, id string) RowChange {
 			if t.ID != id {
 				continue
 			}
-			u.Task, u.List, u.Index = t, l, i
+			u.Task, u.List, u.Index, u.Of = t, l, i, len(l.Tasks)
 			if i == 0 {
 				u.InsertAt = "afterbegin:#rows-" + l.ID()
 			} else {
@@ -272,9 +308,9 @@ func PlanAnnouncement(u RowChange, key string, changed bool) string {
 	case u.Task == nil:
 		return fmt.Sprintf("Moved %s; the page's filter hides it now.", key)
 	case !changed:
-		return fmt.Sprintf("%s is already in %s, position %d of %d.", key, u.List.Name(), u.Index+1, len(u.List.Tasks))
+		return fmt.Sprintf("%s is already in %s, position %d of %d.", key, u.List.Name(), u.Index+1, u.Of)
 	}
-	return fmt.Sprintf("Moved %s to %s, position %d of %d.", key, u.List.Name(), u.Index+1, len(u.List.Tasks))
+	return fmt.Sprintf("Moved %s to %s, position %d of %d.", key, u.List.Name(), u.Index+1, u.Of)
 }
 
 // BacklogURL is the backlog page with the given encoded filter query.
