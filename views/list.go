@@ -209,7 +209,11 @@ type FilterBar struct {
 
 // filterBar is the filter form on the board.
 func (b BoardView) filterBar(p *store.Project) FilterBar {
-	return FilterBar{Path: ProjectURL(p, "/board"), Target: "board", Label: "Filter the board", Placeholder: "Filter cards…", Filter: b.Filter, Members: b.Members}
+	bar := FilterBar{Path: ProjectURL(p, "/board"), Target: "board", Label: "Filter the board", Placeholder: "Filter cards…", Filter: b.Filter, Members: b.Members}
+	if b.Filter.AllTasks {
+		bar.Keep = []Hidden{{Name: "sprint", Value: "all"}}
+	}
+	return bar
 }
 
 // ClearURL is the page without the filter, keeping the other query values.

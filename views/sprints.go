@@ -327,3 +327,20 @@ func sprintFieldAttrs(errs map[string]string, prefix, field string) templ.Attrib
 	}
 	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "err-" + prefix + field}
 }
+
+// NameSprints writes the sprint values of conflict v (built from pc) as sprint names
+// rather than ids: "DEMO Sprint 4", or "Backlog".
+func NameSprints(v *ConflictView, pc *store.PendingConflict, sprints []*store.Sprint) {
+	name := func(x any) string {
+		id, _ := x.(string)
+		if s := SprintNamed(sprints, id); s != nil {
+			return s.Name
+		}
+		return "Backlog"
+	}
+	for i, f := range pc.Fields {
+		if f.Field == store.FieldSprint && i < len(v.Fields) {
+			v.Fields[i].Yours, v.Fields[i].Theirs = name(f.Yours), name(f.Theirs)
+		}
+	}
+}
