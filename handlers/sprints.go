@@ -220,7 +220,10 @@ func (h *Handler) startSprint(c echo.Context) error {
 		return err
 	}
 	f := views.SprintForm{Start: c.FormValue("start"), End: c.FormValue("end"), BaseVersion: base}
-	showForm := func(v *views.SprintView, errs map[string]string) { f.Errors, v.Start = errs, f }
+	showForm := func(v *views.SprintView, errs map[string]string) {
+		f.Errors = errs
+		v.Start = f
+	}
 	if err := checkSprintDates(f.Start, f.End); err != nil {
 		return h.refused(c, s, err, showForm)
 	}
