@@ -196,7 +196,7 @@ func TestSprintFormErrors(t *testing.T) {
 			r := ben.submit(list, "#create-sprint", tc.set)
 			expectStatus(t, r, http.StatusUnprocessableEntity)
 			expectText(t, r, "#err-new-"+tc.field, tc.want)
-			if got := r.Doc.Find("#new-" + tc.field).AttrOr("aria-invalid", ""); got != "true" {
+			if got := r.Doc.Find("#new-"+tc.field).AttrOr("aria-invalid", ""); got != "true" {
 				t.Errorf("field %s aria-invalid %q", tc.field, got)
 			}
 			if got := r.Doc.Find("#new-goal").Text(); got != "Typed goal" {
