@@ -74,6 +74,8 @@ func TestE2EBoard(t *testing.T) {
 		{"ListTableAxe", e2eListTable},
 		{"Density", e2eDensity},
 		{"PressHoldsLiveSwaps", e2ePressHoldsLiveSwaps},
+		{"SprintLifecycle", e2eSprintLifecycle},
+		{"SprintPagesAxe", e2eSprintPagesAxe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
