@@ -133,7 +133,8 @@ func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
 			order = append(order, projectID)
 		}
 		switch p := payload.(type) {
-		case *store.WorkflowChanged:
+		case *store.WorkflowChanged, *store.SprintStarted, *store.SprintCompletedEvent, *store.SprintReopened, *store.SprintEdited:
+			// The workflow, or which sprints the board shows and its header names.
 			pc.resync = true
 		case *store.TaskMoved:
 			pc.from = append(pc.from, p.FromColumn)
@@ -181,6 +182,17 @@ func (pub *publisher) projectOf(ctx context.Context, e store.Event) (string, sto
 	case *store.TaskCreated:
 		pub.rememberTask(taskIDOf(e), p.ProjectID)
 		return p.ProjectID, p, nil
+	case *store.SprintStarted, *store.SprintCompletedEvent, *store.SprintReopened, *store.SprintEdited:
+		// A sprint starting, ending or renamed changes the boards that show it (rare: the
+		// sprint is read, by primary key). An edit of a sprint not active shows nowhere.
+		sp, err := pub.h.store.Sprint(ctx, strings.TrimPrefix(e.Stream, "sprint:"))
+		if err != nil {
+			return "", nil, err
+		}
+		if _, edit := p.(*store.SprintEdited); edit && sp.State != store.SprintActive {
+			return "", p, nil
+		}
+		return sp.ProjectID, p, nil
 	}
 	taskID := taskIDOf(e)
 	if taskID == "" {

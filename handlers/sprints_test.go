@@ -459,3 +459,36 @@ func TestSprintAccess(t *testing.T) {
 		}
 	})
 }
+
+// TestSprintLifecycleRedrawsOpenBoards: starting, renaming and completing the sprint an
+// open board shows tells the board to redraw (the sprint's cards and header change).
+func TestSprintLifecycleRedrawsOpenBoards(t *testing.T) {
+	t.Parallel()
+	a := newSprintApp(t)
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	live := openBoardStream(t, ben)
+	s := a.sprint("", "2026-11-23", "2026-12-04", "DEMO-3")
+	expectResync := func(what string) {
+		t.Helper()
+		data := readBoardEvent(t, live)
+		if fragment(t, data).Find(`#live-note[data-resync="true"]`).Length() != 1 {
+			t.Errorf("%s: the open board got %.300q, want a redraw", what, data)
+		}
+	}
+	// Planning DEMO-3 into a planned sprint is a card update; the start is a redraw.
+	readBoardEvent(t, live)
+	s, err := a.st.StartSprint(a.ctx, a.ana.ID, store.SprintStart{SprintID: s.ID, BaseVersion: s.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectResync("start")
+	if s, err = a.st.UpdateSprint(a.ctx, a.ana.ID, store.SprintUpdate{SprintID: s.ID, BaseVersion: s.Version, Goal: store.Some("New goal")}); err != nil {
+		t.Fatal(err)
+	}
+	expectResync("goal edit")
+	if _, err = a.st.CompleteSprint(a.ctx, a.ana.ID, store.SprintCompletion{SprintID: s.ID, BaseVersion: s.Version, Default: store.DestBacklog}); err != nil {
+		t.Fatal(err)
+	}
+	expectResync("completion")
+}
