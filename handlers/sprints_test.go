@@ -492,3 +492,74 @@ func TestSprintLifecycleRedrawsOpenBoards(t *testing.T) {
 	}
 	expectResync("completion")
 }
+
+// TestTaskPageSprintField: the task page shows the task's sprint and changes it through
+// the edit form, with the usual merge rule: Ana puts the task in one sprint while Ben,
+// from the same version, picks another; Ben sees the conflict in sprint names, and
+// applying his choice moves it.
+func TestTaskPageSprintField(t *testing.T) {
+	t.Parallel()
+	a := newSprintApp(t)
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	one := a.sprint("Sprint One", "", "")
+	two := a.sprint("Sprint Two", "", "")
+	editForm := "form.task-form"
+
+	page := ben.get("/projects/DEMO/tasks/DEMO-5")
+	expectText(t, page, "dl.facts", "Sprint", "Backlog")
+	if got := page.Text(`#sprint option[selected]`); got != "Backlog" {
+		t.Errorf("sprint select shows %q, want Backlog", got)
+	}
+	r := ben.submit(page, editForm, map[string]string{"sprint": one.ID})
+	expectRedirect(t, r, "/projects/DEMO/tasks/DEMO-5")
+	page = ben.follow(r)
+	expectText(t, page, "dl.facts", "Sprint One")
+	if got := a.task("DEMO-5").SprintID; got != one.ID {
+		t.Fatalf("DEMO-5 in sprint %q, want Sprint One", got)
+	}
+
+	// Same version, different sprints: a conflict in names, then "apply mine".
+	a.planInto("DEMO-5", two.ID)
+	before := a.task("DEMO-5")
+	r = ben.submit(page, editForm, map[string]string{"sprint": ""})
+	expectStatus(t, r, http.StatusConflict)
+	expectText(t, r, "section.conflict", "Ana Lima", "Sprint Two", "Backlog")
+	if strings.Contains(r.Text("section.conflict"), two.ID) {
+		t.Errorf("the conflict shows a sprint id: %q", r.Text("section.conflict"))
+	}
+	if got := a.task("DEMO-5"); got.SprintID != two.ID || got.Version != before.Version {
+		t.Errorf("a conflict changed DEMO-5: sprint %q v%d", got.SprintID, got.Version)
+	}
+	if got := r.Text(`#sprint option[selected]`); got != "Backlog" {
+		t.Errorf("the form lost Ben's choice: %q", got)
+	}
+	r = ben.submit(r, `section.conflict form`, map[string]string{"choice": "mine"})
+	expectRedirect(t, r, "/projects/DEMO/tasks/DEMO-5")
+	if got := a.task("DEMO-5").SprintID; got != "" {
+		t.Errorf("after apply mine DEMO-5 is in %q, want the backlog", got)
+	}
+
+	// A completed sprint is not offered, except as the sprint a task is in.
+	s := a.sprint("Done Sprint", "2026-11-16", "2026-11-27", "DEMO-1", "DEMO-6")
+	if s, err := a.st.StartSprint(a.ctx, a.ana.ID, store.SprintStart{SprintID: s.ID, BaseVersion: s.Version}); err != nil {
+		t.Fatal(err)
+	} else if _, err := a.st.CompleteSprint(a.ctx, a.ana.ID, store.SprintCompletion{SprintID: s.ID, BaseVersion: s.Version, Default: store.DestBacklog}); err != nil {
+		t.Fatal(err)
+	}
+	if n := ben.get("/projects/DEMO/tasks/DEMO-5").Doc.Find(`#sprint option[value="` + s.ID + `"]`).Length(); n != 0 {
+		t.Errorf("a completed sprint is offered to a task outside it")
+	}
+	done := ben.get("/projects/DEMO/tasks/DEMO-1")
+	if got := done.Text(`#sprint option[selected]`); got != "Done Sprint (completed)" {
+		t.Errorf("DEMO-1's sprint select shows %q", got)
+	}
+	// Saving another field of a task in a completed sprint leaves its sprint alone.
+	r = ben.submit(done, editForm, map[string]string{"priority": "low"})
+	expectRedirect(t, r, "/projects/DEMO/tasks/DEMO-1")
+	if got := a.task("DEMO-1"); got.SprintID != s.ID || got.Priority != store.PriorityLow {
+		t.Errorf("DEMO-1 in %q priority %q", got.SprintID, got.Priority)
+	}
+	carried := ben.get("/projects/DEMO/tasks/DEMO-6")
+	expectText(t, carried, ".carried", "Carried over from Done Sprint")
+}
