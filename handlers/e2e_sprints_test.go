@@ -93,7 +93,8 @@ func flashSays(text string) string {
 // e2eSprintLifecycle: Ben creates a sprint on the sprints page, puts a task in it from
 // the task page, starts it; the board shows the sprint's cards with its header, and the
 // switch shows all tasks and back; he completes it sending one unfinished task to the
-// backlog and the other to the default (a new sprint), and the task carried over says so.
+// backlog and the other to the default (the next planned sprint), and the task carried
+// over says so.
 func e2eSprintLifecycle(t *testing.T, browser context.Context, seed string) {
 	s := e2eNewServer(t, seed)
 	x := newE2ESprints(t, s)
@@ -148,8 +149,8 @@ func e2eSprintLifecycle(t *testing.T, browser context.Context, seed string) {
 			t.Fatal(err)
 		}
 	}
-	ben.waitUntil("Ana's move of DEMO-10 shown", e2eWait, `document.querySelector('#col-c2 li.card[data-key="DEMO-10"]')`)
-	if e2eEval[bool](ben, `document.querySelector('#board li.card[data-key="DEMO-12"]') !== null`) {
+	ben.waitUntil("Ana's move of DEMO-10 shown", e2eWait, `document.querySelector('#col-c2 li.card a[href$="/tasks/DEMO-10"]')`)
+	if e2eEval[bool](ben, `document.querySelector('#board li.card a[href$="/tasks/DEMO-12"]') !== null`) {
 		t.Errorf("a card outside the sprint appeared on the sprint board")
 	}
 	if n := e2eEval[int](ben, `document.querySelectorAll("#board li.card").length`); n != 3 {

@@ -145,6 +145,7 @@ func e2eSeed(t *testing.T) string {
 	if _, err := st.SeedDemo(ctx); err != nil {
 		t.Fatalf("seed demo: %v", err)
 	}
+	endDemoSprints(t, st)
 	seed := filepath.Join(dir, "seed.db")
 	if _, err := st.DB().ExecContext(ctx, `VACUUM INTO ?`, seed); err != nil {
 		t.Fatalf("copy the seeded database: %v", err)

@@ -76,6 +76,7 @@ func newCountedApp(t *testing.T, extra int) (*app, *statementLog, *handlers.Hand
 	if _, err := st.SeedDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
+	endDemoSprints(t, st)
 	a := &app{t: t, ctx: ctx, st: st}
 	a.ana, a.ben, a.chlo = a.user(anaEmail), a.user(benEmail), a.user(chloeEmail)
 	if a.demo, _, err = st.ProjectFor(ctx, a.ana.ID, "DEMO"); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/tack-pm/tack/store"
 )
 
@@ -62,16 +64,32 @@ func TestSprintLifecycleThroughPages(t *testing.T) {
 	a := newSprintApp(t)
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
-	next := a.sprint("", "", "") // the sprint after Ben's: the default destination
+	// The default destination of unfinished tasks: the first planned sprint by number.
+	existing, err := a.st.Sprints(a.ctx, a.demo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next *store.Sprint
+	last := 0
+	for _, sp := range existing {
+		if sp.State == store.SprintPlanned && (next == nil || sp.Number < next.Number) {
+			next = sp
+		}
+		last = max(last, sp.Number)
+	}
+	if next == nil {
+		next = a.sprint("", "", "")
+		last = next.Number
+	}
 
 	list := ben.get("/projects/DEMO/sprints")
 	expectStatus(t, list, http.StatusOK)
 	name := list.Doc.Find("#new-name").AttrOr("placeholder", "")
-	if want := fmt.Sprintf("DEMO Sprint %d", next.Number+1); name != want {
+	if want := fmt.Sprintf("DEMO Sprint %d", last+1); name != want {
 		t.Errorf("name placeholder %q, want %q", name, want)
 	}
 	r := ben.submit(list, "#create-sprint", map[string]string{"goal": "Ship the reports", "start": "", "end": ""})
-	wantPath := fmt.Sprintf("/projects/DEMO/sprints/%d", next.Number+1)
+	wantPath := fmt.Sprintf("/projects/DEMO/sprints/%d", last+1)
 	expectRedirect(t, r, wantPath)
 	page := ben.follow(r)
 	expectText(t, page, ".flash", "Created "+name+".")
@@ -157,9 +175,23 @@ func TestSprintLifecycleThroughPages(t *testing.T) {
 		t.Errorf("carried-over link %q, want %q", href, wantPath)
 	}
 	carried := ben.get("/projects/DEMO/board?carried=1&sprint=all")
-	// Both were carried over: DEMO-9 to the next sprint, DEMO-10 to the backlog.
-	if keys := carried.Text("li.card .task-key"); keys != "DEMO-9DEMO-10" {
-		t.Errorf("Carried over filter shows %q, want DEMO-9 and DEMO-10", keys)
+	// Both were carried over (DEMO-9 to the next sprint, DEMO-10 to the backlog), with
+	// what earlier sprints carried over; DEMO-1, done in the sprint, was not.
+	shown := carried.Doc.Find("li.card")
+	if shown.Length() == 0 {
+		t.Fatal("the Carried over filter shows nothing")
+	}
+	keys := map[string]bool{}
+	shown.Each(func(_ int, c *goquery.Selection) {
+		href := c.Find(`a[href*="/tasks/"]`).First().AttrOr("href", "")
+		key := href[strings.LastIndex(href, "/")+1:]
+		keys[key] = true
+		if a.task(key).CarriedFrom == "" {
+			t.Errorf("the Carried over filter shows %s, not carried over", key)
+		}
+	})
+	if !keys["DEMO-9"] || !keys["DEMO-10"] || keys["DEMO-1"] {
+		t.Errorf("the Carried over filter shows %v, want DEMO-9 and DEMO-10, not DEMO-1", keys)
 	}
 	if carried.Doc.Find(`#filter-carried[checked]`).Length() != 1 {
 		t.Errorf("the Carried over box is not checked")
@@ -363,7 +395,7 @@ func TestSprintBoardCreateAndFilters(t *testing.T) {
 	if got := a.task("DEMO-22"); got.SprintID != s.ID {
 		t.Errorf("DEMO-22 created in sprint %q, want %q", got.SprintID, s.ID)
 	}
-	if board.Doc.Find(`li.card[data-key="DEMO-22"], li.card#task-`+a.task("DEMO-22").ID).Length() == 0 {
+	if board.Doc.Find(`li.card a[href$="/tasks/DEMO-22"]`).Length() == 0 {
 		t.Errorf("the new card is not on the sprint board")
 	}
 
@@ -562,4 +594,36 @@ func TestTaskPageSprintField(t *testing.T) {
 	}
 	carried := ben.get("/projects/DEMO/tasks/DEMO-6")
 	expectText(t, carried, ".carried", "Carried over from Done Sprint")
+}
+
+// TestDemoBoardShowsItsActiveSprint: on the demo as seeded, the board shows the active
+// sprint's cards under its header; All tasks shows every card.
+func TestDemoBoardShowsItsActiveSprint(t *testing.T) {
+	t.Parallel()
+	a := newAppWith(t, appOptions{activeSprint: true})
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	active, err := a.st.ActiveSprints(a.ctx, a.demo.ID)
+	if err != nil || len(active) != 1 {
+		t.Fatalf("the demo has %d active sprints (%v), want 1", len(active), err)
+	}
+	tasks, err := a.st.Tasks(a.ctx, a.demo.ID, store.TaskFilter{Sprint: active[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	board := ben.get("/projects/DEMO/board")
+	expectStatus(t, board, http.StatusOK)
+	expectText(t, board, ".sprint-header", active[0].Name)
+	if got := board.Doc.Find("li.card").Length(); got != len(tasks) || got == 0 {
+		t.Errorf("the board shows %d cards, want the %d of %s", got, len(tasks), active[0].Name)
+	}
+	for _, tk := range tasks {
+		if board.Doc.Find(`li.card a[href$="/tasks/`+tk.Key+`"]`).Length() != 1 {
+			t.Errorf("%s of the sprint is not on the board", tk.Key)
+		}
+	}
+	all := ben.get("/projects/DEMO/board?sprint=all")
+	if got := all.Doc.Find("li.card").Length(); got != 21 {
+		t.Errorf("All tasks shows %d cards, want 21", got)
+	}
 }
