@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -625,5 +626,41 @@ func TestDemoBoardShowsItsActiveSprint(t *testing.T) {
 	all := ben.get("/projects/DEMO/board?sprint=all")
 	if got := all.Doc.Find("li.card").Length(); got != 21 {
 		t.Errorf("All tasks shows %d cards, want 21", got)
+	}
+}
+
+// TestSprintChangesRenewTheBoardETag: a browser's cached board is not reused after a
+// sprint starts or completes, nor on another day (the header counts days left).
+func TestSprintChangesRenewTheBoardETag(t *testing.T) {
+	t.Parallel()
+	var days atomic.Int32 // after sprintDay
+	a := newAppWith(t, appOptions{now: func() time.Time { return sprintDay.AddDate(0, 0, int(days.Load())) }})
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	s := a.sprint("", "2026-11-23", "2026-12-04", "DEMO-3")
+	etag := ben.get("/projects/DEMO/board").Header.Get("ETag")
+	if r := ben.boardWith("/projects/DEMO/board", etag); r.Status != http.StatusNotModified {
+		t.Fatalf("unchanged board: %d, want 304", r.Status)
+	}
+	s, err := a.st.StartSprint(a.ctx, a.ana.ID, store.SprintStart{SprintID: s.ID, BaseVersion: s.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ben.boardWith("/projects/DEMO/board", etag)
+	expectStatus(t, r, http.StatusOK)
+	expectText(t, r, ".sprint-header", s.Name, "7 days left")
+	etag = r.Header.Get("ETag")
+	days.Add(1)
+	r = ben.boardWith("/projects/DEMO/board", etag)
+	expectStatus(t, r, http.StatusOK)
+	expectText(t, r, ".sprint-header", "6 days left")
+	etag = r.Header.Get("ETag")
+	if _, err := a.st.CompleteSprint(a.ctx, a.ana.ID, store.SprintCompletion{SprintID: s.ID, BaseVersion: s.Version, Default: store.DestBacklog}); err != nil {
+		t.Fatal(err)
+	}
+	r = ben.boardWith("/projects/DEMO/board", etag)
+	expectStatus(t, r, http.StatusOK)
+	if r.Doc.Find(".sprint-header").Length() != 0 {
+		t.Errorf("the completed sprint's header is still shown")
 	}
 }
