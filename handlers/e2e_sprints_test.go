@@ -188,8 +188,9 @@ func e2eSprintLifecycle(t *testing.T, browser context.Context, seed string) {
 }
 
 // e2eSprintPagesAxe: axe-core finds no violation, light and dark, on the sprints list,
-// a planned sprint's page (start form, edit form open), an active sprint's page, the
-// complete page and the board with two active sprints' header.
+// a planned sprint's page (start form, edit form open), an active sprint's page, a
+// completed one (carried-over tasks, reopen question open), the complete page and the
+// board with two active sprints' header.
 func e2eSprintPagesAxe(t *testing.T, browser context.Context, seed string) {
 	axeJS := e2eAxeJS(t)
 	s := e2eNewServer(t, seed)
@@ -215,6 +216,11 @@ func e2eSprintPagesAxe(t *testing.T, browser context.Context, seed string) {
 	ben.do("open the active sprint", chromedp.Navigate(sprintURLOf(s, active)))
 	ben.waitUntil("the active sprint", e2eWait, `document.querySelector("table.sprint-tasks")`)
 	ben.axeLightAndDark(axeJS, "active sprint page", "sprint-active")
+
+	ben.do("open the demo's completed sprint", chromedp.Navigate(s.url+"/projects/DEMO/sprints/2"))
+	ben.waitUntil("its carried-over tasks", e2eWait, `document.querySelector("table.carried-out") && document.querySelector("details.confirm")`)
+	ben.do("open the reopen question", chromedp.Click(chromedp.CSS("details.confirm > summary")))
+	ben.axeLightAndDark(axeJS, "completed sprint page", "sprint-completed")
 
 	ben.do("open the complete page", chromedp.Navigate(sprintURLOf(s, active)+"/complete"))
 	ben.waitUntil("the complete page", e2eWait, `document.querySelector("#complete-default")`)

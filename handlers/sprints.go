@@ -110,6 +110,18 @@ func (h *Handler) renderSprint(c echo.Context, status int, s *store.Sprint, fill
 	}
 	v := views.SprintView{Sprint: s, Tasks: tasks, Sprints: sprints,
 		Edit: views.SprintFormFrom(s), Start: views.StartFormFor(s, h.store.Now())}
+	if s.State == store.SprintCompleted {
+		// Where its unfinished tasks went: a completed sprint's page is rarely opened.
+		all, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
+		if err != nil {
+			return err
+		}
+		for _, t := range all {
+			if t.CarriedFrom == s.ID {
+				v.CarriedOut = append(v.CarriedOut, t)
+			}
+		}
+	}
 	if fill != nil {
 		fill(&v)
 	}

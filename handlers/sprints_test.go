@@ -164,6 +164,7 @@ func TestSprintLifecycleThroughPages(t *testing.T) {
 	page = ben.follow(done)
 	expectText(t, page, ".flash", "Completed "+name+": 2 done; 1 moved to "+next.Name+", 1 to the backlog.")
 	expectText(t, page, ".sprint-facts", "Completed")
+	expectText(t, page, "table.carried-out", "DEMO-9", next.Name, "DEMO-10", "Backlog")
 	if got := a.task("DEMO-9"); got.SprintID != next.ID || got.CarriedFrom != s.ID {
 		t.Errorf("DEMO-9 in %q carried from %q", got.SprintID, got.CarriedFrom)
 	}

@@ -94,6 +94,9 @@ type SprintView struct {
 	Conflict *SprintConflictView
 	// Sprints are all the project's sprints, to name the one a task was carried over from.
 	Sprints []*store.Sprint
+	// CarriedOut are the tasks a completed sprint carried over elsewhere (while they stay
+	// where the completion put them).
+	CarriedOut []*store.Task
 }
 
 // Done counts the sprint's tasks in a done-category column.
