@@ -136,6 +136,13 @@ func e2eSprintLifecycle(t *testing.T, browser context.Context, seed string) {
 	ben.do("back to the sprint", chromedp.Click(chromedp.CSS(`.sprint-switch a:not([aria-current])`)))
 	ben.waitUntil("the sprint's cards", e2eWait, `location.search === "" && document.querySelectorAll("#board li.card").length === 3`)
 	ben.waitConnected(true)
+	// Filtering (htmx, no reload) keeps the switch's links up to date with the filter.
+	ben.do("filter by type", chromedp.SetValue(chromedp.CSS("#filter-type"), "story"))
+	ben.exec(`document.getElementById("filter-type").dispatchEvent(new Event("change", {bubbles: true}))`)
+	ben.waitUntil("filtered", e2eWait, `new URLSearchParams(location.search).get("type") === "story" && document.querySelector('.sprint-switch a:not([aria-current])').getAttribute("href").includes("type=story")`)
+	ben.do("reload without the filter", chromedp.Navigate(s.url+"/projects/DEMO/board"))
+	ben.waitUntil("unfiltered", e2eWait, `location.search === "" && document.readyState === "complete" && document.querySelectorAll("#board li.card").length === 3`)
+	ben.waitConnected(true)
 
 	// Ana moves a card outside the sprint, then one in it: Ben's sprint board shows the
 	// second move (live, by a redraw from the server) and never the card outside.

@@ -205,6 +205,9 @@ type FilterBar struct {
 	Filter      BoardFilter
 	Members     []store.Member
 	Keep        []Hidden
+	// SelectOOB names other elements (a CSS selector) htmx takes from the answer too:
+	// the board's Sprint / All tasks switch, whose links keep the filter.
+	SelectOOB string
 }
 
 // filterBar is the filter form on the board.
@@ -212,6 +215,9 @@ func (b BoardView) filterBar(p *store.Project) FilterBar {
 	bar := FilterBar{Path: ProjectURL(p, "/board"), Target: "board", Label: "Filter the board", Placeholder: "Filter cards…", Filter: b.Filter, Members: b.Members}
 	if b.Filter.AllTasks {
 		bar.Keep = []Hidden{{Name: "sprint", Value: "all"}}
+	}
+	if len(b.Sprints) > 0 {
+		bar.SelectOOB = "#sprint-switch"
 	}
 	return bar
 }
