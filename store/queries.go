@@ -29,6 +29,7 @@ type TaskQuery struct {
 	Type            TaskType
 	Label           string
 	Text            string // in key, title or description, case-insensitive
+	Sprint          string // as TaskFilter.Sprint: "active", "none" (the backlog) or a sprint id
 	IncludeArchived bool
 	Cursor          string // from a previous page's next cursor
 	Limit           int    // 1..200, default 50
@@ -65,6 +66,13 @@ func (s *Store) QueryTasks(ctx context.Context, q TaskQuery) ([]*Task, string, e
 	}
 	if q.Type != "" {
 		where, args = append(where, "t.type = ?"), append(args, q.Type)
+	}
+	if q.Sprint != "" {
+		cond, sprintArgs, err := s.sprintFilter(ctx, q.ProjectID, q.Sprint)
+		if err != nil {
+			return nil, "", err
+		}
+		where, args = append(where, strings.TrimPrefix(cond, " AND ")), append(args, sprintArgs...)
 	}
 	if q.Label != "" {
 		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(t.labels) WHERE lower(value) = lower(?))"), append(args, q.Label)
