@@ -26,7 +26,11 @@ func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardVie
 	if err != nil {
 		return views.BoardView{}, err
 	}
-	tasks, err := h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
+	read := store.TaskFilter{}
+	if f.SprintScoped() {
+		read.Sprint = "active" // only the sprints' cards are read, not the project's
+	}
+	tasks, err := h.store.Tasks(ctx(c), p.ID, read)
 	if err != nil {
 		return views.BoardView{}, err
 	}
