@@ -26,11 +26,18 @@ func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardVie
 	if err != nil {
 		return views.BoardView{}, err
 	}
-	read := store.TaskFilter{}
-	if f.SprintScoped() {
-		read.Sprint = "active" // only the sprints' cards are read, not the project's
+	var tasks []*store.Task
+	if f.SprintScoped() || f.Carried {
+		// The task's sprint fields decide what the board shows: the active sprints' cards
+		// (only those are read) or those carried over.
+		read := store.TaskFilter{}
+		if f.SprintScoped() {
+			read.Sprint = "active"
+		}
+		tasks, err = h.store.Tasks(ctx(c), p.ID, read)
+	} else {
+		tasks, err = h.store.Tasks(ctx(c), p.ID, store.TaskFilter{})
 	}
-	tasks, err := h.store.Tasks(ctx(c), p.ID, read)
 	if err != nil {
 		return views.BoardView{}, err
 	}
