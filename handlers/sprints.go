@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -377,6 +378,8 @@ func (h *Handler) completionMessage(c echo.Context, done *store.Sprint, plan *st
 		}
 		counts[now.SprintID]++
 	}
+	// Sprints first, in the order of the tasks; the backlog last.
+	slices.SortStableFunc(order, func(a, b string) int { return cmpBool(a == "", b == "") })
 	parts := make([]string, len(order))
 	for i, id := range order {
 		where := "the backlog"
@@ -412,4 +415,15 @@ func (h *Handler) sprintSettings(c echo.Context) error {
 		h.flash(c, "One sprint at a time can be active now.")
 	}
 	return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/sprints"))
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
