@@ -161,7 +161,7 @@ func (h *Handler) refused(c echo.Context, s *store.Sprint, err error, fill func(
 // carries the values it was loaded with), so the store merges them with what others
 // changed meanwhile; the same field changed by someone else shows the conflict (409).
 func (h *Handler) updateSprint(c echo.Context) error {
-	_, s, err := h.sprintOf(c)
+	p, s, err := h.sprintOf(c)
 	if err != nil {
 		return err
 	}
@@ -214,12 +214,7 @@ func (h *Handler) updateSprint(c echo.Context) error {
 		msg = "Saved " + updated.Name + "; changes others made since you opened it were kept."
 	}
 	h.flash(c, msg)
-	return c.Redirect(http.StatusSeeOther, views.SprintURL(currentProjectOf(c), updated, ""))
-}
-
-func currentProjectOf(c echo.Context) *store.Project {
-	p, _ := currentProject(c)
-	return p
+	return c.Redirect(http.StatusSeeOther, views.SprintURL(p, updated, ""))
 }
 
 // startSprint starts a planned sprint with the dates of the start form.
