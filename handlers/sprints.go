@@ -80,13 +80,17 @@ func checkSprintDates(start, end string) error {
 	return nil
 }
 
-// sprintBase reads the sprint version a form was based on.
-func sprintBase(c echo.Context) (int, error) {
+// sprintForm returns the sprint named by :n and the sprint version its form was based on.
+func (h *Handler) sprintForm(c echo.Context) (*store.Project, *store.Sprint, int, error) {
+	p, s, err := h.sprintOf(c)
+	if err != nil {
+		return p, nil, 0, err
+	}
 	v, err := strconv.Atoi(c.FormValue("base_version"))
 	if err != nil || v < 1 {
-		return 0, store.Errorf(store.EINVALID, "The form is missing the sprint version it was based on. Reload the page and try again.")
+		return p, s, 0, store.Errorf(store.EINVALID, "The form is missing the sprint version it was based on. Reload the page and try again.")
 	}
-	return v, nil
+	return p, s, v, nil
 }
 
 // sprintPage shows a sprint with its tasks and the actions its state allows.
@@ -161,17 +165,13 @@ func (h *Handler) refused(c echo.Context, s *store.Sprint, err error, fill func(
 // carries the values it was loaded with), so the store merges them with what others
 // changed meanwhile; the same field changed by someone else shows the conflict (409).
 func (h *Handler) updateSprint(c echo.Context) error {
-	p, s, err := h.sprintOf(c)
+	p, s, base, err := h.sprintForm(c)
 	if err != nil {
 		return err
 	}
 	form, err := c.FormParams()
 	if err != nil {
 		return store.Errorf(store.EINVALID, "The form could not be read.")
-	}
-	base, err := sprintBase(c)
-	if err != nil {
-		return err
 	}
 	f := views.SprintFormFrom(s)
 	f.BaseVersion = base
@@ -219,11 +219,7 @@ func (h *Handler) updateSprint(c echo.Context) error {
 
 // startSprint starts a planned sprint with the dates of the start form.
 func (h *Handler) startSprint(c echo.Context) error {
-	p, s, err := h.sprintOf(c)
-	if err != nil {
-		return err
-	}
-	base, err := sprintBase(c)
+	p, s, base, err := h.sprintForm(c)
 	if err != nil {
 		return err
 	}
@@ -252,11 +248,7 @@ func (h *Handler) startSprint(c echo.Context) error {
 
 // deleteSprint deletes an empty planned sprint.
 func (h *Handler) deleteSprint(c echo.Context) error {
-	p, s, err := h.sprintOf(c)
-	if err != nil {
-		return err
-	}
-	base, err := sprintBase(c)
+	p, s, base, err := h.sprintForm(c)
 	if err != nil {
 		return err
 	}
@@ -269,11 +261,7 @@ func (h *Handler) deleteSprint(c echo.Context) error {
 
 // reopenSprint makes a completed sprint active again.
 func (h *Handler) reopenSprint(c echo.Context) error {
-	p, s, err := h.sprintOf(c)
-	if err != nil {
-		return err
-	}
-	base, err := sprintBase(c)
+	p, s, base, err := h.sprintForm(c)
 	if err != nil {
 		return err
 	}
@@ -308,11 +296,7 @@ func (h *Handler) renderComplete(c echo.Context, status int, v views.CompleteVie
 // completeSprint completes the sprint, sending each unfinished task where the form
 // says (its own choice, or the default), and says where they went.
 func (h *Handler) completeSprint(c echo.Context) error {
-	p, s, err := h.sprintOf(c)
-	if err != nil {
-		return err
-	}
-	base, err := sprintBase(c)
+	p, s, base, err := h.sprintForm(c)
 	if err != nil {
 		return err
 	}
