@@ -54,7 +54,21 @@ func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardVie
 	if err != nil {
 		return views.BoardView{}, err
 	}
-	return b.WithConflicts(p, pending), nil
+	return h.withConflicts(c, b.WithConflicts(p, pending), pending)
+}
+
+// withConflicts names the sprints in b's conflicts about a task's sprint (the store
+// records sprint ids); it reads the project's sprints only for such a conflict.
+func (h *Handler) withConflicts(c echo.Context, b views.BoardView, pending []*store.PendingConflict) (views.BoardView, error) {
+	if !views.ConflictsOnSprint(pending) {
+		return b, nil
+	}
+	p, _ := currentProject(c)
+	sprints, err := h.store.Sprints(ctx(c), p.ID)
+	if err != nil {
+		return views.BoardView{}, err
+	}
+	return b.WithSprintNames(pending, sprints), nil
 }
 
 // sprintScope reads the project's active sprints: unless the filter asks for all tasks,
@@ -247,7 +261,10 @@ func (h *Handler) cardView(c echo.Context, f views.BoardFilter, taskID string, a
 		pc, err := h.store.PendingConflict(ctx(c), taskID, currentUser(c).ID)
 		switch {
 		case err == nil:
-			v.Board = v.Board.WithCardConflicts(p, []*store.PendingConflict{pc}, pl.Task)
+			pending := []*store.PendingConflict{pc}
+			if v.Board, err = h.withConflicts(c, v.Board.WithCardConflicts(p, pending, pl.Task), pending); err != nil {
+				return cardView{}, err
+			}
 		case store.ErrorCode(err) != store.ENOTFOUND:
 			return cardView{}, err
 		}

@@ -568,6 +568,12 @@ func TestTaskPageSprintField(t *testing.T) {
 	if got := r.Text(`#sprint option[selected]`); got != "Backlog" {
 		t.Errorf("the form lost Ben's choice: %q", got)
 	}
+	// The pending conflict stands in place of the card on the board, in sprint names too.
+	board := ben.get("/projects/DEMO/board?sprint=all")
+	expectText(t, board, "li.card.conflict", "Ana Lima", "Sprint Two", "Backlog")
+	if strings.Contains(board.Text("li.card.conflict"), two.ID) {
+		t.Errorf("the board's conflict shows a sprint id: %q", board.Text("li.card.conflict"))
+	}
 	r = ben.submit(r, `section.conflict form`, map[string]string{"choice": "mine"})
 	expectRedirect(t, r, "/projects/DEMO/tasks/DEMO-5")
 	if got := a.task("DEMO-5").SprintID; got != "" {

@@ -347,3 +347,26 @@ func NameSprints(v *ConflictView, pc *store.PendingConflict, sprints []*store.Sp
 		}
 	}
 }
+
+// ConflictsOnSprint reports whether any of the conflicts is about a task's sprint.
+func ConflictsOnSprint(pcs []*store.PendingConflict) bool {
+	for _, pc := range pcs {
+		for _, f := range pc.Fields {
+			if f.Field == store.FieldSprint {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// WithSprintNames returns b with the sprint values of the conflicts it shows (from pcs)
+// written as sprint names.
+func (b BoardView) WithSprintNames(pcs []*store.PendingConflict, sprints []*store.Sprint) BoardView {
+	for _, pc := range pcs {
+		if v, ok := b.Conflicts[pc.TaskID]; ok {
+			NameSprints(v, pc, sprints)
+		}
+	}
+	return b
+}
