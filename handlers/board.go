@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -23,7 +24,17 @@ func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") =
 // needs besides.
 func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardView, error) {
 	p, role := currentProject(c)
-	tasks, err := h.store.BoardTasks(ctx(c), p.ID, store.BoardRead{Labels: f.Label != "", Description: f.Text != ""})
+	f, active, err := h.sprintScope(c, f)
+	if err != nil {
+		return views.BoardView{}, err
+	}
+	var tasks []*store.Task
+	if f.SprintScoped() {
+		// Only the active sprints' cards are read.
+		tasks, err = h.store.Tasks(ctx(c), p.ID, store.TaskFilter{Sprint: "active"})
+	} else {
+		tasks, err = h.store.BoardTasks(ctx(c), p.ID, store.BoardRead{Labels: f.Label != "", Description: f.Text != ""})
+	}
 	if err != nil {
 		return views.BoardView{}, err
 	}
@@ -32,6 +43,7 @@ func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardVie
 		return views.BoardView{}, err
 	}
 	b := views.NewBoardView(p, tasks, members, f, role.CanEdit())
+	b.Sprints = active
 	if !role.CanEdit() {
 		return b, nil
 	}
@@ -39,7 +51,36 @@ func (h *Handler) boardView(c echo.Context, f views.BoardFilter) (views.BoardVie
 	if err != nil {
 		return views.BoardView{}, err
 	}
-	return b.WithConflicts(p, pending), nil
+	return h.withConflicts(c, b.WithConflicts(p, pending), pending)
+}
+
+// withConflicts names the sprints in b's conflicts about a task's sprint (the store
+// records sprint ids); it reads the project's sprints only for such a conflict.
+func (h *Handler) withConflicts(c echo.Context, b views.BoardView, pending []*store.PendingConflict) (views.BoardView, error) {
+	if !views.ConflictsOnSprint(pending) {
+		return b, nil
+	}
+	p, _ := currentProject(c)
+	sprints, err := h.store.Sprints(ctx(c), p.ID)
+	if err != nil {
+		return views.BoardView{}, err
+	}
+	return b.WithSprintNames(pending, sprints), nil
+}
+
+// sprintScope reads the project's active sprints: unless the filter asks for all tasks,
+// the board shows only theirs.
+func (h *Handler) sprintScope(c echo.Context, f views.BoardFilter) (views.BoardFilter, []*store.Sprint, error) {
+	p, _ := currentProject(c)
+	active, err := h.store.ActiveSprints(ctx(c), p.ID)
+	if err != nil {
+		return f, nil, err
+	}
+	ids := make([]string, len(active))
+	for i, s := range active {
+		ids[i] = s.ID
+	}
+	return f.InSprints(ids), active, nil
 }
 
 // boardStream sends the project's live updates to an open board.
@@ -58,7 +99,7 @@ func (h *Handler) board(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	etag := boardETag(c, head)
+	etag := boardETag(c, head, h.store.Now().Format(time.DateOnly))
 	if !h.hasFlash(c) {
 		if notModified(c, etag) {
 			return nil
@@ -178,6 +219,10 @@ type cardView struct {
 // filter hides and what the heading counts depend on each card.
 func (h *Handler) cardView(c echo.Context, f views.BoardFilter, taskID string, also ...string) (cardView, error) {
 	p, role := currentProject(c)
+	f, _, err := h.sprintScope(c, f)
+	if err != nil {
+		return cardView{}, err
+	}
 	// Filtered, the card's place comes from its columns' visible cards: its position
 	// among all the column's cards would be counted for nothing.
 	place := h.store.CardPlace
@@ -223,7 +268,10 @@ func (h *Handler) cardView(c echo.Context, f views.BoardFilter, taskID string, a
 		pc, err := h.store.PendingConflict(ctx(c), taskID, currentUser(c).ID)
 		switch {
 		case err == nil:
-			v.Board = v.Board.WithCardConflicts(p, []*store.PendingConflict{pc}, pl.Task)
+			pending := []*store.PendingConflict{pc}
+			if v.Board, err = h.withConflicts(c, v.Board.WithCardConflicts(p, pending, pl.Task), pending); err != nil {
+				return cardView{}, err
+			}
 		case store.ErrorCode(err) != store.ENOTFOUND:
 			return cardView{}, err
 		}
@@ -375,8 +423,16 @@ func answerMessage(p *store.Project, choice string, res *store.TaskResult) strin
 func (h *Handler) boardCreate(c echo.Context) error {
 	p, role := currentProject(c)
 	filter, _ := url.ParseQuery(c.FormValue("filter"))
-	f := views.ParseBoardFilter(filter)
-	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, store.NewTask{ProjectID: p.ID, Title: c.FormValue("title")})
+	f, active, err := h.sprintScope(c, views.ParseBoardFilter(filter))
+	if err != nil {
+		return err
+	}
+	in := store.NewTask{ProjectID: p.ID, Title: c.FormValue("title")}
+	if f.SprintScoped() {
+		// Created on the sprint's board, the card goes in the sprint: it would vanish otherwise.
+		in.SprintID = active[0].ID
+	}
+	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, in)
 	if err != nil && store.ErrorCode(err) != store.EINVALID {
 		return err
 	}
@@ -397,6 +453,9 @@ func (h *Handler) boardCreate(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, views.BoardPage(pg, b))
 	}
 	announce := fmt.Sprintf("Created %s in %s.", t.Key, p.ColumnName(t.ColumnID))
+	if in.SprintID != "" {
+		announce = fmt.Sprintf("Created %s in %s, in %s.", t.Key, p.ColumnName(t.ColumnID), active[0].Name)
+	}
 	if !isHTMX(c) {
 		h.flash(c, announce)
 		q := filter

@@ -31,12 +31,13 @@ var buildStamp = func() string {
 // page shows comes from the project's events up to head (tasks, workflow, members, the
 // viewer's conflicts) and from the request: the user, their role, the query (filter and
 // the card to focus) and the CSRF token the page's forms carry. A pending flash message
-// is not in it: a page with one is never answered from the cache (see board).
-func boardETag(c echo.Context, head int64) string {
+// is not in it: a page with one is never answered from the cache (see board). Nor is
+// yesterday's page: the sprint header counts the days left.
+func boardETag(c echo.Context, head int64, day string) string {
 	p, role := currentProject(c)
 	sum := sha256.New()
 	csrf, _ := c.Get("csrf").(string)
-	for _, s := range []string{buildStamp, p.ID, currentUser(c).ID, string(role), c.QueryParams().Encode(), csrf} {
+	for _, s := range []string{buildStamp, p.ID, currentUser(c).ID, string(role), c.QueryParams().Encode(), csrf, day} {
 		sum.Write([]byte(s))
 		sum.Write([]byte{0})
 	}

@@ -58,6 +58,34 @@ type appOptions struct {
 	cfg handlers.Config
 	// now, when set, is the store's clock from before the server starts.
 	now func() time.Time
+	// activeSprint keeps the demo's active sprint (see endDemoSprints).
+	activeSprint bool
+}
+
+// endDemoSprints completes the demo's active sprints, their unfinished tasks going to the
+// backlog, so that the DEMO board shows all its tasks as the tests of the board itself
+// (moves, filters, conflicts, live updates) expect: with an active sprint the board shows
+// only that sprint's tasks by default, which sprints_test.go tests.
+func endDemoSprints(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	ana, err := st.UserByEmail(ctx, anaEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, _, err := st.ProjectFor(ctx, ana.ID, "DEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, err := st.ActiveSprints(ctx, demo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range active {
+		if _, err := st.CompleteSprint(ctx, ana.ID, store.SprintCompletion{SprintID: s.ID, BaseVersion: s.Version, Default: store.DestBacklog}); err != nil {
+			t.Fatalf("complete the demo's %s: %v", s.Name, err)
+		}
+	}
 }
 
 // newAppWith is newApp with options.
@@ -71,6 +99,9 @@ func newAppWith(t *testing.T, opt appOptions) *app {
 	t.Cleanup(func() { st.Close() })
 	if _, err := st.SeedDemo(ctx); err != nil {
 		t.Fatalf("seed demo: %v", err)
+	}
+	if !opt.activeSprint {
+		endDemoSprints(t, st)
 	}
 	if opt.now != nil {
 		st.Now = opt.now

@@ -81,6 +81,8 @@ func TestE2EBoard(t *testing.T) {
 		{"BacklogKeyboard", e2eBacklogKeyboard},
 		{"BacklogWithoutJavaScript", e2eBacklogNoJavaScript},
 		{"BacklogAxe", e2eBacklogAxe},
+		{"SprintLifecycle", e2eSprintLifecycle},
+		{"SprintPagesAxe", e2eSprintPagesAxe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -150,6 +152,7 @@ func e2eSeed(t *testing.T) string {
 	if _, err := st.SeedDemo(ctx); err != nil {
 		t.Fatalf("seed demo: %v", err)
 	}
+	endDemoSprints(t, st)
 	seed := filepath.Join(dir, "seed.db")
 	if _, err := st.DB().ExecContext(ctx, `VACUUM INTO ?`, seed); err != nil {
 		t.Fatalf("copy the seeded database: %v", err)

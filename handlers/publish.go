@@ -253,6 +253,16 @@ func (pub *publisher) rememberSprint(sprintID, projectID string) {
 	pub.sprintProjects[sprintID] = projectID
 }
 
+// changesSprintBoards reports whether e changes which cards a sprint board shows or what
+// its header says: a sprint starting, completing, reopening or edited.
+func changesSprintBoards(e store.Event) bool {
+	switch e.Type {
+	case store.TypeSprintStarted, store.TypeSprintCompleted, store.TypeSprintReopened, store.TypeSprintEdited:
+		return true
+	}
+	return false
+}
+
 // taskIDOf returns the task an event concerns: task streams are named "task:ID", and
 // a task's conflicts and their answers "task:ID:conflicts".
 func taskIDOf(e store.Event) string {
@@ -298,7 +308,7 @@ func (h *Handler) publishChange(ctx context.Context, projectID string, pc *proje
 	if len(entries) > 0 {
 		note = entries[0].Actor.Name + " " + entries[0].Text
 	}
-	if pc.resync || len(pc.tasks) != 1 {
+	if pc.resync || len(pc.tasks) != 1 || slices.ContainsFunc(pc.events, changesSprintBoards) {
 		var buf bytes.Buffer
 		if err := views.BoardResync(actor, note).Render(ctx, &buf); err != nil {
 			return err

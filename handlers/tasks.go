@@ -69,7 +69,11 @@ func (h *Handler) taskView(c echo.Context, t *store.Task, form views.TaskForm) (
 	if err != nil {
 		return views.TaskView{}, err
 	}
-	v := views.TaskView{Task: t, Members: members, History: history, Form: form}
+	sprints, err := h.store.Sprints(ctx(c), p.ID)
+	if err != nil {
+		return views.TaskView{}, err
+	}
+	v := views.TaskView{Task: t, Members: members, History: history, Form: form, Sprints: sprints}
 	if !role.CanEdit() {
 		return v, nil
 	}
@@ -77,6 +81,7 @@ func (h *Handler) taskView(c echo.Context, t *store.Task, form views.TaskForm) (
 	switch {
 	case err == nil:
 		cv := views.NewConflictView(p, pc, t, members)
+		views.NameSprints(&cv, pc, sprints)
 		v.Conflict = &cv
 		if form.Errors == nil {
 			v.Form.Keep(pc)
@@ -190,6 +195,9 @@ func parseTaskUpdate(c echo.Context, taskID string) (store.TaskUpdate, error) {
 	}
 	if has("due") {
 		u.Due = store.Some(form.Get("due"))
+	}
+	if has("sprint") {
+		u.Sprint = store.Some(form.Get("sprint"))
 	}
 	if has("points") {
 		s := strings.TrimSpace(form.Get("points"))

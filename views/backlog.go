@@ -323,11 +323,6 @@ func BacklogMoveURL(p *store.Project, t *store.Task, filter string) string {
 	return ProjectURL(p, "/backlog/move/"+t.Key) + queryString(filter)
 }
 
-// SprintURL is a sprint's own page.
-func SprintURL(p *store.Project, sp *store.Sprint) string {
-	return ProjectURL(p, "/sprints/"+strconv.Itoa(sp.Number))
-}
-
 // sprintDates writes a sprint's planned dates: "2026-11-02 – 2026-11-13", "" when unset.
 func sprintDates(sp *store.Sprint) string {
 	switch {

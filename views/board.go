@@ -25,6 +25,8 @@ type BoardView struct {
 	Conflicts map[string]*ConflictView
 	// Create is the one-line create form's state.
 	Create NewTaskForm
+	// Sprints are the project's active sprints: the board's header names them.
+	Sprints []*store.Sprint
 }
 
 func firstColumnName(b BoardView) string {
@@ -50,6 +52,15 @@ type BoardFilter struct {
 	Type     string
 	Label    string
 	Text     string
+	// AllTasks is the board's "All tasks" switch (?sprint=all): without it, a project
+	// with active sprints shows only their tasks.
+	AllTasks bool
+	// Carried keeps only tasks carried over from a completed sprint (?carried=1).
+	Carried bool
+	// sprints are the ids of the sprints whose tasks the board shows, space-separated:
+	// the project's active sprints, unless AllTasks. They are not in the URL: each
+	// request reads them (see InSprints).
+	sprints string
 }
 
 // ParseBoardFilter reads a filter from URL query values.
@@ -59,15 +70,40 @@ func ParseBoardFilter(q url.Values) BoardFilter {
 		Type:     strings.TrimSpace(q.Get("type")),
 		Label:    strings.TrimSpace(q.Get("label")),
 		Text:     strings.TrimSpace(q.Get("q")),
+		AllTasks: q.Get("sprint") == "all",
+		Carried:  q.Get("carried") == "1",
 	}
 }
 
-// Active reports whether the filter hides anything.
-func (f BoardFilter) Active() bool { return f != BoardFilter{} }
+// InSprints returns f showing only the tasks of the sprints with these ids (the
+// project's active sprints), unless f shows all tasks; no ids shows every task.
+func (f BoardFilter) InSprints(ids []string) BoardFilter {
+	f.sprints = ""
+	if !f.AllTasks {
+		f.sprints = strings.Join(ids, " ")
+	}
+	return f
+}
+
+// SprintScoped reports whether the board shows only its active sprints' tasks.
+func (f BoardFilter) SprintScoped() bool { return f.sprints != "" }
+
+// Active reports whether the filter hides anything: the user's filter or the sprint view.
+func (f BoardFilter) Active() bool { return f.Narrowed() || f.SprintScoped() }
+
+// Narrowed reports whether the user's own filter (text, assignee, type, label, carried
+// over) hides anything.
+func (f BoardFilter) Narrowed() bool {
+	return f.Assignee != "" || f.Type != "" || f.Label != "" || f.Text != "" || f.Carried
+}
 
 // Match reports whether task t passes the filter.
 func (f BoardFilter) Match(t *store.Task) bool {
 	switch {
+	case f.sprints != "" && (t.SprintID == "" || !slices.Contains(strings.Fields(f.sprints), t.SprintID)):
+		return false
+	case f.Carried && t.CarriedFrom == "":
+		return false
 	case f.Assignee == "none" && t.AssigneeID != "":
 		return false
 	case f.Assignee != "" && f.Assignee != "none" && t.AssigneeID != f.Assignee:
@@ -84,7 +120,7 @@ func (f BoardFilter) Match(t *store.Task) bool {
 	return true
 }
 
-// Query encodes the filter as URL query values ("" when inactive).
+// Query encodes the filter as URL query values ("" when it is the default view).
 func (f BoardFilter) Query() string {
 	q := url.Values{}
 	for k, v := range map[string]string{"assignee": f.Assignee, "type": f.Type, "label": f.Label, "q": f.Text} {
@@ -92,7 +128,23 @@ func (f BoardFilter) Query() string {
 			q.Set(k, v)
 		}
 	}
+	if f.AllTasks {
+		q.Set("sprint", "all")
+	}
+	if f.Carried {
+		q.Set("carried", "1")
+	}
 	return q.Encode()
+}
+
+// SwitchURL is the board's address showing all tasks (all) or the active sprints'
+// tasks, keeping the rest of the filter.
+func (f BoardFilter) SwitchURL(p *store.Project, all bool) string {
+	f.AllTasks = all
+	if q := f.Query(); q != "" {
+		return ProjectURL(p, "/board") + "?" + q
+	}
+	return ProjectURL(p, "/board")
 }
 
 // QueryString is Query with a leading "?", or "" when the filter is inactive.

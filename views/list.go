@@ -205,11 +205,21 @@ type FilterBar struct {
 	Filter      BoardFilter
 	Members     []store.Member
 	Keep        []Hidden
+	// SelectOOB names other elements (a CSS selector) htmx takes from the answer too:
+	// the board's Sprint / All tasks switch, whose links keep the filter.
+	SelectOOB string
 }
 
 // filterBar is the filter form on the board.
 func (b BoardView) filterBar(p *store.Project) FilterBar {
-	return FilterBar{Path: ProjectURL(p, "/board"), Target: "board", Label: "Filter the board", Placeholder: "Filter cards…", Filter: b.Filter, Members: b.Members}
+	bar := FilterBar{Path: ProjectURL(p, "/board"), Target: "board", Label: "Filter the board", Placeholder: "Filter cards…", Filter: b.Filter, Members: b.Members}
+	if b.Filter.AllTasks {
+		bar.Keep = []Hidden{{Name: "sprint", Value: "all"}}
+	}
+	if len(b.Sprints) > 0 {
+		bar.SelectOOB = "#sprint-switch"
+	}
+	return bar
 }
 
 // ClearURL is the page without the filter, keeping the other query values.

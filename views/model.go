@@ -121,11 +121,16 @@ type TaskView struct {
 	Form    TaskForm
 	// Conflict is the viewer's pending conflict on the task, shown above everything.
 	Conflict *ConflictView
+	// Sprints are the project's sprints: the task's sprint, the one it was carried over
+	// from, and the choices of its sprint field.
+	Sprints []*store.Sprint
 }
 
 // TaskForm is the task edit form's state, as strings.
 type TaskForm struct {
 	Title, Description, Type, Priority, Assignee, Labels, Points, Due string
+	// Sprint is the task's sprint id, "" for the backlog.
+	Sprint string
 	// BaseVersion is the version the values were read at; a form shown again after an
 	// error keeps the version the user started from, so the merge rule still protects
 	// changes others made meanwhile.
@@ -142,7 +147,7 @@ func TaskFormFrom(t *store.Task) TaskForm {
 	return TaskForm{
 		Title: t.Title, Description: t.Description, Type: string(t.Type), Priority: string(t.Priority),
 		Assignee: t.AssigneeID, Labels: strings.Join(t.Labels, ", "), Points: pts, Due: t.Due,
-		BaseVersion: t.Version,
+		Sprint: t.SprintID, BaseVersion: t.Version,
 	}
 }
 
@@ -151,7 +156,7 @@ func TaskFormFrom(t *store.Task) TaskForm {
 func (f *TaskForm) Fill(submitted url.Values) {
 	for name, dst := range map[string]*string{
 		"title": &f.Title, "description": &f.Description, "type": &f.Type, "priority": &f.Priority,
-		"assignee": &f.Assignee, "labels": &f.Labels, "points": &f.Points, "due": &f.Due,
+		"assignee": &f.Assignee, "labels": &f.Labels, "points": &f.Points, "due": &f.Due, "sprint": &f.Sprint,
 	} {
 		if vs, ok := submitted[name]; ok && len(vs) > 0 {
 			*dst = vs[0]
@@ -215,7 +220,7 @@ func (f *TaskForm) Keep(pc *store.PendingConflict) {
 	for field, dst := range map[store.Field]*string{
 		store.FieldTitle: &f.Title, store.FieldDescription: &f.Description, store.FieldType: &f.Type,
 		store.FieldPriority: &f.Priority, store.FieldAssignee: &f.Assignee, store.FieldLabels: &f.Labels,
-		store.FieldPoints: &f.Points, store.FieldDue: &f.Due,
+		store.FieldPoints: &f.Points, store.FieldDue: &f.Due, store.FieldSprint: &f.Sprint,
 	} {
 		if v, ok := pc.Wants(field); ok {
 			*dst = formValue(v)

@@ -176,7 +176,7 @@
   // template, filled in for the card and the board as it is now. Its items are the same
   // plain forms the move page posts.
 
-  var filterKeys = ["assignee", "type", "label", "q"];
+  var filterKeys = ["assignee", "type", "label", "q", "sprint", "carried"];
 
   // currentFilter is the board's filter as the server encodes it, from the address bar
   // (the filter bar updates it without reloading the page).
