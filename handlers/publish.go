@@ -285,6 +285,9 @@ func isConflictEvent(e store.Event) bool {
 // the workflow, or to several cards at once (no command does that today), tells boards
 // to redraw from the server instead.
 func (h *Handler) publishChange(ctx context.Context, projectID string, pc *projectChange) error {
+	if len(pc.tasks) == 0 && !pc.resync && !slices.ContainsFunc(pc.events, changesSprintBoards) {
+		return nil // a sprint created, deleted or planned, or a setting: no board shows it
+	}
 	streams := h.live.Streams(projectID)
 	if pc.private != nil {
 		streams = slices.DeleteFunc(streams, func(id string) bool {

@@ -66,13 +66,7 @@ func (l PlanListView) Name() string {
 }
 
 // Summary is the list's size: "5 tasks · 13 points".
-func (l PlanListView) Summary() string {
-	pts := store.FormatPoints(&l.Points) + " points"
-	if l.Points == 1 {
-		pts = "1 point"
-	}
-	return plural(l.Count, "task") + " · " + pts
-}
+func (l PlanListView) Summary() string { return SprintSummary(l.Count, l.Points) }
 
 // Shown is how many of the list's tasks the filter shows, for the heading of a
 // filtered page: "3 shown".
@@ -321,19 +315,6 @@ func BacklogURL(p *store.Project, filter string) string {
 // BacklogMoveURL is a task's no-JavaScript planning page, keeping the page's filter.
 func BacklogMoveURL(p *store.Project, t *store.Task, filter string) string {
 	return ProjectURL(p, "/backlog/move/"+t.Key) + queryString(filter)
-}
-
-// sprintDates writes a sprint's planned dates: "2026-11-02 – 2026-11-13", "" when unset.
-func sprintDates(sp *store.Sprint) string {
-	switch {
-	case sp.Start != "" && sp.End != "":
-		return sp.Start + " – " + sp.End
-	case sp.Start != "":
-		return "from " + sp.Start
-	case sp.End != "":
-		return "until " + sp.End
-	}
-	return "no dates yet"
 }
 
 // selectValue is what a row's checkbox submits: the task and the version it was seen at.

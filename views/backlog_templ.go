@@ -710,7 +710,7 @@ func PlanHeading(p Page, b BacklogView, l PlanListView, oob bool) templ.Componen
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var37 string
-			templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(sprintDates(l.Sprint))
+			templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(SprintDates(l.Sprint))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/backlog.templ`, Line: 122, Col: 52}
 			}
