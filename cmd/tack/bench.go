@@ -488,12 +488,12 @@ func (b *bencher) signIn(ctx context.Context) error {
 		return fmt.Errorf("sign in as %s: %s (set -email and -password)", b.cfg.email, msg)
 	}
 	// The board page carries the token for htmx requests (the same as the form's).
-	page, res, err = b.get(ctx, b.web, b.projectPath("/board"), nil)
+	page, res, err = b.get(ctx, b.web, b.projectPath(benchBoard), nil)
 	if err != nil {
 		return err
 	}
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s answered %s: does project %s exist and can %s see it?", b.projectPath("/board"), res.Status, b.cfg.project, b.cfg.email)
+		return fmt.Errorf("GET %s answered %s: does project %s exist and can %s see it?", b.projectPath(benchBoard), res.Status, b.cfg.project, b.cfg.email)
 	}
 	if m := csrfMeta.FindSubmatch(page); m != nil {
 		b.csrf = html.UnescapeString(string(m[1]))
@@ -679,17 +679,24 @@ func (b *bencher) apiMove(ctx context.Context, c *benchCard) moveResult {
 	return r
 }
 
+// The board tack bench reads and moves on is every card of the project ("All tasks"):
+// with an active sprint the board shows only the sprint's cards unless asked.
+const (
+	benchBoardFilter = "sprint=all"
+	benchBoard       = "/board?" + benchBoardFilter
+)
+
 // cardVersion finds each card's id and version in a board fragment.
-var cardVersion = regexp.MustCompile(`data-id="([^"]+)"[^>]*?data-version="(\d+)"`)
+var cardVersion = regexp.MustCompile(`id="task-([^"]+)"[^>]*?data-version="(\d+)"`)
 
 // browserMove moves c the way the board's drag does: an htmx form POST with the CSRF
 // token. The card's new version is read from the answer's card.
 func (b *bencher) browserMove(ctx context.Context, c *benchCard) moveResult {
 	to := b.target(c)
-	form := url.Values{"task": {c.ID}, "base_version": {strconv.Itoa(c.Version)}, "to": {"column:" + to}}
+	form := url.Values{"task": {c.ID}, "base_version": {strconv.Itoa(c.Version)}, "to": {"column:" + to}, "filter": {benchBoardFilter}}
 	r := moveResult{card: c, start: b.now()}
 	answer, res, err := b.post(ctx, b.web, b.projectPath("/board/move"), form,
-		http.Header{"HX-Request": {"true"}, "X-CSRF-Token": {b.csrf}, "HX-Current-URL": {b.url(b.projectPath("/board"))}})
+		http.Header{"HX-Request": {"true"}, "X-CSRF-Token": {b.csrf}, "HX-Current-URL": {b.url(b.projectPath(benchBoard))}})
 	r.latency = b.now() - r.start
 	if err != nil {
 		r.failure = failureName(ctx, err)
@@ -838,7 +845,7 @@ func (b *bencher) runBoardPage(ctx context.Context) ([]opReport, []string) {
 					return
 				}
 				t0 := b.now()
-				page, res, err := b.get(ctx, b.web, b.projectPath("/board"), nil)
+				page, res, err := b.get(ctx, b.web, b.projectPath(benchBoard), nil)
 				l := load{latency: b.now() - t0}
 				switch {
 				case err != nil && ctx.Err() != nil:
@@ -869,7 +876,7 @@ func (b *bencher) runBoardPage(ctx context.Context) ([]opReport, []string) {
 	if e, ok := etag.Load().(string); ok {
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, res, err := b.get(cctx, b.web, b.projectPath("/board"), http.Header{"If-None-Match": {e}})
+		_, res, err := b.get(cctx, b.web, b.projectPath(benchBoard), http.Header{"If-None-Match": {e}})
 		if err == nil {
 			notes = append(notes, fmt.Sprintf("board page has ETag %s; a request with If-None-Match answered %s", e, res.Status))
 		}
