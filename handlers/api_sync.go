@@ -351,22 +351,26 @@ func (h *Handler) syncApply(ctx context.Context, userID string, cmd syncCommand,
 		}
 	}
 	out := &syncResult{OpID: cmd.op.OpID}
+	refs := h.sprintRefs(ctx)
 	var conflict *store.ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		p := problemFor(err)
+		p := problemFor(err, refs)
 		out.Status, out.Conflict = syncConflict, &p
 	case err != nil && store.ErrorCode(err) == store.EINTERNAL:
 		return nil, err
 	case err != nil:
 		out.Status, out.Reason = syncRejected, store.ErrorMessage(err)
 	default:
-		task := newTaskJSON(res.Task)
+		task := newTaskJSON(res.Task, refs)
 		applied, merged := fieldNames(res.Applied), fieldNames(res.Merged)
 		out.Status, out.Task, out.Applied, out.Merged = syncApplied, &task, &applied, &merged
 		if len(merged) > 0 {
 			out.Status = syncMerged
 		}
+	}
+	if refs.err != nil {
+		return nil, refs.err
 	}
 	return out, nil
 }
