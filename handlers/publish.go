@@ -183,6 +183,9 @@ func (pub *publisher) projectOf(ctx context.Context, e store.Event) (string, sto
 		return p.ProjectID, p, nil
 	}
 	taskID := taskIDOf(e)
+	if taskID == "" {
+		return "", p, nil // sprint and project-settings events change no card
+	}
 	if projectID, ok := pub.taskProjects[taskID]; ok {
 		return projectID, p, nil
 	}

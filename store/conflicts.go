@@ -112,10 +112,21 @@ func (pc *PendingConflict) command(base int) (commandSpec, error) {
 	if base == 0 {
 		base = pc.CurrentVersion
 	}
-	if pc.Command == "move" {
+	switch pc.Command {
+	case "move":
 		col, _ := pc.Wanted[FieldColumn].(string)
 		return TaskMove{TaskID: pc.TaskID, BaseVersion: base, ColumnID: col,
 			AfterID: pc.After, BeforeID: pc.Before, Step: pc.Step}.command(), nil
+	case "plan":
+		pl := TaskPlan{TaskID: pc.TaskID, BaseVersion: base, AfterID: pc.After, BeforeID: pc.Before, Step: pc.Step}
+		if v, ok := pc.Wanted[FieldSprint]; ok {
+			sprint, isString := v.(string)
+			if !isString {
+				return commandSpec{}, fmt.Errorf("store: stored conflict wants %T %v for %s", v, v, FieldSprint)
+			}
+			pl.Sprint = Some(sprint)
+		}
+		return pl.command(), nil
 	}
 	u, err := updateFromWanted(pc.TaskID, base, pc.Wanted)
 	return u.command(), err
@@ -143,6 +154,9 @@ func updateFromWanted(taskID string, base int, wanted map[Field]any) (TaskUpdate
 		case FieldDue:
 			u.Due.V, ok = v.(string)
 			u.Due.Set = true
+		case FieldSprint:
+			u.Sprint.V, ok = v.(string)
+			u.Sprint.Set = true
 		case FieldType:
 			var s string
 			s, ok = v.(string)
@@ -291,12 +305,19 @@ func endPending(tx sqlx.Ext, taskID, actor string, changed []Field) error {
 
 // describeAnswer tells an answer for people: "kept Ben Ortiz's move of DEMO-8 (it stays
 // in Done)" or "moved DEMO-8 to In Progress anyway, over Ben Ortiz's move".
-func describeAnswer(p *Project, key string, e *ConflictAnswered, name func(string) User) string {
+func describeAnswer(p *Project, key string, e *ConflictAnswered, name func(string) User, sprint func(string) string) string {
 	if len(e.Fields) == 0 {
 		return "answered a conflict on " + key
 	}
 	f := e.Fields[0]
 	by := name(f.ChangedBy).Name
+	if e.Command == "plan" {
+		if e.Choice == AnswerTheirs {
+			return fmt.Sprintf("kept %s's move of %s to %s", by, key, sprint(fmt.Sprint(f.Theirs)))
+		}
+		return fmt.Sprintf("chose to move %s to %s anyway, over %s's move to %s", key,
+			sprint(fmt.Sprint(f.Yours)), by, sprint(fmt.Sprint(f.Theirs)))
+	}
 	if e.Command == "move" {
 		if e.Choice == AnswerTheirs {
 			return fmt.Sprintf("kept %s's move of %s to %s", by, key, FormatValue(p, f.Field, f.Theirs, name))

@@ -17,6 +17,8 @@ type HistoryEntry struct {
 	Actor   User
 	TaskID  string
 	TaskKey string
+	// SprintID is the sprint a sprint event concerns ("" for other events).
+	SprintID string
 	// Text follows the actor's name: "moved DEMO-12 from To Do to In Progress".
 	Text string
 	// Changes lists old → new values, for edits.
@@ -49,6 +51,7 @@ type historyRow struct {
 	At      string `db:"at"`
 	Data    string `db:"data"`
 	TaskKey string `db:"task_key"`
+	Stream  string `db:"stream"`
 }
 
 // TaskHistory returns a task's history, oldest first, conflicts included.
@@ -70,7 +73,8 @@ func (s *Store) Activity(ctx context.Context, p *Project, before int64, limit in
 	}
 	var rows []historyRow
 	err := s.read.SelectContext(ctx, &rows, `SELECT a.seq, a.task_id, a.type, a.actor, a.at, a.data,
-			COALESCE(? || '-' || t.number, '') AS task_key
+			COALESCE(? || '-' || t.number, '') AS task_key,
+			CASE WHEN a.type LIKE 'sprint.%' THEN (SELECT e.stream FROM events e WHERE e.seq = a.seq) ELSE '' END AS stream
 		FROM activity a LEFT JOIN tasks t ON t.id = a.task_id
 		WHERE a.project_id = ? AND a.seq < ? ORDER BY a.seq DESC LIMIT ?`, p.Key, p.ID, before, limit)
 	if err != nil {
@@ -84,7 +88,18 @@ func (s *Store) Activity(ctx context.Context, p *Project, before int64, limit in
 func (s *Store) DescribeEvents(ctx context.Context, p *Project, events []Event) ([]HistoryEntry, error) {
 	rows := make([]historyRow, 0, len(events))
 	for _, e := range events {
-		r := historyRow{Seq: e.Seq, Type: e.Type, Actor: e.Actor, At: formatTime(e.At), Data: string(e.Data)}
+		r := historyRow{Seq: e.Seq, Type: e.Type, Actor: e.Actor, At: formatTime(e.At), Data: string(e.Data), Stream: e.Stream}
+		if e.Type == TypeSprintScopeChanged { // it names its task in the activity
+			var p SprintScopeChanged
+			if err := json.Unmarshal(e.Data, &p); err != nil {
+				return nil, err
+			}
+			t, err := loadTask(s.read, p.TaskID)
+			if err != nil {
+				return nil, err
+			}
+			r.TaskID, r.TaskKey = t.ID, t.Key
+		}
 		if kind, id := streamID(e.Stream); kind == "task" {
 			t, err := loadTask(s.read, id)
 			if err != nil {
@@ -115,6 +130,28 @@ func (s *Store) describe(ctx context.Context, p *Project, rows []historyRow) ([]
 		}
 		return users[id]
 	}
+	var sprintNames map[string]string
+	sprint := func(id string) string {
+		if id == "" {
+			return "the backlog"
+		}
+		if sprintNames == nil {
+			sprintNames = map[string]string{}
+			var list []struct {
+				ID   string `db:"id"`
+				Name string `db:"name"`
+			}
+			if err := s.read.SelectContext(ctx, &list, `SELECT id, name FROM sprints WHERE project_id = ?`, p.ID); err == nil {
+				for _, sp := range list {
+					sprintNames[sp.ID] = sp.Name
+				}
+			}
+		}
+		if n, ok := sprintNames[id]; ok {
+			return n
+		}
+		return "a deleted sprint"
+	}
 	out := make([]HistoryEntry, 0, len(rows))
 	for _, r := range rows {
 		at, err := parseTime(r.At)
@@ -126,13 +163,17 @@ func (s *Store) describe(ctx context.Context, p *Project, rows []historyRow) ([]
 			return nil, err
 		}
 		h := HistoryEntry{Seq: r.Seq, At: at, Type: r.Type, Actor: name(r.Actor), TaskID: r.TaskID, TaskKey: r.TaskKey}
-		describeEvent(&h, p, p2, name)
+		if kind, id := streamID(r.Stream); kind == "sprint" {
+			h.SprintID = id
+		}
+		describeEvent(&h, p, p2, name, sprint)
 		out = append(out, h)
 	}
 	return out, nil
 }
 
-func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(string) User) {
+// describeEvent tells one event; sprint names a sprint by id ("" is the backlog).
+func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(string) User, sprint func(string) string) {
 	key := h.TaskKey
 	change := func(field, from, to string) {
 		h.Changes = append(h.Changes, ValueChange{Field: field, From: from, To: to})
@@ -153,7 +194,73 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 		change("Columns", columnList(e.From), columnList(e.To))
 	case *TaskCreated:
 		h.Text = fmt.Sprintf("created %s in %s", key, p.ColumnName(e.ColumnID))
+		if e.SprintID != "" {
+			h.Text += ", in " + sprint(e.SprintID)
+		}
 		change("Title", "", e.Title)
+	case *TaskSprintChanged:
+		if e.CarriedOver {
+			h.Text = fmt.Sprintf("carried %s over from %s to %s", key, sprint(e.From), sprint(e.To))
+		} else {
+			h.Text = fmt.Sprintf("moved %s to %s", key, sprint(e.To))
+		}
+		change("Sprint", sprint(e.From), sprint(e.To))
+	case *SettingsChanged:
+		h.Text = "changed the project's settings"
+		if c := e.ParallelSprints; c != nil {
+			h.Text = "stopped allowing parallel sprints"
+			if c.To {
+				h.Text = "allowed parallel sprints"
+			}
+		}
+	case *SprintCreated:
+		h.Text = "created " + e.Name
+		if e.Start != "" || e.End != "" {
+			change("Dates", "", orNone(e.Start)+" – "+orNone(e.End))
+		}
+		if e.Goal != "" {
+			change("Goal", "", e.Goal)
+		}
+	case *SprintEdited:
+		h.Text = "changed " + sprint(h.SprintID)
+		for _, f := range []struct {
+			label string
+			c     *StringChange
+		}{{"Name", e.Name}, {"Goal", e.Goal}, {"Start date", e.Start}, {"End date", e.End}} {
+			if f.c != nil {
+				change(f.label, orNone(f.c.From), orNone(f.c.To))
+			}
+		}
+	case *SprintDeleted:
+		h.Text = "deleted " + sprint(h.SprintID)
+	case *SprintStarted:
+		h.Text = fmt.Sprintf("started %s with %s, %s", sprint(h.SprintID), plural(len(e.Commitment), "task"), pointsOf(e.Commitment))
+		change("Dates", "", e.Start+" – "+e.End)
+	case *SprintScopeChanged:
+		if e.Change == ScopeRemoved {
+			h.Text = fmt.Sprintf("removed %s from %s after it started", key, sprint(h.SprintID))
+		} else {
+			h.Text = fmt.Sprintf("added %s to %s after it started", key, sprint(h.SprintID))
+		}
+		change("Story points", "", FormatPoints(e.Points))
+	case *SprintCompletedEvent:
+		h.Text = fmt.Sprintf("completed %s: %d done", sprint(h.SprintID), len(e.Completed))
+		counts, order := map[string]int{}, []string{}
+		for _, c := range e.NotCompleted {
+			if counts[c.To] == 0 {
+				order = append(order, c.To)
+			}
+			counts[c.To]++
+		}
+		for i, to := range order {
+			if i == 0 {
+				h.Text += fmt.Sprintf(", %d carried over to %s", counts[to], sprint(to))
+			} else {
+				h.Text += fmt.Sprintf(", %d to %s", counts[to], sprint(to))
+			}
+		}
+	case *SprintReopened:
+		h.Text = "reopened " + sprint(h.SprintID)
 	case *TaskRetitled:
 		h.Text = "changed the title of " + key
 		change("Title", e.From, e.To)
@@ -195,19 +302,22 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 		h.Text = "restored " + key
 	case *TaskConflicted:
 		verb := "edit"
-		if e.Command == "move" {
-			verb = "move"
+		if e.Command == "move" || e.Command == "plan" {
+			verb = e.Command
 		}
 		h.Text = fmt.Sprintf("tried to %s %s from version %d, but it had changed (now version %d): conflict, not applied",
 			verb, key, e.BaseVersion, e.CurrentVersion)
 		for _, f := range e.Fields {
+			yours, theirs := FormatValue(p, f.Field, f.Yours, name), FormatValue(p, f.Field, f.Theirs, name)
+			if f.Field == FieldSprint {
+				yours, theirs = sprint(fmt.Sprint(f.Yours)), sprint(fmt.Sprint(f.Theirs))
+			}
 			h.Conflicts = append(h.Conflicts, ConflictNote{
-				Field: FieldLabel(f.Field), Yours: FormatValue(p, f.Field, f.Yours, name),
-				Theirs: FormatValue(p, f.Field, f.Theirs, name), By: name(f.ChangedBy), At: f.ChangedAt,
+				Field: FieldLabel(f.Field), Yours: yours, Theirs: theirs, By: name(f.ChangedBy), At: f.ChangedAt,
 			})
 		}
 	case *ConflictAnswered:
-		h.Text = describeAnswer(p, key, e, name)
+		h.Text = describeAnswer(p, key, e, name, sprint)
 	case *WorkflowConflicted:
 		h.Text = fmt.Sprintf("tried to change the workflow from version %d, but it had changed (now version %d): conflict, not applied",
 			e.BaseVersion, e.CurrentVersion)
@@ -265,6 +375,11 @@ func FormatValue(p *Project, f Field, v any, name func(string) User) string {
 			return "archived"
 		}
 		return "not archived"
+	case FieldSprint:
+		// The value is a sprint id: callers that can name sprints do so themselves.
+		if v == nil || v == "" {
+			return "the backlog"
+		}
 	}
 	if v == nil {
 		return "none"
@@ -285,6 +400,28 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// plural counts things: "1 task", "9 tasks".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// pointsOf totals the points of a sprint's tasks: "21 points".
+func pointsOf(tasks []SprintTask) string {
+	var sum float64
+	for _, t := range tasks {
+		if t.Points != nil {
+			sum += *t.Points
+		}
+	}
+	if sum == 1 {
+		return "1 point"
+	}
+	return FormatPoints(&sum) + " points"
 }
 
 // columnList shows a workflow: "To Do, In Progress (WIP 3), Done".

@@ -128,6 +128,8 @@ func (pr projector) apply(e Event, p Payload) error {
 		err = pr.projectProject(id, e, p)
 	case "task":
 		err = pr.projectTask(id, e, p)
+	case "sprint":
+		err = pr.projectSprint(id, e, p)
 	default:
 		err = fmt.Errorf("unknown stream kind %q", kind)
 	}
@@ -183,6 +185,10 @@ func (pr projector) projectProject(id string, e Event, p Payload) error {
 		_, err = tx.Exec(`UPDATE members SET role = ? WHERE project_id = ? AND user_id = ?`, p.To, id, p.UserID)
 	case *MemberRemoved:
 		_, err = tx.Exec(`DELETE FROM members WHERE project_id = ? AND user_id = ?`, id, p.UserID)
+	case *SettingsChanged:
+		if p.ParallelSprints != nil {
+			_, err = tx.Exec(`UPDATE projects SET parallel_sprints = ? WHERE id = ?`, p.ParallelSprints.To, id)
+		}
 	case *WorkflowChanged:
 		if _, err = tx.Exec(`DELETE FROM columns WHERE project_id = ?`, id); err != nil {
 			return err

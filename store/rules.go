@@ -57,12 +57,24 @@ func judgeEdit(base, current *Task, since []decodedEvent, changes []change) verd
 // one it is in now, that is a conflict. Reorders by others are not: the task is placed
 // relative to its neighbours as they are now.
 func judgeMove(current *Task, since []decodedEvent, toColumn string) verdict {
+	return judgePlace(current, since, FieldColumn, toColumn)
+}
+
+// judgeSprint applies the rule to planning, as judgeMove does to a move: only the
+// sprint conflicts, when someone changed it since the base and the user wants another
+// sprint than the task is in now; re-ranking never does.
+func judgeSprint(current *Task, since []decodedEvent, toSprint string) verdict {
+	return judgePlace(current, since, FieldSprint, toSprint)
+}
+
+// judgePlace is the rule for placing a task in list field f (its column or sprint).
+func judgePlace(current *Task, since []decodedEvent, f Field, to string) verdict {
 	v := verdict{merged: touchedFields(since)}
-	if toColumn == current.ColumnID {
+	if to == current.value(f) {
 		return v
 	}
-	if e, ok := lastTouch(since, FieldColumn); ok {
-		v.conflicts = append(v.conflicts, conflictOn(change{FieldColumn, toColumn}, current, e))
+	if e, ok := lastTouch(since, f); ok {
+		v.conflicts = append(v.conflicts, conflictOn(change{f, to}, current, e))
 	}
 	return v
 }
@@ -124,6 +136,8 @@ func eventFor(t *Task, c change) Payload {
 		return &TaskPointed{From: t.Points, To: c.value.(*float64)}
 	case FieldDue:
 		return &TaskDueChanged{From: t.Due, To: c.value.(string)}
+	case FieldSprint:
+		return &TaskSprintChanged{From: t.SprintID, To: c.value.(string)}
 	case FieldArchived:
 		if c.value.(bool) {
 			return &TaskArchived{}

@@ -114,6 +114,9 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 		if created.AssigneeID, err = checkAssignee(w.tx, in.ProjectID, in.AssigneeID); err != nil {
 			return err
 		}
+		if created.SprintID, err = checkSprint(w.tx, &Task{ProjectID: in.ProjectID}, in.SprintID, true); err != nil {
+			return err
+		}
 		if err := w.tx.Get(&created.Number, `SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE project_id = ?`, in.ProjectID); err != nil {
 			return fmt.Errorf("store: next task number: %w", err)
 		}
@@ -124,8 +127,15 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 		if created.Rank, err = rank.Between(last, ""); err != nil {
 			return fmt.Errorf("store: rank after %q: %w", last, err)
 		}
-		_, err := w.append(taskStream(id), 0, actor, &created)
-		return err
+		events, err := w.append(taskStream(id), 0, actor, &created)
+		if err != nil || created.SprintID == "" {
+			return err
+		}
+		t, err := applyTask(nil, events[0], &created)
+		if err != nil {
+			return err
+		}
+		return recordScope(w, actor, nil, t)
 	})
 	if err != nil {
 		return nil, err
@@ -190,6 +200,10 @@ func (u TaskUpdate) changes(q sqlxGetter, current *Task) ([]change, error) {
 	}
 	if err == nil && u.Archived.Set {
 		err = add(FieldArchived, u.Archived.V, nil)
+	}
+	if err == nil && u.Sprint.Set {
+		v, e := checkSprint(q, current, u.Sprint.V, false)
+		err = add(FieldSprint, v, e)
 	}
 	return out, err
 }
@@ -362,6 +376,9 @@ func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *Con
 			return nil, nil, err
 		}
 	}
+	if err := recordScope(w, actor, current, res.Task); err != nil {
+		return nil, nil, err
+	}
 	for _, c := range v.apply {
 		res.Applied = append(res.Applied, c.field)
 	}
@@ -414,66 +431,80 @@ func recordConflict(w *writer, actor string, cmd commandSpec, current *Task, v v
 // next to it, through the column's rank index), so a move costs the same on a column of
 // ten cards or of thousands.
 func place(q sqlxGetter, t *Task, col, afterID, beforeID string, step Step) (*TaskMoved, error) {
-	c := columnOrder{q: q, projectID: t.ProjectID, columnID: col, skip: t.ID}
+	c := columnOrder(q, t, col)
+	r, after, before, err := c.slot(t, afterID, beforeID, step)
+	if err != nil || r == "" {
+		return nil, err
+	}
+	return &TaskMoved{FromColumn: t.ColumnID, ToColumn: col, FromRank: t.Rank, ToRank: r, After: after, Before: before}, nil
+}
+
+// listOrder reads one ranked list of a project's tasks in order (rank, then id), leaving
+// out the task being placed, one row at a time through an index on the list's columns
+// and rank: a board column, or a planning list (the backlog or a sprint).
+type listOrder struct {
+	q         sqlxGetter
+	projectID string
+	list      string // SQL condition (no leading AND) selecting the list's tasks
+	args      []any  // list's arguments
+	skip      string // the task being placed
+	holds     bool   // the task being placed is in this list now
+}
+
+// columnOrder is the order of column col of t's project, for placing t.
+func columnOrder(q sqlxGetter, t *Task, col string) listOrder {
+	return listOrder{q: q, projectID: t.ProjectID, list: `column_id = ?`, args: []any{col}, skip: t.ID, holds: t.ColumnID == col}
+}
+
+// slot computes the rank at which t lands in the list between the given neighbours as
+// they are now (or one step from where it is), with the neighbour it was placed after
+// or before; r is "" when the task is already there.
+func (c listOrder) slot(t *Task, afterID, beforeID string, step Step) (r, after, before string, err error) {
 	if step != "" {
-		var err error
 		if afterID, beforeID, err = stepNeighbours(c, t, step); err != nil {
-			return nil, err
+			return "", "", "", err
 		}
 	}
-	var lo, hi, after, before string
+	var lo, hi string
 	afterRank, isAfter, err := c.rankOf(afterID)
 	if err != nil {
-		return nil, err
+		return "", "", "", err
 	}
 	beforeRank, isBefore := "", false
 	if !isAfter {
 		if beforeRank, isBefore, err = c.rankOf(beforeID); err != nil {
-			return nil, err
+			return "", "", "", err
 		}
 	}
 	switch {
 	case isAfter:
 		lo, after = afterRank, afterID
-		if _, hi, err = c.first(`AND rank >= ? AND (rank > ? OR id > ?)`, afterRank, afterRank, afterID); err != nil {
-			return nil, err
-		}
+		_, hi, err = c.first(`AND rank >= ? AND (rank > ? OR id > ?)`, afterRank, afterRank, afterID)
 	case isBefore:
 		hi, before = beforeRank, beforeID
-		if _, lo, err = c.last(`AND rank <= ? AND (rank < ? OR id < ?)`, beforeRank, beforeRank, beforeID); err != nil {
-			return nil, err
-		}
+		_, lo, err = c.last(`AND rank <= ? AND (rank < ? OR id < ?)`, beforeRank, beforeRank, beforeID)
 	default:
-		if _, lo, err = c.last(``); err != nil {
-			return nil, err
-		}
+		_, lo, err = c.last(``)
 	}
-	if col == t.ColumnID && (lo == "" || lo < t.Rank) && (hi == "" || t.Rank < hi) {
-		return nil, nil // already between those neighbours
-	}
-	r, err := rank.Between(lo, hi)
 	if err != nil {
-		return nil, fmt.Errorf("store: rank between %q and %q: %w", lo, hi, err)
+		return "", "", "", err
 	}
-	return &TaskMoved{FromColumn: t.ColumnID, ToColumn: col, FromRank: t.Rank, ToRank: r, After: after, Before: before}, nil
+	if c.holds && (lo == "" || lo < t.Rank) && (hi == "" || t.Rank < hi) {
+		return "", "", "", nil // already between those neighbours
+	}
+	if r, err = rank.Between(lo, hi); err != nil {
+		return "", "", "", fmt.Errorf("store: rank between %q and %q: %w", lo, hi, err)
+	}
+	return r, after, before, nil
 }
 
-// columnOrder reads a column's cards in board order (rank, then id), leaving out the
-// card being moved, one row at a time through the index on (project_id, column_id, rank).
-type columnOrder struct {
-	q         sqlxGetter
-	projectID string
-	columnID  string
-	skip      string // the card being placed
-}
-
-// rankOf returns the rank of the card id when it is another card of the column.
-func (c columnOrder) rankOf(id string) (string, bool, error) {
+// rankOf returns the rank of the task id when it is another task of the list.
+func (c listOrder) rankOf(id string) (string, bool, error) {
 	if id == "" || id == c.skip {
 		return "", false, nil
 	}
 	var r string
-	err := c.q.Get(&r, `SELECT rank FROM tasks WHERE id = ? AND project_id = ? AND column_id = ?`, id, c.projectID, c.columnID)
+	err := c.q.Get(&r, `SELECT rank FROM tasks WHERE id = ? AND project_id = ? AND `+c.list, append([]any{id, c.projectID}, c.args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -483,31 +514,31 @@ func (c columnOrder) rankOf(id string) (string, bool, error) {
 	return r, true, nil
 }
 
-// first returns the first card of the column (id and rank) that meets the extra
+// first returns the first task of the list (id and rank) that meets the extra
 // condition cond (SQL starting with AND), or two empty strings when there is none.
-func (c columnOrder) first(cond string, args ...any) (string, string, error) {
+func (c listOrder) first(cond string, args ...any) (string, string, error) {
 	return c.one(`ORDER BY rank, id`, cond, args)
 }
 
-// last is first from the bottom of the column.
-func (c columnOrder) last(cond string, args ...any) (string, string, error) {
+// last is first from the bottom of the list.
+func (c listOrder) last(cond string, args ...any) (string, string, error) {
 	return c.one(`ORDER BY rank DESC, id DESC`, cond, args)
 }
 
-func (c columnOrder) one(order, cond string, args []any) (string, string, error) {
+func (c listOrder) one(order, cond string, args []any) (string, string, error) {
 	var s slot
-	err := c.q.Get(&s, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND column_id = ? AND id <> ? `+cond+` `+order+` LIMIT 1`,
-		append([]any{c.projectID, c.columnID, c.skip}, args...)...)
+	all := append(append(append([]any{c.projectID}, c.args...), c.skip), args...)
+	err := c.q.Get(&s, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND `+c.list+` AND id <> ? `+cond+` `+order+` LIMIT 1`, all...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("store: column order: %w", err)
+		return "", "", fmt.Errorf("store: list order: %w", err)
 	}
 	return s.ID, s.Rank, nil
 }
 
-// slot is one task's place in a column.
+// slot is one task's place in a list.
 type slot struct {
 	ID       string `db:"id"`
 	Rank     string `db:"rank"`
@@ -515,15 +546,15 @@ type slot struct {
 }
 
 // stepNeighbours turns a step into the visible (not archived) neighbour to place the
-// task after or before. A step from another column lands at the top or bottom (up: just
-// above the last card).
-func stepNeighbours(c columnOrder, t *Task, step Step) (after, before string, err error) {
+// task after or before. A step from another list lands at the top or bottom (up: just
+// above the last task).
+func stepNeighbours(c listOrder, t *Task, step Step) (after, before string, err error) {
 	const visible = `AND NOT archived`
-	same := t.ColumnID == c.columnID
+	same := c.holds
 	switch step {
 	case StepUp:
 		if same {
-			// The visible card just above t, or (t is the top one) the first visible.
+			// The visible task just above t, or (t is the top one) the first visible.
 			above, _, err := c.last(visible+` AND rank < ?`, t.Rank)
 			if err != nil || above != "" {
 				return "", above, err
@@ -535,7 +566,7 @@ func stepNeighbours(c columnOrder, t *Task, step Step) (after, before string, er
 		return "", last, err
 	case StepDown:
 		if same {
-			// The visible card just below t, or (t is the bottom one) the last visible.
+			// The visible task just below t, or (t is the bottom one) the last visible.
 			below, _, err := c.first(visible+` AND rank >= ?`, t.Rank)
 			if err != nil || below != "" {
 				return below, "", err
@@ -615,16 +646,49 @@ type TaskFilter struct {
 
 // Tasks lists a project's tasks by column (workflow order) and rank within the column.
 func (s *Store) Tasks(ctx context.Context, projectID string, f TaskFilter) ([]*Task, error) {
+	where, args, err := s.sprintFilter(ctx, projectID, f.Sprint)
+	if err != nil {
+		return nil, err
+	}
 	var rows []taskRow
-	err := s.read.SelectContext(ctx, &rows, `SELECT `+taskColumns+` FROM tasks t
+	err = s.read.SelectContext(ctx, &rows, `SELECT `+taskColumns+` FROM tasks t
 		JOIN projects p ON p.id = t.project_id
 		JOIN columns c ON c.project_id = t.project_id AND c.id = t.column_id
-		WHERE t.project_id = ? AND (? OR NOT t.archived)
-		ORDER BY c.position, t.rank, t.id`, projectID, f.IncludeArchived)
+		WHERE t.project_id = ? AND (? OR NOT t.archived)`+where+`
+		ORDER BY c.position, t.rank, t.id`, append([]any{projectID, f.IncludeArchived}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tasks: %w", err)
 	}
 	return toTasks(rows)
+}
+
+// sprintFilter returns the SQL condition (starting with AND) and arguments of
+// TaskFilter.Sprint: "active" the active sprints' tasks; "none" the backlog's (no sprint,
+// or a completed sprint and not in a done column); a sprint id that sprint's.
+func (s *Store) sprintFilter(ctx context.Context, projectID, sprint string) (string, []any, error) {
+	switch sprint {
+	case "":
+		return "", nil, nil
+	case "active":
+		return ` AND t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'active')`, []any{projectID}, nil
+	case "none":
+		p, err := workflow(s.read, projectID)
+		if err != nil {
+			return "", nil, err
+		}
+		var done []any
+		for _, c := range p.Columns {
+			if p.Done(c.ID) {
+				done = append(done, c.ID)
+			}
+		}
+		cond := ` AND (t.sprint_id = '' OR (t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'completed')`
+		if len(done) > 0 {
+			cond += ` AND t.column_id NOT IN (?` + strings.Repeat(", ?", len(done)-1) + `)`
+		}
+		return cond + `))`, append([]any{projectID}, done...), nil
+	}
+	return ` AND t.sprint_id = ?`, []any{sprint}, nil
 }
 
 // toTasks converts stored rows to tasks.

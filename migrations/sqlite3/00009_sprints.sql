@@ -1,7 +1,8 @@
 -- +goose Up
 
--- Sprints: a project's time-boxes, numbered 1, 2, 3… per project (never reused). A
--- projection of the sprint:ID streams, rebuilt by replay like every read model.
+-- Sprints: a project's time-boxes, numbered 1, 2, 3… per project. A projection of the
+-- sprint:ID streams, rebuilt by replay like every read model. A deleted sprint keeps its
+-- row (deleted = 1) so that its number is never given to another sprint.
 CREATE TABLE sprints (
     id           TEXT PRIMARY KEY,
     project_id   TEXT NOT NULL REFERENCES projects(id),
@@ -16,6 +17,7 @@ CREATE TABLE sprints (
     version      INTEGER NOT NULL,
     created_by   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
+    deleted      INTEGER NOT NULL DEFAULT 0,
     UNIQUE (project_id, number)
 );
 
