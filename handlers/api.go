@@ -121,6 +121,8 @@ func apiField(field string) string {
 		return "assignee_id"
 	case "step":
 		return "position"
+	case "version": // a sprint's base version
+		return "base_version"
 	}
 	return field
 }

@@ -67,13 +67,6 @@ func (h *Handler) sprintRefs(ctx context.Context) *sprintRefs {
 	return &sprintRefs{ctx: ctx, st: h.store, nums: map[string]int{}}
 }
 
-// add makes sprints known without a lookup.
-func (r *sprintRefs) add(sprints ...*store.Sprint) {
-	for _, s := range sprints {
-		r.nums[s.ID] = s.Number
-	}
-}
-
 // number returns the number of sprint id, or nil for "" (no sprint).
 func (r *sprintRefs) number(id string) *int {
 	if id == "" || r == nil {
@@ -123,27 +116,8 @@ func (h *Handler) sprintByNumber(ctx context.Context, p *store.Project, n int, f
 	return s, err
 }
 
-// sprintWithCounts returns s with its task count and points, which only the list query
-// fills.
-func (h *Handler) sprintWithCounts(ctx context.Context, s *store.Sprint) (*store.Sprint, error) {
-	list, err := h.store.Sprints(ctx, s.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range list {
-		if x.ID == s.ID {
-			return x, nil
-		}
-	}
-	return s, nil
-}
-
-// writeSprint answers with a sprint, its counts filled, and its ETag.
-func (h *Handler) writeSprint(c echo.Context, status int, s *store.Sprint) error {
-	s, err := h.sprintWithCounts(ctx(c), s)
-	if err != nil {
-		return err
-	}
+// writeSprint answers with a sprint and its ETag.
+func writeSprint(c echo.Context, status int, s *store.Sprint) error {
 	c.Response().Header().Set("ETag", etag(s.Version))
 	return writeJSON(c, status, newSprintJSON(s))
 }
@@ -259,7 +233,7 @@ func (h *Handler) apiSprint(c echo.Context) error {
 		c.Response().Header().Set("ETag", etag(s.Version))
 		return c.NoContent(http.StatusNotModified)
 	}
-	return h.writeSprint(c, http.StatusOK, s)
+	return writeSprint(c, http.StatusOK, s)
 }
 
 // newSprintBody is the body of POST .../sprints.
@@ -282,7 +256,7 @@ func (h *Handler) apiCreateSprint(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("%s/projects/%s/sprints/%d", apiPrefix, p.Key, s.Number))
-	return h.writeSprint(c, http.StatusCreated, s)
+	return writeSprint(c, http.StatusCreated, s)
 }
 
 // sprintPatch is the body of PATCH .../sprints/N: only the members present change; null
@@ -337,7 +311,7 @@ func (h *Handler) apiPatchSprint(c echo.Context) error {
 	if err != nil {
 		return strictly(strict, u.BaseVersion, err)
 	}
-	return h.writeSprint(c, http.StatusOK, s)
+	return writeSprint(c, http.StatusOK, s)
 }
 
 // sprintStartBody is the body of POST .../sprints/N/start: the dates, when not planned
@@ -372,7 +346,7 @@ func (h *Handler) apiStartSprint(c echo.Context) error {
 	if err != nil {
 		return strictly(strict, st.BaseVersion, err)
 	}
-	return h.writeSprint(c, http.StatusOK, s)
+	return writeSprint(c, http.StatusOK, s)
 }
 
 // decodeOptionalJSON decodes the body into v when there is one: writes whose body only
@@ -445,23 +419,25 @@ func (h *Handler) apiCompleteSprint(c echo.Context) error {
 	if comp.BaseVersion, strict, err = sprintPrecondition(c, s, in.BaseVersion); err != nil {
 		return err
 	}
-	var plan *store.CompletionPlan
-	next := func() (store.Destination, error) { // asked at most once, and only for "next"
-		if plan == nil {
-			got, err := h.store.CompletionPlan(ctx(c), currentUser(c).ID, s.ID)
-			if err != nil {
-				return "", err
-			}
-			plan = got
-		}
-		return plan.Default, nil
-	}
+	// "next" is the store's default (Destination ""), chosen in the completion's own
+	// transaction. Only a task sent "next" while the default is something else needs it
+	// named now.
+	next := func() (store.Destination, error) { return "", nil }
 	def := destNext
 	if in.Default != nil {
 		def = *in.Default
 	}
 	if comp.Default, err = h.destination(ctx(c), p, def, "default", next); err != nil {
 		return err
+	}
+	if comp.Default != "" {
+		next = func() (store.Destination, error) {
+			plan, err := h.store.CompletionPlan(ctx(c), currentUser(c).ID, s.ID)
+			if err != nil {
+				return "", err
+			}
+			return plan.Default, nil
+		}
 	}
 	for key, dest := range in.Tasks {
 		field := "tasks." + key
@@ -474,12 +450,15 @@ func (h *Handler) apiCompleteSprint(c echo.Context) error {
 		if comp.Tasks[t.ID], err = h.destination(ctx(c), p, dest, field, next); err != nil {
 			return err
 		}
+		if comp.Tasks[t.ID] == "" {
+			delete(comp.Tasks, t.ID) // goes by the default, which is next
+		}
 	}
 	s, err = h.store.CompleteSprint(ctx(c), currentUser(c).ID, comp)
 	if err != nil {
 		return strictly(strict, comp.BaseVersion, err)
 	}
-	return h.writeSprint(c, http.StatusOK, s)
+	return writeSprint(c, http.StatusOK, s)
 }
 
 func (h *Handler) apiReopenSprint(c echo.Context) error {
@@ -499,7 +478,7 @@ func (h *Handler) apiReopenSprint(c echo.Context) error {
 	if err != nil {
 		return strictly(strict, base, err)
 	}
-	return h.writeSprint(c, http.StatusOK, s)
+	return writeSprint(c, http.StatusOK, s)
 }
 
 func (h *Handler) apiDeleteSprint(c echo.Context) error {
@@ -545,18 +524,8 @@ func (h *Handler) apiSprintCompletion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.store.Sprints(ctx(c), s.ProjectID)
-	if err != nil {
-		return err
-	}
 	refs := h.sprintRefs(ctx(c))
-	refs.add(list...)
 	sp := plan.Sprint
-	for _, x := range list {
-		if x.ID == sp.ID {
-			sp = x // with its counts
-		}
-	}
 	out := completionJSON{Sprint: newSprintJSON(sp), Done: make([]taskJSON, 0, len(plan.Done)),
 		Unfinished: make([]taskJSON, 0, len(plan.Unfinished)), Destinations: make([]destinationJSON, 0, len(plan.Destinations)),
 		Default: apiDestination(plan.Default, refs)}

@@ -30,7 +30,7 @@ type TaskQuery struct {
 	Label           string
 	Text            string // in key, title or description, case-insensitive
 	IncludeArchived bool
-	Sprint          string // "" any; "active" the active sprint(s); "none" no sprint; or a sprint id
+	Sprint          string // as TaskFilter.Sprint: "" any; "active"; "none" the backlog; or a sprint id
 	Cursor          string // from a previous page's next cursor
 	Limit           int    // 1..200, default 50
 }
@@ -67,8 +67,12 @@ func (s *Store) QueryTasks(ctx context.Context, q TaskQuery) ([]*Task, string, e
 	if q.Type != "" {
 		where, args = append(where, "t.type = ?"), append(args, q.Type)
 	}
-	if cond, cargs := sprintCondition(q.ProjectID, q.Sprint); cond != "" {
-		where, args = append(where, cond), append(args, cargs...)
+	if q.Sprint != "" {
+		cond, cargs, err := s.sprintFilter(ctx, q.ProjectID, q.Sprint)
+		if err != nil {
+			return nil, "", err
+		}
+		where, args = append(where, strings.TrimPrefix(cond, " AND ")), append(args, cargs...)
 	}
 	if q.Label != "" {
 		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(t.labels) WHERE lower(value) = lower(?))"), append(args, q.Label)
