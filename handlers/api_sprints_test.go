@@ -601,6 +601,20 @@ func TestAPIPlanConflicts(t *testing.T) {
 	if got := e.current(t, tk.Key); got.SprintID != "" || got.Title != "Contested" {
 		t.Errorf("a conflicting PATCH changed the task: sprint %q, title %q", got.SprintID, got.Title)
 	}
+	// The refused PATCH waits for Ben, wanting sprint 2 (by its number); "mine" applies it.
+	var edit *apiPendingConflict
+	for _, pc := range e.pendingConflicts(t, e.benTok, "SPR") {
+		if pc.Command == "edit" {
+			edit = &pc
+		}
+	}
+	if edit == nil || edit.Wanted["sprint"] != float64(s2.Number) || edit.Wanted["title"] != "Contested, still" {
+		t.Fatalf("pending edit %+v", edit)
+	}
+	res = e.post(t, e.benTok, fmt.Sprintf("/projects/SPR/conflicts/%d", edit.Seq), map[string]any{"choice": "mine"}).expect(t, http.StatusOK)
+	if got := res.planned(t); num(got.Sprint) != s2.Number || got.Title != "Contested, still" {
+		t.Errorf("answered mine: %s", res.body)
+	}
 	e.requireSeen(t, "planTask", http.StatusOK, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired)
 }
 
@@ -671,4 +685,98 @@ func TestAPIPlanRace(t *testing.T) {
 			t.Errorf("round %d: the task is in sprint %q, want the winner's %q", round, got.SprintID, sprints[winner].ID)
 		}
 	}
+}
+
+// TestSyncPlan plans tasks through /sync: a plan operation applies once however often
+// it is sent, a second phone's plan into another sprint from the same version is a
+// conflict, an update moves a task to the backlog with "sprint": null, and sprint
+// numbers that do not exist are refused.
+func TestSyncPlan(t *testing.T) {
+	e := newSprintEnv(t)
+	s1, s2 := e.createSprint(t, nil), e.createSprint(t, nil)
+	x := e.newTask(t, "Offline planning", 3)
+	type result struct {
+		OpID     string   `json:"op_id"`
+		Status   string   `json:"status"`
+		Applied  []string `json:"applied"`
+		Reason   string   `json:"reason"`
+		Task     *apiPlanned
+		Conflict *struct {
+			Conflicts []struct {
+				Field  string `json:"field"`
+				Yours  any    `json:"yours"`
+				Theirs any    `json:"theirs"`
+			} `json:"conflicts"`
+			Current *apiPlanned `json:"current"`
+		} `json:"conflict"`
+	}
+	sync := func(token string, ops ...map[string]any) ([]byte, []result) {
+		t.Helper()
+		var out struct{ Results []result }
+		res := e.post(t, token, "/sync", map[string]any{"operations": ops}).expect(t, http.StatusOK)
+		res.decode(t, &out)
+		if len(out.Results) != len(ops) {
+			t.Fatalf("%d results for %d operations", len(out.Results), len(ops))
+		}
+		return res.body, out.Results
+	}
+	op := func(id string, base int, action string, changes map[string]any) map[string]any {
+		return map[string]any{"op_id": id, "task": x.Key, "base_version": base, "action": action, "changes": changes}
+	}
+
+	before := e.eventCount()
+	plan := op("plan-1", x.Version, "plan", map[string]any{"sprint": s1.Number, "position": "top"})
+	first, res := sync(e.anaTok, plan)
+	if res[0].Status != "applied" || !slices.Contains(res[0].Applied, "sprint") || res[0].Task == nil || num(res[0].Task.Sprint) != s1.Number {
+		t.Fatalf("plan-1: %s", first)
+	}
+	appended := e.eventCount() - before
+	if appended == 0 {
+		t.Fatal("plan-1 appended no event")
+	}
+	// The same operation again, alone or in a batch with a new one: answered, not applied.
+	again, _ := sync(e.anaTok, plan)
+	if !bytes.Equal(again, first) {
+		t.Errorf("re-sent plan-1 answered\n%s\nnot\n%s", again, first)
+	}
+	if n := e.eventCount() - before; n != appended {
+		t.Errorf("re-sent plan-1 appended %d more events", n-appended)
+	}
+
+	// Ben's phone planned it into sprint 2 from the same version: a conflict on the sprint.
+	_, res = sync(e.benTok, op("ben-1", x.Version, "plan", map[string]any{"sprint": s2.Number}))
+	if res[0].Status != "conflict" || res[0].Conflict == nil || len(res[0].Conflict.Conflicts) != 1 {
+		t.Fatalf("ben-1: %+v", res[0])
+	}
+	if c := res[0].Conflict.Conflicts[0]; c.Field != "sprint" || c.Yours != float64(s2.Number) || c.Theirs != float64(s1.Number) ||
+		res[0].Conflict.Current == nil || num(res[0].Conflict.Current.Sprint) != s1.Number {
+		t.Errorf("ben-1 conflict %+v", res[0].Conflict)
+	}
+
+	// An update with "sprint": null sends it to the backlog; an unknown sprint is rejected.
+	cur := e.current(t, x.Key)
+	_, res = sync(e.benTok,
+		op("ben-2", cur.Version, "update", map[string]any{"sprint": nil}),
+		op("ben-3", cur.Version, "plan", map[string]any{"sprint": 99}),
+	)
+	if res[0].Status != "applied" || !slices.Equal(res[0].Applied, []string{"sprint"}) || res[0].Task.Sprint != nil {
+		t.Errorf("ben-2: %+v", res[0])
+	}
+	if res[1].Status != "rejected" || !strings.Contains(res[1].Reason, "no sprint 99") {
+		t.Errorf("ben-3: %+v", res[1])
+	}
+	if got := e.current(t, x.Key); got.SprintID != "" {
+		t.Errorf("the task is in sprint %q, want the backlog", got.SprintID)
+	}
+
+	// Malformed sprint members refuse the whole batch.
+	e.post(t, e.benTok, "/sync", map[string]any{"operations": []map[string]any{op("bad-1", 1, "plan", map[string]any{"sprint": "one"})}}).
+		expectProblem(t, http.StatusBadRequest, `"sprint"`)
+	p := e.post(t, e.benTok, "/sync", map[string]any{"operations": []map[string]any{op("bad-2", 1, "update", map[string]any{"sprint": 0})}}).
+		expectProblem(t, http.StatusUnprocessableEntity, "sprint")
+	if p.Field != "operations[0].changes.sprint" {
+		t.Errorf("field %q", p.Field)
+	}
+	e.post(t, e.benTok, "/sync", map[string]any{"operations": []map[string]any{op("bad-3", 1, "plan", map[string]any{"column_id": "c1"})}}).
+		expectProblem(t, http.StatusBadRequest, `unknown field "column_id"`)
 }
