@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,6 +224,9 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 		}
 	case *SprintEdited:
 		h.Text = "changed " + sprint(h.SprintID)
+		if e.Name != nil {
+			h.Text = fmt.Sprintf("renamed %s to %s", e.Name.From, e.Name.To)
+		}
 		for _, f := range []struct {
 			label string
 			c     *StringChange
@@ -252,6 +256,13 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 			}
 			counts[c.To]++
 		}
+		// The biggest group first, then by name, so the sentence reads the same every time.
+		slices.SortStableFunc(order, func(a, b string) int {
+			if counts[a] != counts[b] {
+				return counts[b] - counts[a]
+			}
+			return strings.Compare(sprint(a), sprint(b))
+		})
 		for i, to := range order {
 			if i == 0 {
 				h.Text += fmt.Sprintf(", %d carried over to %s", counts[to], sprint(to))

@@ -330,3 +330,119 @@ func TestJudgeMove(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgeSprint: planning follows the move rule on the sprint field. Only a sprint
+// change by someone else since the base conflicts, and only when the user wants another
+// sprint than the task is in now; re-ranking (a rank-only move) and column moves never do.
+func TestJudgeSprint(t *testing.T) {
+	tests := []struct {
+		name          string
+		since         func(b *Task) []decodedEvent
+		toSprint      string
+		wantConflicts []FieldConflict
+		wantMerged    []Field
+	}{
+		{name: "nothing changed since the base", toSprint: "s2"},
+		{
+			name: "someone put it in another sprint and I want a third: conflict naming them",
+			since: func(b *Task) []decodedEvent {
+				return given(b, by("ana", 10, &TaskSprintChanged{From: "", To: "s1"}))
+			},
+			toSprint: "s2",
+			wantConflicts: []FieldConflict{{
+				Field: FieldSprint, Yours: "s2", Theirs: "s1", ChangedBy: "ana", ChangedAt: ruleClock(10), Seq: 10,
+			}},
+			wantMerged: []Field{FieldSprint},
+		},
+		{
+			name: "someone put it in a sprint and I send it to the backlog I saw: conflict",
+			since: func(b *Task) []decodedEvent {
+				return given(b, by("ben", 10, &TaskSprintChanged{From: "", To: "s1"}))
+			},
+			toSprint: "",
+			wantConflicts: []FieldConflict{{
+				Field: FieldSprint, Yours: "", Theirs: "s1", ChangedBy: "ben", ChangedAt: ruleClock(10), Seq: 10,
+			}},
+			wantMerged: []Field{FieldSprint},
+		},
+		{
+			name: "someone put it in the sprint I want too: no conflict",
+			since: func(b *Task) []decodedEvent {
+				return given(b, by("ana", 10, &TaskSprintChanged{From: "", To: "s1"}))
+			},
+			toSprint:   "s1",
+			wantMerged: []Field{FieldSprint},
+		},
+		{
+			name: "a completion carried it over: conflict naming the completion's author",
+			since: func(b *Task) []decodedEvent {
+				return given(b,
+					by("ana", 10, &TaskSprintChanged{From: "", To: "s1"}),
+					by("cleo", 11, &TaskSprintChanged{From: "s1", To: "s2", CarriedOver: true}))
+			},
+			toSprint: "",
+			wantConflicts: []FieldConflict{{
+				Field: FieldSprint, Yours: "", Theirs: "s2", ChangedBy: "cleo", ChangedAt: ruleClock(11), Seq: 11,
+			}},
+			wantMerged: []Field{FieldSprint},
+		},
+		{
+			name: "someone re-ranked it and moved it on the board: no conflict",
+			since: func(b *Task) []decodedEvent {
+				return given(b,
+					by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c1", FromRank: "V", ToRank: "k"}),
+					by("ana", 11, &TaskMoved{FromColumn: "c1", ToColumn: "c2", FromRank: "k", ToRank: "k"}))
+			},
+			toSprint:   "s2",
+			wantMerged: []Field{FieldColumn},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := ruleBase()
+			var since []decodedEvent
+			if tt.since != nil {
+				since = tt.since(base)
+			}
+			current := foldSince(t, base, since)
+
+			v := judgeSprint(current, since, tt.toSprint)
+
+			if !reflect.DeepEqual(v.conflicts, tt.wantConflicts) {
+				t.Errorf("conflicts = %+v\nwant        %+v", v.conflicts, tt.wantConflicts)
+			}
+			if !reflect.DeepEqual(v.merged, tt.wantMerged) {
+				t.Errorf("merged = %v, want %v", v.merged, tt.wantMerged)
+			}
+		})
+	}
+}
+
+// TestJudgeEditSprint: the edit form's sprint field merges and conflicts like any field.
+func TestJudgeEditSprint(t *testing.T) {
+	base := ruleBase()
+	since := given(base, by("ana", 10, &TaskSprintChanged{From: "", To: "s1"}), by("ana", 11, &TaskRetitled{From: "Old title", To: "New"}))
+	current := foldSince(t, base, since)
+	tests := []struct {
+		name      string
+		to        string
+		apply     bool
+		conflicts bool
+	}{
+		{"resubmitting the sprint I saw is no change", "", false, false},
+		{"the sprint it has now is no change", "s1", false, false},
+		{"another sprint conflicts", "s2", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := judgeEdit(base, current, since, []change{{FieldSprint, tt.to}})
+			if (len(v.apply) > 0) != tt.apply || (len(v.conflicts) > 0) != tt.conflicts {
+				t.Errorf("apply %v, conflicts %v", v.apply, v.conflicts)
+			}
+		})
+	}
+	v := judgeEdit(base, base, nil, []change{{FieldSprint, "s2"}})
+	if len(v.apply) != 1 || eventFor(base, v.apply[0]).(*TaskSprintChanged).To != "s2" {
+		t.Errorf("an unopposed sprint change applies as task.sprint_changed: %+v", v)
+	}
+}

@@ -617,11 +617,11 @@ func (s *Store) DeleteSprint(ctx context.Context, actor, sprintID string, baseVe
 		if err != nil {
 			return err
 		}
-		if sp.State != SprintPlanned {
-			return Errorf(EINVALID, "%s is %s: only a planned sprint can be deleted.", sp.Name, sp.State)
-		}
 		if err := requireUnchanged(w, sp, baseVersion); err != nil {
 			return err
+		}
+		if sp.State != SprintPlanned {
+			return Errorf(EINVALID, "%s is %s: only a planned sprint can be deleted.", sp.Name, sp.State)
 		}
 		var n int
 		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND sprint_id = ?`, sp.ProjectID, sp.ID); err != nil {
@@ -678,14 +678,14 @@ func (s *Store) StartSprint(ctx context.Context, actor string, st SprintStart) (
 		if err != nil {
 			return err
 		}
+		if err := requireUnchanged(w, sp, st.BaseVersion); err != nil {
+			return err
+		}
 		switch sp.State {
 		case SprintActive:
 			return Errorf(EINVALID, "%s is already active.", sp.Name)
 		case SprintCompleted:
 			return Errorf(EINVALID, "%s is completed; reopen it instead of starting it again.", sp.Name)
-		}
-		if err := requireUnchanged(w, sp, st.BaseVersion); err != nil {
-			return err
 		}
 		started := SprintStarted{Start: sp.Start, End: sp.End, Commitment: []SprintTask{}}
 		if st.Start.Set {
@@ -807,11 +807,11 @@ func (s *Store) CompleteSprint(ctx context.Context, actor string, c SprintComple
 		if err != nil {
 			return err
 		}
-		if sp.State != SprintActive {
-			return Errorf(EINVALID, "%s is %s: only an active sprint can be completed.", sp.Name, sp.State)
-		}
 		if err := requireUnchanged(w, sp, c.BaseVersion); err != nil {
 			return err
+		}
+		if sp.State != SprintActive {
+			return Errorf(EINVALID, "%s is %s: only an active sprint can be completed.", sp.Name, sp.State)
 		}
 		plan, err := completionPlan(w.tx, sp)
 		if err != nil {
@@ -886,11 +886,11 @@ func (s *Store) ReopenSprint(ctx context.Context, actor, sprintID string, baseVe
 		if err != nil {
 			return err
 		}
-		if sp.State != SprintCompleted {
-			return Errorf(EINVALID, "%s is %s: only a completed sprint can be reopened.", sp.Name, sp.State)
-		}
 		if err := requireUnchanged(w, sp, baseVersion); err != nil {
 			return err
+		}
+		if sp.State != SprintCompleted {
+			return Errorf(EINVALID, "%s is %s: only a completed sprint can be reopened.", sp.Name, sp.State)
 		}
 		if err := refuseAnotherActive(w, sp); err != nil {
 			return err

@@ -663,8 +663,9 @@ func (s *Store) Tasks(ctx context.Context, projectID string, f TaskFilter) ([]*T
 }
 
 // sprintFilter returns the SQL condition (starting with AND) and arguments of
-// TaskFilter.Sprint: "active" the active sprints' tasks; "none" the backlog's (no sprint,
-// or a completed sprint and not in a done column); a sprint id that sprint's.
+// TaskFilter.Sprint: "active" the active sprints' tasks; "none" the backlog's, as
+// Backlog lists it (no sprint or a completed one, and not in a done column); a sprint
+// id that sprint's.
 func (s *Store) sprintFilter(ctx context.Context, projectID, sprint string) (string, []any, error) {
 	switch sprint {
 	case "":
@@ -682,11 +683,11 @@ func (s *Store) sprintFilter(ctx context.Context, projectID, sprint string) (str
 				done = append(done, c.ID)
 			}
 		}
-		cond := ` AND (t.sprint_id = '' OR (t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'completed')`
+		cond := ` AND (t.sprint_id = '' OR t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'completed'))`
 		if len(done) > 0 {
 			cond += ` AND t.column_id NOT IN (?` + strings.Repeat(", ?", len(done)-1) + `)`
 		}
-		return cond + `))`, append([]any{projectID}, done...), nil
+		return cond, append([]any{projectID}, done...), nil
 	}
 	return ` AND t.sprint_id = ?`, []any{sprint}, nil
 }
