@@ -254,6 +254,7 @@ func TestAPISprintLifecycle(t *testing.T) {
 		Destinations []struct{ Destination, Label string }
 		Default      string
 	}
+	e.get(t, e.chloeTok, e.sprintPath(1, "/completion")).expectProblem(t, http.StatusForbidden, "viewer")
 	e.get(t, e.benTok, e.sprintPath(1, "/completion")).expect(t, http.StatusOK).decode(t, &plan)
 	var dests []string
 	for _, x := range plan.Destinations {
@@ -325,6 +326,19 @@ func TestAPISprintLifecycle(t *testing.T) {
 			t.Errorf("the feed has no %s event", typ)
 		}
 	}
+	// Activity and history tell it (checked against the document too).
+	var activity struct {
+		Activity []struct{ Type, Text string }
+	}
+	e.get(t, e.chloeTok, "/projects/SPR/activity?limit=200").expect(t, http.StatusOK).decode(t, &activity)
+	told := map[string]bool{}
+	for _, a := range activity.Activity {
+		told[a.Type] = true
+	}
+	if !told[store.TypeSprintStarted] || !told[store.TypeSprintCompleted] {
+		t.Errorf("activity has no sprint start or completion: %+v", activity.Activity)
+	}
+	e.get(t, e.chloeTok, e.taskPath(d.Key, "/history")).expect(t, http.StatusOK)
 }
 
 // num is *n, or 0 for nil.
