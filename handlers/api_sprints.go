@@ -74,14 +74,13 @@ func (r *sprintRefs) number(id string) *int {
 	}
 	n, ok := r.nums[id]
 	if !ok {
-		s, err := r.st.Sprint(r.ctx, id)
-		if err != nil {
+		var err error
+		if n, err = r.st.SprintNumber(r.ctx, id); err != nil {
 			if r.err == nil {
 				r.err = fmt.Errorf("handlers: sprint %s of a task: %w", id, err)
 			}
 			return nil
 		}
-		n = s.Number
 		r.nums[id] = n
 	}
 	return &n
