@@ -402,11 +402,11 @@ func ifMatch(c echo.Context) (version int, ok bool, err error) {
 		return 0, false, nil
 	}
 	if !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) || len(v) < 3 {
-		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be a task ETag such as "7".`)
+		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be an ETag such as "7".`)
 	}
 	n, convErr := strconv.Atoi(v[1 : len(v)-1])
 	if convErr != nil || n < 0 {
-		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be a task ETag such as "7".`)
+		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be an ETag such as "7".`)
 	}
 	return n, true, nil
 }
