@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -404,6 +406,50 @@ func apiDestination(d store.Destination, refs *sprintRefs) string {
 	return string(d)
 }
 
+// destinations turns a completion body's destinations into the store's: task keys
+// become ids, sprint numbers sprint ids. "next" is the store's default (Destination ""),
+// chosen in the completion's own transaction; only a task sent "next" while the default
+// is something else needs it named now.
+func (h *Handler) destinations(ctx context.Context, actor string, p *store.Project, s *store.Sprint, in sprintCompleteBody) (store.Destination, map[string]store.Destination, error) {
+	next := func() (store.Destination, error) { return "", nil }
+	def := destNext
+	if in.Default != nil {
+		def = *in.Default
+	}
+	dflt, err := h.destination(ctx, p, def, "default", next)
+	if err != nil {
+		return "", nil, err
+	}
+	if dflt != "" {
+		next = func() (store.Destination, error) {
+			plan, err := h.store.CompletionPlan(ctx, actor, s.ID)
+			if err != nil {
+				return "", err
+			}
+			return plan.Default, nil
+		}
+	}
+	keys := slices.Sorted(maps.Keys(in.Tasks)) // the first wrong one is always the same
+	tasks := make(map[string]store.Destination, len(keys))
+	for _, key := range keys {
+		field := "tasks." + key
+		t, err := h.store.TaskByKey(ctx, p, key)
+		if store.ErrorCode(err) == store.ENOTFOUND {
+			return "", nil, &store.Error{Code: store.EINVALID, Field: field, Message: fmt.Sprintf("There is no task %s in %s.", key, p.Key)}
+		} else if err != nil {
+			return "", nil, err
+		}
+		d, err := h.destination(ctx, p, in.Tasks[key], field, next)
+		if err != nil {
+			return "", nil, err
+		}
+		if d != "" { // "" goes by the default, which is next
+			tasks[t.ID] = d
+		}
+	}
+	return dflt, tasks, nil
+}
+
 func (h *Handler) apiCompleteSprint(c echo.Context) error {
 	p, s, err := h.apiSprintOf(c)
 	if err != nil {
@@ -413,45 +459,13 @@ func (h *Handler) apiCompleteSprint(c echo.Context) error {
 	if err := decodeOptionalJSON(c, &in); err != nil {
 		return err
 	}
-	comp := store.SprintCompletion{SprintID: s.ID, Tasks: map[string]store.Destination{}}
+	comp := store.SprintCompletion{SprintID: s.ID}
 	var strict bool
 	if comp.BaseVersion, strict, err = sprintPrecondition(c, s, in.BaseVersion); err != nil {
 		return err
 	}
-	// "next" is the store's default (Destination ""), chosen in the completion's own
-	// transaction. Only a task sent "next" while the default is something else needs it
-	// named now.
-	next := func() (store.Destination, error) { return "", nil }
-	def := destNext
-	if in.Default != nil {
-		def = *in.Default
-	}
-	if comp.Default, err = h.destination(ctx(c), p, def, "default", next); err != nil {
+	if comp.Default, comp.Tasks, err = h.destinations(ctx(c), currentUser(c).ID, p, s, in); err != nil {
 		return err
-	}
-	if comp.Default != "" {
-		next = func() (store.Destination, error) {
-			plan, err := h.store.CompletionPlan(ctx(c), currentUser(c).ID, s.ID)
-			if err != nil {
-				return "", err
-			}
-			return plan.Default, nil
-		}
-	}
-	for key, dest := range in.Tasks {
-		field := "tasks." + key
-		t, err := h.store.TaskByKey(ctx(c), p, key)
-		if store.ErrorCode(err) == store.ENOTFOUND {
-			return &store.Error{Code: store.EINVALID, Field: field, Message: fmt.Sprintf("There is no task %s in %s.", key, p.Key)}
-		} else if err != nil {
-			return err
-		}
-		if comp.Tasks[t.ID], err = h.destination(ctx(c), p, dest, field, next); err != nil {
-			return err
-		}
-		if comp.Tasks[t.ID] == "" {
-			delete(comp.Tasks, t.ID) // goes by the default, which is next
-		}
 	}
 	s, err = h.store.CompleteSprint(ctx(c), currentUser(c).ID, comp)
 	if err != nil {

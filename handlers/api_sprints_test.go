@@ -794,3 +794,30 @@ func TestSyncPlan(t *testing.T) {
 	e.post(t, e.benTok, "/sync", map[string]any{"operations": []map[string]any{op("bad-3", 1, "plan", map[string]any{"column_id": "c1"})}}).
 		expectProblem(t, http.StatusBadRequest, `unknown field "column_id"`)
 }
+
+// TestAPISprintCompletionDestinations completes a sprint sending its unfinished tasks
+// to the backlog by default, one to "next" (the next planned sprint by number) and one
+// to a named planned sprint.
+func TestAPISprintCompletionDestinations(t *testing.T) {
+	e := newSprintEnv(t)
+	a := e.createSprint(t, map[string]any{"start": "2026-11-23", "end": "2026-12-04"})
+	b, c := e.createSprint(t, nil), e.createSprint(t, nil)
+	var keys []string
+	for i := range 3 {
+		res := e.post(t, e.benTok, "/projects/SPR/tasks", map[string]any{"title": fmt.Sprint("Task ", i), "sprint": a.Number}).expect(t, http.StatusCreated)
+		keys = append(keys, res.planned(t).Key)
+	}
+	a = e.get(t, e.benTok, e.sprintPath(a.Number)).expect(t, http.StatusOK).sprint(t)
+	a = e.post(t, e.benTok, e.sprintPath(a.Number, "/start"), nil, "If-Match", apiETag(a.Version)).expect(t, http.StatusOK).sprint(t)
+	e.post(t, e.benTok, e.sprintPath(a.Number, "/complete"), map[string]any{"base_version": a.Version, "default": "backlog",
+		"tasks": map[string]string{keys[0]: "next", strings.ToLower(keys[1]): fmt.Sprint("sprint:", c.Number)}}).expect(t, http.StatusOK)
+	for i, want := range []int{b.Number, c.Number, 0} {
+		tk := e.get(t, e.chloeTok, e.taskPath(keys[i])).expect(t, http.StatusOK).planned(t)
+		if num(tk.Sprint) != want || num(tk.CarriedFrom) != a.Number {
+			t.Errorf("%s: sprint %d carried from %d; want %d, %d", keys[i], num(tk.Sprint), num(tk.CarriedFrom), want, a.Number)
+		}
+	}
+	if got := e.sprintKeys(t, fmt.Sprint("sprint=", c.Number)); !slices.Equal(got, []string{keys[1]}) {
+		t.Errorf("?sprint=%d: %v", c.Number, got)
+	}
+}
