@@ -86,7 +86,8 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("store: seed demo member %s: %w", users[i+1].Email, err)
 		}
 	}
-	for _, dt := range demoTasks {
+	tasks := make([]*Task, len(demoTasks))
+	for i, dt := range demoTasks {
 		in := NewTask{ProjectID: p.ID, Title: dt.title, Type: dt.typ, Priority: dt.priority, Labels: dt.labels}
 		if dt.assignee >= 0 {
 			in.AssigneeID = users[dt.assignee].ID
@@ -111,6 +112,82 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 			}
 			t = res.Task
 		}
+		tasks[i] = t
+	}
+	if err := s.seedDemoSprints(ctx, p, users, tasks); err != nil {
+		return false, fmt.Errorf("store: seed demo sprints: %w", err)
 	}
 	return true, nil
+}
+
+// seedDemoSprints plans the demo tasks: a completed sprint (one task added after its
+// start, two carried over to the next), the active sprint (one task added and one
+// removed after its start), a planned sprint, and the rest left in the backlog.
+func (s *Store) seedDemoSprints(ctx context.Context, p *Project, users []*User, tasks []*Task) error {
+	ana, ben := users[0].ID, users[1].ID
+	var sprints [3]*Sprint
+	for i, d := range []NewSprint{
+		{Goal: "A board the team can work on every day", Start: "2026-10-19", End: "2026-10-30"},
+		{Goal: "Sign-in and password reset ready for the beta", Start: "2026-11-02", End: "2026-11-13"},
+		{Goal: "First reports for sprint reviews", Start: "2026-11-16", End: "2026-11-27"},
+	} {
+		d.ProjectID = p.ID
+		sp, err := s.CreateSprint(ctx, ana, d)
+		if err != nil {
+			return err
+		}
+		sprints[i] = sp
+	}
+	plan := func(actor string, task int, sprint string) error {
+		t, err := s.Task(ctx, tasks[task].ID)
+		if err != nil {
+			return err
+		}
+		_, err = s.PlanTask(ctx, actor, TaskPlan{TaskID: t.ID, BaseVersion: t.Version, Sprint: Some(sprint)})
+		return err
+	}
+	start := func(actor string, sp *Sprint) error {
+		current, err := s.Sprint(ctx, sp.ID)
+		if err != nil {
+			return err
+		}
+		_, err = s.StartSprint(ctx, actor, SprintStart{SprintID: sp.ID, BaseVersion: current.Version})
+		return err
+	}
+	steps := []func() error{
+		// Sprint 1: CI, password reset and keyboard help committed; the sign-in bug
+		// joins after the start. CI and the bug get done; the other two carry over.
+		func() error { return plan(ana, 0, sprints[0].ID) },
+		func() error { return plan(ana, 2, sprints[0].ID) },
+		func() error { return plan(ben, 5, sprints[0].ID) },
+		func() error { return start(ana, sprints[0]) },
+		func() error { return plan(ben, 1, sprints[0].ID) },
+		func() error {
+			current, err := s.Sprint(ctx, sprints[0].ID)
+			if err != nil {
+				return err
+			}
+			_, err = s.CompleteSprint(ctx, ana, SprintCompletion{SprintID: current.ID, BaseVersion: current.Version,
+				Default: DestSprint(sprints[1].ID)})
+			return err
+		},
+		// Sprint 2, active: the rate limit joins after the start, the slow task page
+		// goes back to the backlog.
+		func() error { return plan(ana, 3, sprints[1].ID) },
+		func() error { return plan(ben, 4, sprints[1].ID) },
+		func() error { return plan(ana, 6, sprints[1].ID) },
+		func() error { return start(ana, sprints[1]) },
+		func() error { return plan(ben, 20, sprints[1].ID) },
+		func() error { return plan(ana, 6, "") },
+		// Sprint 3, planned: the reports.
+		func() error { return plan(ana, 8, sprints[2].ID) },
+		func() error { return plan(ana, 9, sprints[2].ID) },
+		func() error { return plan(ben, 10, sprints[2].ID) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -42,10 +42,22 @@ func placeByScan(q sqlxSelectGetter, t *Task, col, afterID, beforeID string, ste
 	}
 	lo, hi := rankAt(len(others)-1), ""
 	after, before := "", ""
+	// Next to a run of equal ranks, the task goes past the whole run.
 	if i := index(afterID); i >= 0 {
-		lo, hi, after = others[i].Rank, rankAt(i+1), afterID
+		lo, after = others[i].Rank, afterID
+		for j := i + 1; j < len(others) && hi == ""; j++ {
+			if others[j].Rank > lo {
+				hi = others[j].Rank
+			}
+		}
 	} else if i := index(beforeID); i >= 0 {
-		lo, hi, before = rankAt(i-1), others[i].Rank, beforeID
+		hi, before = others[i].Rank, beforeID
+		lo = ""
+		for j := i - 1; j >= 0 && lo == ""; j-- {
+			if others[j].Rank < hi {
+				lo = others[j].Rank
+			}
+		}
 	}
 	if col == t.ColumnID && (lo == "" || lo < t.Rank) && (hi == "" || t.Rank < hi) {
 		return nil, nil

@@ -34,6 +34,12 @@ type genProject struct {
 	members map[string]Role
 	editors []string // members who may change tasks, in the order they joined
 	number  int      // the last task number
+	sprints []*genSprint
+}
+
+type genSprint struct {
+	id    string
+	state SprintState
 }
 
 type genTask struct {
@@ -176,8 +182,10 @@ func (g *logGenerator) step(emit emitFunc) error {
 	p := t.project
 	actor := g.editor(p)
 	switch k := g.r.IntN(1000); {
-	case k < 640:
+	case k < 615:
 		return g.move(emit, t, actor)
+	case k < 640:
+		return g.sprint(emit, t, actor)
 	case k < 900:
 		return g.edit(emit, t, actor)
 	case k < 940:
@@ -307,6 +315,85 @@ func (g *logGenerator) answer(emit emitFunc) error {
 	}
 	_, err := g.emit(emit, conflictStream(pc.task.ID), pc.actor, a)
 	return err
+}
+
+// sprint makes one planning action in t's project: creates a sprint, plans t into one
+// (or back to the backlog), or starts, completes (carrying unfinished tasks to the
+// backlog) or reopens one; tasks entering or leaving an active sprint are scope changes.
+func (g *logGenerator) sprint(emit emitFunc, t *genTask, actor string) error {
+	p := t.project
+	active := slices.IndexFunc(p.sprints, func(s *genSprint) bool { return s.state == SprintActive })
+	if len(p.sprints) == 0 || g.r.IntN(5) == 0 {
+		sp := &genSprint{id: newID(), state: SprintPlanned}
+		if _, err := g.emit(emit, sprintStream(sp.id), actor, &SprintCreated{ProjectID: p.id, Number: len(p.sprints) + 1,
+			Name: fmt.Sprintf("%s Sprint %d", p.key, len(p.sprints)+1), Start: "2026-01-05", End: "2026-01-16"}); err != nil {
+			return err
+		}
+		p.sprints = append(p.sprints, sp)
+		return nil
+	}
+	sp := p.sprints[g.r.IntN(len(p.sprints))]
+	inSprint := func() []*genTask {
+		var out []*genTask
+		for _, o := range g.tasks {
+			if o.project == p && o.SprintID == sp.id && !o.Archived {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	switch k := g.r.IntN(10); {
+	case k < 6 && sp.state != SprintCompleted && !t.Archived && t.SprintID != sp.id:
+		return g.planInto(emit, t, actor, sp.id)
+	case k < 7 && t.SprintID != "" && !t.Archived:
+		return g.planInto(emit, t, actor, "")
+	case sp.state == SprintPlanned && active < 0:
+		started := &SprintStarted{Start: "2026-01-05", End: "2026-01-16", Commitment: []SprintTask{}}
+		for _, o := range inSprint() {
+			started.Commitment = append(started.Commitment, SprintTask{TaskID: o.ID, Points: o.Points})
+		}
+		sp.state = SprintActive
+		_, err := g.emit(emit, sprintStream(sp.id), actor, started)
+		return err
+	case sp.state == SprintActive:
+		done := &SprintCompletedEvent{Completed: []SprintTask{}, NotCompleted: []CarriedTask{}}
+		for _, o := range inSprint() {
+			if o.ColumnID == p.columns[len(p.columns)-1].ID {
+				done.Completed = append(done.Completed, SprintTask{TaskID: o.ID, Points: o.Points})
+				continue
+			}
+			if err := g.taskEvent(emit, o, actor, &TaskSprintChanged{From: sp.id, To: "", CarriedOver: true}); err != nil {
+				return err
+			}
+			done.NotCompleted = append(done.NotCompleted, CarriedTask{TaskID: o.ID, Points: o.Points})
+		}
+		sp.state = SprintCompleted
+		_, err := g.emit(emit, sprintStream(sp.id), actor, done)
+		return err
+	case sp.state == SprintCompleted && active < 0:
+		sp.state = SprintActive
+		_, err := g.emit(emit, sprintStream(sp.id), actor, &SprintReopened{})
+		return err
+	}
+	return g.move(emit, t, actor)
+}
+
+// planInto changes t's sprint, with the scope changes of active sprints it leaves or enters.
+func (g *logGenerator) planInto(emit emitFunc, t *genTask, actor, to string) error {
+	from := t.SprintID
+	if err := g.taskEvent(emit, t, actor, &TaskSprintChanged{From: from, To: to}); err != nil {
+		return err
+	}
+	for _, sc := range []struct{ id, change string }{{from, ScopeRemoved}, {to, ScopeAdded}} {
+		i := slices.IndexFunc(t.project.sprints, func(s *genSprint) bool { return s.id == sc.id })
+		if i < 0 || t.project.sprints[i].state != SprintActive {
+			continue
+		}
+		if _, err := g.emit(emit, sprintStream(sc.id), actor, &SprintScopeChanged{TaskID: t.ID, Change: sc.change, Points: t.Points}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // workflow renames a column or changes its WIP limit, or records such a change refused.

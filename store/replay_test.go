@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,16 @@ import (
 // included so that conflicts happen, and checks that the read models rebuilt from the
 // log equal the live ones.
 func TestReplayOfRandomCommands(t *testing.T) {
+	byType := map[string]int{} // events of every seed's log
+	defer func() {
+		t.Logf("events by type: %v", byType)
+		for _, want := range []string{TypeSprintCreated, TypeSprintStarted, TypeSprintCompleted, TypeSprintReopened,
+			TypeSprintScopeChanged, TypeTaskSprintChanged, TypeSprintEdited, TypeSprintDeleted, TypeSettingsChanged} {
+			if byType[want] == 0 {
+				t.Errorf("no %s event; the sequences do not exercise sprints", want)
+			}
+		}
+	}()
 	for _, seed := range []uint64{1, 42, 20261102} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			ctx := context.Background()
@@ -27,6 +38,13 @@ func TestReplayOfRandomCommands(t *testing.T) {
 				if counts[want] == 0 {
 					t.Errorf("no command ended %s; the sequence does not exercise the rules", want)
 				}
+			}
+			events, err := b.s.Events(ctx, 0, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range events {
+				byType[e.Type]++
 			}
 
 			rep, err := b.s.Replay(ctx, false)
@@ -85,8 +103,26 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 	columns := []string{colToDo, colInProgress, colInReview, colDone}
 	titles := []string{"Fix login", "Write docs", "Ship it", "Refactor rank", "Fix login"}
 	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
-	var tasks []string
+	var tasks, sprints []string
 	counts := map[string]int{}
+	// sprint returns one of the sprints made so far ("" for the backlog, or when none).
+	sprint := func() string {
+		if len(sprints) == 0 || r.IntN(4) == 0 {
+			return ""
+		}
+		return sprints[r.IntN(len(sprints))]
+	}
+	sprintVersion := func(id string) int {
+		sp, err := b.s.Sprint(ctx, id)
+		if err != nil {
+			t.Fatalf("sprint %s: %v", id, err)
+		}
+		// Mostly current, sometimes stale.
+		if r.IntN(5) == 0 {
+			return max(1, sp.Version-1)
+		}
+		return sp.Version
+	}
 	// editor returns someone likely, not certain, to be allowed to change tasks.
 	editor := func() string {
 		if r.IntN(10) == 0 {
@@ -124,12 +160,95 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 				pts := float64(r.IntN(8))
 				in.Points = &pts
 			}
+			in.SprintID = sprint()
 			var created *Task
 			created, err = b.s.CreateTask(ctx, editor(), in)
 			if err == nil {
 				tasks = append(tasks, created.ID)
 				res = &TaskResult{Events: []Event{{}}}
 			}
+		case op < 35:
+			what = "sprint"
+			if len(sprints) == 0 || r.IntN(6) == 0 {
+				var sp *Sprint
+				sp, err = b.s.CreateSprint(ctx, editor(), NewSprint{ProjectID: b.p.ID, Start: "2026-11-02", End: "2026-11-13"})
+				if err == nil {
+					sprints = append(sprints, sp.ID)
+					res = &TaskResult{Events: []Event{{}}}
+				}
+				break
+			}
+			id := sprints[r.IntN(len(sprints))]
+			current, err2 := b.s.Sprint(ctx, id)
+			if err2 != nil {
+				t.Fatal(err2)
+			}
+			// Mostly what the sprint's state calls for, sometimes anything.
+			k := r.IntN(12)
+			if r.IntN(2) > 0 {
+				choices := map[SprintState][]int{SprintPlanned: {0, 0, 8, 10}, SprintActive: {4, 4, 8}, SprintCompleted: {7, 11}}[current.State]
+				k = choices[r.IntN(len(choices))]
+			}
+			var sp *Sprint
+			switch {
+			case k < 4:
+				sp, err = b.s.StartSprint(ctx, editor(), SprintStart{SprintID: id, BaseVersion: sprintVersion(id)})
+			case k < 7:
+				c := SprintCompletion{SprintID: id, BaseVersion: sprintVersion(id),
+					Default: []Destination{"", DestBacklog, DestNew, DestSprint(sprint())}[r.IntN(4)], Tasks: map[string]Destination{}}
+				if len(tasks) > 0 && r.IntN(2) == 0 {
+					c.Tasks[tasks[r.IntN(len(tasks))]] = DestNew
+				}
+				sp, err = b.s.CompleteSprint(ctx, editor(), c)
+			case k < 8:
+				sp, err = b.s.ReopenSprint(ctx, editor(), id, sprintVersion(id))
+			case k < 10:
+				sp, err = b.s.UpdateSprint(ctx, editor(), SprintUpdate{SprintID: id, BaseVersion: sprintVersion(id),
+					Name: Some(pick([]string{"", "Importer", "Hardening"})), Goal: Some(pick([]string{"", "Ship it"}))})
+			case k < 11:
+				// Mostly an empty planned sprint, which may be deleted.
+				if all, _ := b.s.Sprints(ctx, b.p.ID); r.IntN(4) > 0 {
+					for _, c := range all {
+						if c.State == SprintPlanned && c.Tasks == 0 {
+							id = c.ID
+						}
+					}
+				}
+				err = b.s.DeleteSprint(ctx, editor(), id, sprintVersion(id))
+				if err == nil {
+					sprints = slices.DeleteFunc(sprints, func(s string) bool { return s == id })
+					sp = &Sprint{}
+				}
+			default:
+				p, _ := b.s.Project(ctx, b.p.ID)
+				if err = b.s.SetParallelSprints(ctx, b.ana, b.p.ID, !p.ParallelSprints); err == nil {
+					sp = &Sprint{}
+				}
+			}
+			if err == nil && sp != nil {
+				res = &TaskResult{Events: []Event{{}}}
+			}
+			if n, _ := b.s.Sprints(ctx, b.p.ID); len(n) != len(sprints) {
+				// A completion made a new sprint: remember it.
+				for _, s := range n {
+					if !slices.Contains(sprints, s.ID) {
+						sprints = append(sprints, s.ID)
+					}
+				}
+			}
+		case op < 45:
+			what = "plan"
+			pl := TaskPlan{TaskID: task.ID, BaseVersion: base}
+			if r.IntN(3) > 0 {
+				pl.Sprint = Some(sprint())
+			}
+			switch r.IntN(3) {
+			case 0:
+				pl.AfterID = tasks[r.IntN(len(tasks))]
+			case 1:
+				pl.Step = []Step{StepUp, StepDown, StepTop, StepBottom}[r.IntN(4)]
+			}
+			res, err = b.s.PlanTask(ctx, editor(), pl)
 		case op < 55:
 			what = "edit"
 			u := TaskUpdate{TaskID: task.ID, BaseVersion: base}
@@ -156,6 +275,9 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 					}
 				case 7:
 					u.Due = Some(pick([]string{"", "2026-12-24", "2027-01-15"}))
+				}
+				if r.IntN(8) == 0 {
+					u.Sprint = Some(sprint())
 				}
 			}
 			res, err = b.s.UpdateTask(ctx, editor(), u)
@@ -213,6 +335,12 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 			counts["no-op"]++
 		case err == nil:
 			counts["applied"]++
+		case code == ECONFLICT && what == "sprint":
+			var se *SprintConflictError
+			if !errors.As(err, &se) || se.Sprint == nil {
+				t.Fatalf("command %d (%s): not a sprint conflict: %v", i, what, err)
+			}
+			counts["sprint "+code]++
 		case code == ECONFLICT:
 			var ce *ConflictError
 			if !errors.As(err, &ce) || len(ce.Fields) == 0 || ce.Task == nil {
@@ -372,7 +500,8 @@ func TestReplayOfGeneratedLog(t *testing.T) {
 				TypeWorkflowChanged, TypeWorkflowConflicted, TypeTaskCreated, TypeTaskMoved, TypeTaskRetitled,
 				TypeTaskDescribed, TypeTaskAssigned, TypeTaskTypeChanged, TypeTaskPrioritized, TypeTaskLabeled,
 				TypeTaskPointed, TypeTaskDueChanged, TypeTaskArchived, TypeTaskRestored, TypeTaskConflicted,
-				TypeConflictAnswered} {
+				TypeConflictAnswered, TypeSprintCreated, TypeSprintStarted, TypeSprintScopeChanged, TypeSprintCompleted,
+				TypeSprintReopened, TypeTaskSprintChanged} {
 				if g.counts[typ] == 0 {
 					t.Errorf("the generator made no %s event", typ)
 				}

@@ -229,87 +229,20 @@ func TestJudgeEdit(t *testing.T) {
 	}
 }
 
-func TestJudgeMove(t *testing.T) {
-	tests := []struct {
-		name     string
-		since    func(base *Task) []decodedEvent
-		toColumn string
-		// then
-		wantConflicts []FieldConflict
-		wantMerged    []Field
-	}{
-		{
-			name:     "nothing changed since the base",
-			toColumn: "c2",
-		},
-		{
-			name: "someone moved it to another column and I move it to a third: conflict",
-			since: func(b *Task) []decodedEvent {
-				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c4", FromRank: "V", ToRank: "V"}))
-			},
-			toColumn: "c2",
-			wantConflicts: []FieldConflict{{
-				Field: FieldColumn, Yours: "c2", Theirs: "c4",
-				ChangedBy: "ana", ChangedAt: ruleClock(10), Seq: 10,
-			}},
-			wantMerged: []Field{FieldColumn},
-		},
-		{
-			name: "someone moved it and I move it back to the column I saw: conflict",
-			since: func(b *Task) []decodedEvent {
-				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c4", FromRank: "V", ToRank: "V"}))
-			},
-			toColumn: "c1",
-			wantConflicts: []FieldConflict{{
-				Field: FieldColumn, Yours: "c1", Theirs: "c4",
-				ChangedBy: "ana", ChangedAt: ruleClock(10), Seq: 10,
-			}},
-			wantMerged: []Field{FieldColumn},
-		},
-		{
-			name: "someone moved it to the column I want too: no conflict",
-			since: func(b *Task) []decodedEvent {
-				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c4", FromRank: "V", ToRank: "V"}))
-			},
-			toColumn:   "c4",
-			wantMerged: []Field{FieldColumn},
-		},
-		{
-			name: "conflict names the last column change, after a reorder and a second move",
-			since: func(b *Task) []decodedEvent {
-				return given(b,
-					by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c2", FromRank: "V", ToRank: "V"}),
-					by("cleo", 11, &TaskMoved{FromColumn: "c2", ToColumn: "c3", FromRank: "V", ToRank: "V"}),
-					by("ana", 12, &TaskMoved{FromColumn: "c3", ToColumn: "c3", FromRank: "V", ToRank: "k"}),
-				)
-			},
-			toColumn: "c4",
-			wantConflicts: []FieldConflict{{
-				Field: FieldColumn, Yours: "c4", Theirs: "c3",
-				ChangedBy: "cleo", ChangedAt: ruleClock(11), Seq: 11,
-			}},
-			wantMerged: []Field{FieldColumn},
-		},
-		{
-			name: "someone only reordered it within its column: no conflict",
-			since: func(b *Task) []decodedEvent {
-				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c1", FromRank: "V", ToRank: "k"}))
-			},
-			toColumn: "c2",
-		},
-		{
-			name: "someone edited other fields: no conflict, merged",
-			since: func(b *Task) []decodedEvent {
-				return given(b,
-					by("ana", 10, &TaskRetitled{From: "Old title", To: "Ana's title"}),
-					by("ana", 11, &TaskArchived{}),
-					by("ana", 12, &TaskRestored{}),
-				)
-			},
-			toColumn:   "c3",
-			wantMerged: []Field{FieldTitle, FieldArchived},
-		},
-	}
+// placeCase is a table case of a placing rule (judgeMove, judgeSprint): given what
+// happened since the base, when the user places the task in list "to", then these
+// conflicts and merged fields.
+type placeCase struct {
+	name  string
+	since func(base *Task) []decodedEvent
+	to    string
+	// then
+	wantConflicts []FieldConflict
+	wantMerged    []Field
+}
+
+// runPlaceCases runs the cases against judge, from ruleBase.
+func runPlaceCases(t *testing.T, tests []placeCase, judge func(*Task, []decodedEvent, string) verdict) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := ruleBase()
@@ -319,7 +252,7 @@ func TestJudgeMove(t *testing.T) {
 			}
 			current := foldSince(t, base, since)
 
-			v := judgeMove(current, since, tt.toColumn)
+			v := judge(current, since, tt.to)
 
 			if !reflect.DeepEqual(v.conflicts, tt.wantConflicts) {
 				t.Errorf("conflicts = %+v\nwant        %+v", v.conflicts, tt.wantConflicts)
@@ -331,24 +264,95 @@ func TestJudgeMove(t *testing.T) {
 	}
 }
 
+func TestJudgeMove(t *testing.T) {
+	tests := []placeCase{
+		{
+			name: "nothing changed since the base",
+			to:   "c2",
+		},
+		{
+			name: "someone moved it to another column and I move it to a third: conflict",
+			since: func(b *Task) []decodedEvent {
+				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c4", FromRank: "V", ToRank: "V"}))
+			},
+			to: "c2",
+			wantConflicts: []FieldConflict{{
+				Field: FieldColumn, Yours: "c2", Theirs: "c4",
+				ChangedBy: "ana", ChangedAt: ruleClock(10), Seq: 10,
+			}},
+			wantMerged: []Field{FieldColumn},
+		},
+		{
+			name: "someone moved it and I move it back to the column I saw: conflict",
+			since: func(b *Task) []decodedEvent {
+				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c4", FromRank: "V", ToRank: "V"}))
+			},
+			to: "c1",
+			wantConflicts: []FieldConflict{{
+				Field: FieldColumn, Yours: "c1", Theirs: "c4",
+				ChangedBy: "ana", ChangedAt: ruleClock(10), Seq: 10,
+			}},
+			wantMerged: []Field{FieldColumn},
+		},
+		{
+			name: "someone moved it to the column I want too: no conflict",
+			since: func(b *Task) []decodedEvent {
+				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c4", FromRank: "V", ToRank: "V"}))
+			},
+			to:         "c4",
+			wantMerged: []Field{FieldColumn},
+		},
+		{
+			name: "conflict names the last column change, after a reorder and a second move",
+			since: func(b *Task) []decodedEvent {
+				return given(b,
+					by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c2", FromRank: "V", ToRank: "V"}),
+					by("cleo", 11, &TaskMoved{FromColumn: "c2", ToColumn: "c3", FromRank: "V", ToRank: "V"}),
+					by("ana", 12, &TaskMoved{FromColumn: "c3", ToColumn: "c3", FromRank: "V", ToRank: "k"}),
+				)
+			},
+			to: "c4",
+			wantConflicts: []FieldConflict{{
+				Field: FieldColumn, Yours: "c4", Theirs: "c3",
+				ChangedBy: "cleo", ChangedAt: ruleClock(11), Seq: 11,
+			}},
+			wantMerged: []Field{FieldColumn},
+		},
+		{
+			name: "someone only reordered it within its column: no conflict",
+			since: func(b *Task) []decodedEvent {
+				return given(b, by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c1", FromRank: "V", ToRank: "k"}))
+			},
+			to: "c2",
+		},
+		{
+			name: "someone edited other fields: no conflict, merged",
+			since: func(b *Task) []decodedEvent {
+				return given(b,
+					by("ana", 10, &TaskRetitled{From: "Old title", To: "Ana's title"}),
+					by("ana", 11, &TaskArchived{}),
+					by("ana", 12, &TaskRestored{}),
+				)
+			},
+			to:         "c3",
+			wantMerged: []Field{FieldTitle, FieldArchived},
+		},
+	}
+	runPlaceCases(t, tests, judgeMove)
+}
+
 // TestJudgeSprint: planning follows the move rule on the sprint field. Only a sprint
 // change by someone else since the base conflicts, and only when the user wants another
 // sprint than the task is in now; re-ranking (a rank-only move) and column moves never do.
 func TestJudgeSprint(t *testing.T) {
-	tests := []struct {
-		name          string
-		since         func(b *Task) []decodedEvent
-		toSprint      string
-		wantConflicts []FieldConflict
-		wantMerged    []Field
-	}{
-		{name: "nothing changed since the base", toSprint: "s2"},
+	tests := []placeCase{
+		{name: "nothing changed since the base", to: "s2"},
 		{
 			name: "someone put it in another sprint and I want a third: conflict naming them",
 			since: func(b *Task) []decodedEvent {
 				return given(b, by("ana", 10, &TaskSprintChanged{From: "", To: "s1"}))
 			},
-			toSprint: "s2",
+			to: "s2",
 			wantConflicts: []FieldConflict{{
 				Field: FieldSprint, Yours: "s2", Theirs: "s1", ChangedBy: "ana", ChangedAt: ruleClock(10), Seq: 10,
 			}},
@@ -359,7 +363,7 @@ func TestJudgeSprint(t *testing.T) {
 			since: func(b *Task) []decodedEvent {
 				return given(b, by("ben", 10, &TaskSprintChanged{From: "", To: "s1"}))
 			},
-			toSprint: "",
+			to: "",
 			wantConflicts: []FieldConflict{{
 				Field: FieldSprint, Yours: "", Theirs: "s1", ChangedBy: "ben", ChangedAt: ruleClock(10), Seq: 10,
 			}},
@@ -370,7 +374,7 @@ func TestJudgeSprint(t *testing.T) {
 			since: func(b *Task) []decodedEvent {
 				return given(b, by("ana", 10, &TaskSprintChanged{From: "", To: "s1"}))
 			},
-			toSprint:   "s1",
+			to:         "s1",
 			wantMerged: []Field{FieldSprint},
 		},
 		{
@@ -380,7 +384,7 @@ func TestJudgeSprint(t *testing.T) {
 					by("ana", 10, &TaskSprintChanged{From: "", To: "s1"}),
 					by("cleo", 11, &TaskSprintChanged{From: "s1", To: "s2", CarriedOver: true}))
 			},
-			toSprint: "",
+			to: "",
 			wantConflicts: []FieldConflict{{
 				Field: FieldSprint, Yours: "", Theirs: "s2", ChangedBy: "cleo", ChangedAt: ruleClock(11), Seq: 11,
 			}},
@@ -393,29 +397,11 @@ func TestJudgeSprint(t *testing.T) {
 					by("ana", 10, &TaskMoved{FromColumn: "c1", ToColumn: "c1", FromRank: "V", ToRank: "k"}),
 					by("ana", 11, &TaskMoved{FromColumn: "c1", ToColumn: "c2", FromRank: "k", ToRank: "k"}))
 			},
-			toSprint:   "s2",
+			to:         "s2",
 			wantMerged: []Field{FieldColumn},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			base := ruleBase()
-			var since []decodedEvent
-			if tt.since != nil {
-				since = tt.since(base)
-			}
-			current := foldSince(t, base, since)
-
-			v := judgeSprint(current, since, tt.toSprint)
-
-			if !reflect.DeepEqual(v.conflicts, tt.wantConflicts) {
-				t.Errorf("conflicts = %+v\nwant        %+v", v.conflicts, tt.wantConflicts)
-			}
-			if !reflect.DeepEqual(v.merged, tt.wantMerged) {
-				t.Errorf("merged = %v, want %v", v.merged, tt.wantMerged)
-			}
-		})
-	}
+	runPlaceCases(t, tests, judgeSprint)
 }
 
 // TestJudgeEditSprint: the edit form's sprint field merges and conflicts like any field.

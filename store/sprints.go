@@ -450,6 +450,27 @@ func requireUnchanged(w *writer, sp *Sprint, baseVersion int) error {
 	return nil
 }
 
+// sprintInState is the frame of the lifecycle commands: the sprint, for an actor who may
+// plan in its project, unchanged since baseVersion, and in state from (else EINVALID:
+// "TACK Sprint 2 is active: only a planned sprint can be started.").
+func sprintInState(w *writer, actor, sprintID string, baseVersion int, from SprintState, verb string) (*Sprint, error) {
+	sp, err := sprintForCommand(w, actor, sprintID)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireUnchanged(w, sp, baseVersion); err != nil {
+		return nil, err
+	}
+	if sp.State != from {
+		article := "a"
+		if from == SprintActive {
+			article = "an"
+		}
+		return nil, Errorf(EINVALID, "%s is %s: only %s %s sprint can be %s.", sp.Name, sp.State, article, from, verb)
+	}
+	return sp, nil
+}
+
 // refuseCompleted refuses changing a completed sprint.
 func refuseCompleted(sp *Sprint) error {
 	if sp.State == SprintCompleted {
@@ -613,15 +634,9 @@ func (s *Store) UpdateSprint(ctx context.Context, actor string, u SprintUpdate) 
 // DeleteSprint deletes a planned sprint that holds no tasks (archived ones included).
 func (s *Store) DeleteSprint(ctx context.Context, actor, sprintID string, baseVersion int) error {
 	_, err := s.writeTx(ctx, func(w *writer) error {
-		sp, err := sprintForCommand(w, actor, sprintID)
+		sp, err := sprintInState(w, actor, sprintID, baseVersion, SprintPlanned, "deleted")
 		if err != nil {
 			return err
-		}
-		if err := requireUnchanged(w, sp, baseVersion); err != nil {
-			return err
-		}
-		if sp.State != SprintPlanned {
-			return Errorf(EINVALID, "%s is %s: only a planned sprint can be deleted.", sp.Name, sp.State)
 		}
 		var n int
 		if err := w.tx.Get(&n, `SELECT COUNT(*) FROM tasks WHERE project_id = ? AND sprint_id = ?`, sp.ProjectID, sp.ID); err != nil {
@@ -674,18 +689,9 @@ func sprintTasks(q sqlx.Queryer, sprintID string) ([]*Task, error) {
 // Another active sprint refuses it unless the project allows parallel sprints.
 func (s *Store) StartSprint(ctx context.Context, actor string, st SprintStart) (*Sprint, error) {
 	_, err := s.writeTx(ctx, func(w *writer) error {
-		sp, err := sprintForCommand(w, actor, st.SprintID)
+		sp, err := sprintInState(w, actor, st.SprintID, st.BaseVersion, SprintPlanned, "started")
 		if err != nil {
 			return err
-		}
-		if err := requireUnchanged(w, sp, st.BaseVersion); err != nil {
-			return err
-		}
-		switch sp.State {
-		case SprintActive:
-			return Errorf(EINVALID, "%s is already active.", sp.Name)
-		case SprintCompleted:
-			return Errorf(EINVALID, "%s is completed; reopen it instead of starting it again.", sp.Name)
 		}
 		started := SprintStarted{Start: sp.Start, End: sp.End, Commitment: []SprintTask{}}
 		if st.Start.Set {
@@ -803,15 +809,9 @@ func (s *Store) CompletionPlan(ctx context.Context, actor, sprintID string) (*Co
 // only a change to the sprint itself since c.BaseVersion refuses the completion.
 func (s *Store) CompleteSprint(ctx context.Context, actor string, c SprintCompletion) (*Sprint, error) {
 	_, err := s.writeTx(ctx, func(w *writer) error {
-		sp, err := sprintForCommand(w, actor, c.SprintID)
+		sp, err := sprintInState(w, actor, c.SprintID, c.BaseVersion, SprintActive, "completed")
 		if err != nil {
 			return err
-		}
-		if err := requireUnchanged(w, sp, c.BaseVersion); err != nil {
-			return err
-		}
-		if sp.State != SprintActive {
-			return Errorf(EINVALID, "%s is %s: only an active sprint can be completed.", sp.Name, sp.State)
 		}
 		plan, err := completionPlan(w.tx, sp)
 		if err != nil {
@@ -882,15 +882,9 @@ func (w *writer) destination(actor string, from *Sprint, d Destination, created 
 // they went. Another active sprint refuses it unless the project allows parallel sprints.
 func (s *Store) ReopenSprint(ctx context.Context, actor, sprintID string, baseVersion int) (*Sprint, error) {
 	_, err := s.writeTx(ctx, func(w *writer) error {
-		sp, err := sprintForCommand(w, actor, sprintID)
+		sp, err := sprintInState(w, actor, sprintID, baseVersion, SprintCompleted, "reopened")
 		if err != nil {
 			return err
-		}
-		if err := requireUnchanged(w, sp, baseVersion); err != nil {
-			return err
-		}
-		if sp.State != SprintCompleted {
-			return Errorf(EINVALID, "%s is %s: only a completed sprint can be reopened.", sp.Name, sp.State)
 		}
 		if err := refuseAnotherActive(w, sp); err != nil {
 			return err

@@ -275,7 +275,7 @@ func TestStartNeedsDatesAndOneActiveSprint(t *testing.T) {
 		t.Fatalf("start with dates = %+v, %v", got, err)
 	}
 	_, err = b.s.StartSprint(b.ctx, b.ben, SprintStart{SprintID: undated.ID, BaseVersion: got.Version})
-	wantCode(t, err, EINVALID, "TACK Sprint 1 is already active.")
+	wantCode(t, err, EINVALID, "TACK Sprint 1 is active: only a planned sprint can be started.")
 
 	second := b.sprint(t, "")
 	_, err = b.s.StartSprint(b.ctx, b.ben, SprintStart{SprintID: second.ID, BaseVersion: 1})
@@ -686,4 +686,48 @@ func TestDeleteOnlyAnEmptyPlannedSprint(t *testing.T) {
 	_, err = b.s.PlanTask(b.ctx, b.ben, TaskPlan{TaskID: task.ID, BaseVersion: b.board.task(t, task.ID).Version, Sprint: Some(two.ID)})
 	wantCode(t, err, EINVALID, "That sprint is not part of this project.")
 	wantActivity(t, b.activityTexts(t), "Ben deleted TACK Sprint 2")
+}
+
+func TestDemoHasSprintsInEveryState(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	if _, err := s.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var projectID string
+	if err := s.read.Get(&projectID, `SELECT id FROM projects WHERE key = 'DEMO'`); err != nil {
+		t.Fatal(err)
+	}
+	sps, err := s.Sprints(ctx, projectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, sp := range sps {
+		got = append(got, fmt.Sprintf("%s %s %d", sp.Name, sp.State, sp.Tasks))
+	}
+	if want := "[DEMO Sprint 2 active 5 DEMO Sprint 3 planned 3 DEMO Sprint 1 completed 2]"; fmt.Sprint(got) != want {
+		t.Errorf("demo sprints = %v\nwant %s", got, want)
+	}
+	bl, err := s.Backlog(ctx, projectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bl.Backlog.Tasks) == 0 {
+		t.Error("the demo backlog is empty")
+	}
+	var carried, scope int
+	for _, l := range bl.Sprints {
+		for _, task := range l.Tasks {
+			if task.CarriedFrom != "" {
+				carried++
+			}
+		}
+	}
+	if err := s.read.Get(&scope, `SELECT COUNT(*) FROM events WHERE type = ?`, TypeSprintScopeChanged); err != nil {
+		t.Fatal(err)
+	}
+	if carried != 2 || scope != 3 {
+		t.Errorf("%d carried-over tasks and %d scope changes; want 2 and 3", carried, scope)
+	}
 }

@@ -78,7 +78,7 @@ type TaskResult struct {
 	Merged  []Field // fields others changed since the base version, kept alongside
 }
 
-// CreateTask creates a task at the bottom of its column.
+// CreateTask creates a task at the bottom of its column (and of the project's rank).
 func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task, error) {
 	var err error
 	created := TaskCreated{ProjectID: in.ProjectID, Points: in.Points}
@@ -120,8 +120,14 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 		if err := w.tx.Get(&created.Number, `SELECT COALESCE(MAX(number), 0) + 1 FROM tasks WHERE project_id = ?`, in.ProjectID); err != nil {
 			return fmt.Errorf("store: next task number: %w", err)
 		}
+		// The bottom of the project, which is the bottom of its column too: a new task's
+		// rank is one no other task has, so the backlog and sprint lists (which order
+		// tasks of every column by the same rank) get no ties from it. One index seek
+		// per column.
 		var last string
-		if err := w.tx.Get(&last, `SELECT COALESCE(MAX(rank), '') FROM tasks WHERE project_id = ? AND column_id = ?`, in.ProjectID, created.ColumnID); err != nil {
+		if err := w.tx.Get(&last, `SELECT COALESCE(MAX(r), '') FROM (SELECT
+				(SELECT MAX(rank) FROM tasks t WHERE t.project_id = c.project_id AND t.column_id = c.id) AS r
+			FROM columns c WHERE c.project_id = ?)`, in.ProjectID); err != nil {
 			return fmt.Errorf("store: last rank: %w", err)
 		}
 		if created.Rank, err = rank.Between(last, ""); err != nil {
@@ -476,13 +482,17 @@ func (c listOrder) slot(t *Task, afterID, beforeID string, step Step) (r, after,
 			return "", "", "", err
 		}
 	}
+	// Lists share one rank (a planning list holds tasks of every column, and planning
+	// ranks a task among them), so two tasks of a list may have equal ranks: a task
+	// placed next to a run of equal ranks goes past the whole run, as no rank lies
+	// between two equal ones.
 	switch {
 	case isAfter:
 		lo, after = afterRank, afterID
-		_, hi, err = c.first(`AND rank >= ? AND (rank > ? OR id > ?)`, afterRank, afterRank, afterID)
+		_, hi, err = c.first(`AND rank > ?`, afterRank)
 	case isBefore:
 		hi, before = beforeRank, beforeID
-		_, lo, err = c.last(`AND rank <= ? AND (rank < ? OR id < ?)`, beforeRank, beforeRank, beforeID)
+		_, lo, err = c.last(`AND rank < ?`, beforeRank)
 	default:
 		_, lo, err = c.last(``)
 	}
