@@ -71,19 +71,9 @@ func (h *Handler) apiTasks(c echo.Context) error {
 	if q.Type != "" && !validTaskType(q.Type) {
 		return &store.Error{Code: store.EINVALID, Field: "type", Message: "type must be one of story, bug, task or epic."}
 	}
-	switch sprint := c.QueryParam("sprint"); sprint {
-	case "", "active", "none":
-		q.Sprint = sprint
-	default:
-		n, err := strconv.Atoi(sprint)
-		if err != nil || n < 1 || strconv.Itoa(n) != sprint {
-			return &store.Error{Code: store.EINVALID, Field: "sprint", Message: "sprint must be active, none or a sprint number."}
-		}
-		s, err := h.sprintByNumber(ctx(c), p, n, "sprint")
-		if err != nil {
-			return err
-		}
-		q.Sprint = s.ID
+	var err error
+	if q.Sprint, err = h.sprintFilter(ctx(c), p, c.QueryParam("sprint")); err != nil {
+		return err
 	}
 	tasks, next, err := h.store.QueryTasks(ctx(c), q)
 	if err != nil {
@@ -102,6 +92,24 @@ func (h *Handler) apiTasks(c echo.Context) error {
 		nextCursor = &next
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"tasks": out, "next_cursor": nextCursor})
+}
+
+// sprintFilter turns the list's sprint query (active, none or a sprint number) into
+// the store's filter.
+func (h *Handler) sprintFilter(ctx context.Context, p *store.Project, sprint string) (string, error) {
+	switch sprint {
+	case "", "active", "none":
+		return sprint, nil
+	}
+	n, err := strconv.Atoi(sprint)
+	if err != nil || n < 1 || strconv.Itoa(n) != sprint {
+		return "", &store.Error{Code: store.EINVALID, Field: "sprint", Message: "sprint must be active, none or a sprint number."}
+	}
+	s, err := h.sprintByNumber(ctx, p, n, "sprint")
+	if err != nil {
+		return "", err
+	}
+	return s.ID, nil
 }
 
 func validTaskType(t store.TaskType) bool {
