@@ -282,37 +282,63 @@ func dateOpt(raw json.RawMessage, field string) (store.Opt[string], error) {
 	return store.Some(deref(v)), nil
 }
 
-func (h *Handler) apiPatchSprint(c echo.Context) error {
-	_, s, err := h.apiSprintOf(c)
+// sprintBody is the body of a sprint write: it holds the precondition.
+type sprintBody interface{ base() *int }
+
+func (b *sprintPatch) base() *int        { return b.BaseVersion }
+func (b *sprintStartBody) base() *int    { return b.BaseVersion }
+func (b *sprintCompleteBody) base() *int { return b.BaseVersion }
+func (b *versionBody) base() *int        { return b.BaseVersion }
+
+// sprintWrite is the frame of the writes to the sprint named in the path: it reads the
+// body into in (which may be empty unless required, for If-Match), takes the base version
+// from the precondition, runs do and answers with the sprint it returns (204 for none).
+func (h *Handler) sprintWrite(c echo.Context, in sprintBody, required bool,
+	do func(p *store.Project, s *store.Sprint, base int) (*store.Sprint, error)) error {
+	p, s, err := h.apiSprintOf(c)
 	if err != nil {
 		return err
 	}
-	var in sprintPatch
-	if err := decodeJSON(c, &in); err != nil {
-		return err
+	if required {
+		err = decodeJSON(c, in)
+	} else {
+		err = decodeOptionalJSON(c, in)
 	}
-	u := store.SprintUpdate{SprintID: s.ID}
-	if in.Name != nil {
-		u.Name = store.Some(*in.Name)
-	}
-	if in.Goal != nil {
-		u.Goal = store.Some(*in.Goal)
-	}
-	if u.Start, err = dateOpt(in.Start, "start"); err != nil {
-		return err
-	}
-	if u.End, err = dateOpt(in.End, "end"); err != nil {
-		return err
-	}
-	var strict bool
-	if u.BaseVersion, strict, err = sprintPrecondition(c, s, in.BaseVersion); err != nil {
-		return err
-	}
-	s, err = h.store.UpdateSprint(ctx(c), currentUser(c).ID, u)
 	if err != nil {
-		return strictly(strict, u.BaseVersion, err)
+		return err
+	}
+	base, strict, err := sprintPrecondition(c, s, in.base())
+	if err != nil {
+		return err
+	}
+	if s, err = do(p, s, base); err != nil {
+		return strictly(strict, base, err)
+	}
+	if s == nil {
+		return c.NoContent(http.StatusNoContent)
 	}
 	return writeSprint(c, http.StatusOK, s)
+}
+
+func (h *Handler) apiPatchSprint(c echo.Context) error {
+	var in sprintPatch
+	return h.sprintWrite(c, &in, true, func(_ *store.Project, s *store.Sprint, base int) (*store.Sprint, error) {
+		u := store.SprintUpdate{SprintID: s.ID, BaseVersion: base}
+		if in.Name != nil {
+			u.Name = store.Some(*in.Name)
+		}
+		if in.Goal != nil {
+			u.Goal = store.Some(*in.Goal)
+		}
+		var err error
+		if u.Start, err = dateOpt(in.Start, "start"); err != nil {
+			return nil, err
+		}
+		if u.End, err = dateOpt(in.End, "end"); err != nil {
+			return nil, err
+		}
+		return h.store.UpdateSprint(ctx(c), currentUser(c).ID, u)
+	})
 }
 
 // sprintStartBody is the body of POST .../sprints/N/start: the dates, when not planned
@@ -324,30 +350,17 @@ type sprintStartBody struct {
 }
 
 func (h *Handler) apiStartSprint(c echo.Context) error {
-	_, s, err := h.apiSprintOf(c)
-	if err != nil {
-		return err
-	}
 	var in sprintStartBody
-	if err := decodeOptionalJSON(c, &in); err != nil {
-		return err
-	}
-	st := store.SprintStart{SprintID: s.ID}
-	if in.Start != nil {
-		st.Start = store.Some(*in.Start)
-	}
-	if in.End != nil {
-		st.End = store.Some(*in.End)
-	}
-	var strict bool
-	if st.BaseVersion, strict, err = sprintPrecondition(c, s, in.BaseVersion); err != nil {
-		return err
-	}
-	s, err = h.store.StartSprint(ctx(c), currentUser(c).ID, st)
-	if err != nil {
-		return strictly(strict, st.BaseVersion, err)
-	}
-	return writeSprint(c, http.StatusOK, s)
+	return h.sprintWrite(c, &in, false, func(_ *store.Project, s *store.Sprint, base int) (*store.Sprint, error) {
+		st := store.SprintStart{SprintID: s.ID, BaseVersion: base}
+		if in.Start != nil {
+			st.Start = store.Some(*in.Start)
+		}
+		if in.End != nil {
+			st.End = store.Some(*in.End)
+		}
+		return h.store.StartSprint(ctx(c), currentUser(c).ID, st)
+	})
 }
 
 // decodeOptionalJSON decodes the body into v when there is one: writes whose body only
@@ -451,66 +464,27 @@ func (h *Handler) destinations(ctx context.Context, actor string, p *store.Proje
 }
 
 func (h *Handler) apiCompleteSprint(c echo.Context) error {
-	p, s, err := h.apiSprintOf(c)
-	if err != nil {
-		return err
-	}
 	var in sprintCompleteBody
-	if err := decodeOptionalJSON(c, &in); err != nil {
-		return err
-	}
-	comp := store.SprintCompletion{SprintID: s.ID}
-	var strict bool
-	if comp.BaseVersion, strict, err = sprintPrecondition(c, s, in.BaseVersion); err != nil {
-		return err
-	}
-	if comp.Default, comp.Tasks, err = h.destinations(ctx(c), currentUser(c).ID, p, s, in); err != nil {
-		return err
-	}
-	s, err = h.store.CompleteSprint(ctx(c), currentUser(c).ID, comp)
-	if err != nil {
-		return strictly(strict, comp.BaseVersion, err)
-	}
-	return writeSprint(c, http.StatusOK, s)
+	return h.sprintWrite(c, &in, false, func(p *store.Project, s *store.Sprint, base int) (*store.Sprint, error) {
+		comp := store.SprintCompletion{SprintID: s.ID, BaseVersion: base}
+		var err error
+		if comp.Default, comp.Tasks, err = h.destinations(ctx(c), currentUser(c).ID, p, s, in); err != nil {
+			return nil, err
+		}
+		return h.store.CompleteSprint(ctx(c), currentUser(c).ID, comp)
+	})
 }
 
 func (h *Handler) apiReopenSprint(c echo.Context) error {
-	_, s, err := h.apiSprintOf(c)
-	if err != nil {
-		return err
-	}
-	var in versionBody
-	if err := decodeOptionalJSON(c, &in); err != nil {
-		return err
-	}
-	base, strict, err := sprintPrecondition(c, s, in.BaseVersion)
-	if err != nil {
-		return err
-	}
-	s, err = h.store.ReopenSprint(ctx(c), currentUser(c).ID, s.ID, base)
-	if err != nil {
-		return strictly(strict, base, err)
-	}
-	return writeSprint(c, http.StatusOK, s)
+	return h.sprintWrite(c, &versionBody{}, false, func(_ *store.Project, s *store.Sprint, base int) (*store.Sprint, error) {
+		return h.store.ReopenSprint(ctx(c), currentUser(c).ID, s.ID, base)
+	})
 }
 
 func (h *Handler) apiDeleteSprint(c echo.Context) error {
-	_, s, err := h.apiSprintOf(c)
-	if err != nil {
-		return err
-	}
-	var in versionBody
-	if err := decodeOptionalJSON(c, &in); err != nil {
-		return err
-	}
-	base, strict, err := sprintPrecondition(c, s, in.BaseVersion)
-	if err != nil {
-		return err
-	}
-	if err := h.store.DeleteSprint(ctx(c), currentUser(c).ID, s.ID, base); err != nil {
-		return strictly(strict, base, err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return h.sprintWrite(c, &versionBody{}, false, func(_ *store.Project, s *store.Sprint, base int) (*store.Sprint, error) {
+		return nil, h.store.DeleteSprint(ctx(c), currentUser(c).ID, s.ID, base)
+	})
 }
 
 // completionJSON is what completing a sprint would do: its done and unfinished tasks,
