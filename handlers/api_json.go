@@ -94,19 +94,21 @@ type projectJSON struct {
 	CreatedAt time.Time    `json:"created_at"`
 }
 
-// columnJSON is one workflow column; the last one counts as done.
+// columnJSON is one workflow column with the status category in effect; its tasks
+// count as done when the category is done.
 type columnJSON struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	Position int    `json:"position"`
 	WIPLimit *int   `json:"wip_limit"`
+	Category string `json:"category"`
 	Done     bool   `json:"done"`
 }
 
 func newColumnsJSON(p *store.Project) []columnJSON {
 	out := make([]columnJSON, len(p.Columns))
 	for i, c := range p.Columns {
-		out[i] = columnJSON{ID: c.ID, Name: c.Name, Position: i, Done: i == len(p.Columns)-1}
+		out[i] = columnJSON{ID: c.ID, Name: c.Name, Position: i, Category: string(p.Category(c.ID)), Done: p.Done(c.ID)}
 		if c.WIPLimit > 0 {
 			limit := c.WIPLimit
 			out[i].WIPLimit = &limit

@@ -29,14 +29,19 @@ func e2eInvitationPagesAxe(t *testing.T, browser context.Context, seed string) {
 	ana.axe(axeJS, "invitation page")
 }
 
-// e2eWorkflowConflictAxe: a stale workflow form renaming a column someone renamed
-// meanwhile gets the conflict page, which axe finds no violations on.
+// e2eWorkflowConflictAxe: axe finds no violations on the workflow editor (with its
+// status-category selects); a stale workflow form renaming a column someone renamed
+// meanwhile, and marking it Done, gets the conflict page, which axe finds no violations
+// on, and which keeps the category chosen.
 func e2eWorkflowConflictAxe(t *testing.T, browser context.Context, seed string) {
 	axeJS := e2eAxeJS(t)
 	s := e2eNewServer(t, seed)
 	ana := s.signIn(browser, e2eAna, true)
 	ana.do("open the workflow editor", chromedp.Navigate(s.url+"/projects/DEMO/workflow"))
-	ana.waitUntil("editor shown", e2eWait, `document.querySelector('.workflow-editor input[name="name"]') !== null`)
+	// Loaded with its stylesheet: axe on an unstyled page finds unstyled targets.
+	ana.waitUntil("editor shown", e2eWait, `document.querySelector('.workflow-editor input[name="name"]') !== null && document.readyState === "complete"`)
+	ana.axe(axeJS, "workflow editor")
+	ana.screenshot("workflow-editor", "main")
 	// Meanwhile (in another tab, say) In Review is renamed.
 	ctx := context.Background()
 	admin, err := s.st.UserByEmail(ctx, e2eAna.Email)
@@ -55,8 +60,12 @@ func e2eWorkflowConflictAxe(t *testing.T, browser context.Context, seed string) 
 	ana.exec(`(() => {
 		const input = Array.from(document.querySelectorAll('.workflow-editor input[name="name"]')).find(i => i.value === "In Review");
 		input.value = "QA";
+		input.closest("tr").querySelector('select[name="category"]').value = "done";
 	})()`)
 	ana.do("save the stale form", chromedp.Click(chromedp.CSS(`.workflow-editor button[type=submit]`)))
-	ana.waitUntil("conflict page", e2eWait, `document.querySelector('form.apply-mine') !== null`)
+	ana.waitUntil("conflict page", e2eWait, `document.querySelector('form.apply-mine') !== null && document.readyState === "complete"`)
+	ana.waitUntil("the chosen category kept", e2eWait,
+		`Array.from(document.querySelectorAll('.workflow-editor select[name="category"]')).map(s => s.value).join() === "todo,in_progress,done,done,in_progress,in_progress"`)
 	ana.axe(axeJS, "workflow conflict page")
+	ana.screenshot("workflow-conflict", "main")
 }

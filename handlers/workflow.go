@@ -18,18 +18,23 @@ func (h *Handler) workflow(c echo.Context) error {
 	return render(c, http.StatusOK, views.Workflow(h.page(c, p.Key+" workflow"), views.NewWorkflowForm(p)))
 }
 
-// saveWorkflow reads the editor's rows (id, name, wip and order repeated per row, and
-// the ids to remove) and the version the form was loaded at, orders the rows and hands
-// the workflow to the store, which merges it with what others changed meanwhile. A
-// conflict shows the editor again (409) with the user's values and the conflict.
+// saveWorkflow reads the editor's rows (id, name, wip, order and category repeated per
+// row, and the ids to remove) and the version the form was loaded at, orders the rows
+// and hands the workflow to the store, which merges it with what others changed
+// meanwhile. A conflict shows the editor again (409) with the user's values and the
+// conflict.
 func (h *Handler) saveWorkflow(c echo.Context) error {
 	p, _ := currentProject(c)
 	form, err := c.FormParams()
 	if err != nil {
 		return store.Errorf(store.EINVALID, "The form could not be read.")
 	}
-	ids, names, wips, orders := form["id"], form["name"], form["wip"], form["order"]
-	if len(names) != len(ids) || len(wips) != len(ids) || len(orders) != len(ids) {
+	ids, names, wips, orders, cats := form["id"], form["name"], form["wip"], form["order"], form["category"]
+	if cats == nil {
+		// A form from before categories: every column keeps its own.
+		cats = make([]string, len(ids))
+	}
+	if len(names) != len(ids) || len(wips) != len(ids) || len(orders) != len(ids) || len(cats) != len(ids) {
 		return store.Errorf(store.EINVALID, "The workflow form is incomplete. Reload the page and try again.")
 	}
 	base, _ := strconv.Atoi(form.Get("base_version"))
@@ -42,7 +47,8 @@ func (h *Handler) saveWorkflow(c echo.Context) error {
 	var cols []ordered
 	var bad string
 	for i := range ids {
-		row := views.WorkflowRow{ID: ids[i], Name: names[i], WIP: wips[i], Order: orders[i], Remove: slices.Contains(remove, ids[i]) && ids[i] != ""}
+		row := views.WorkflowRow{ID: ids[i], Name: names[i], WIP: wips[i], Order: orders[i], Category: store.Category(cats[i]),
+			Remove: slices.Contains(remove, ids[i]) && ids[i] != ""}
 		f.Rows = append(f.Rows, row)
 		if row.Remove || (row.ID == "" && strings.TrimSpace(row.Name) == "") {
 			continue
@@ -55,7 +61,7 @@ func (h *Handler) saveWorkflow(c echo.Context) error {
 		if werr != nil || oerr != nil {
 			bad = "Order and WIP limit must be whole numbers."
 		}
-		cols = append(cols, ordered{order, store.Column{ID: row.ID, Name: row.Name, WIPLimit: wip}})
+		cols = append(cols, ordered{order, store.Column{ID: row.ID, Name: row.Name, WIPLimit: wip, Category: row.Category}})
 	}
 	if bad != "" {
 		f.Errors = map[string]string{"columns": bad}

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -202,5 +203,141 @@ func TestWorkflowConflictKeepTheirs(t *testing.T) {
 	expectStatus(t, page, http.StatusOK)
 	if v := formValues(page.Doc.Find("form.workflow-editor")); v["wip"][1] != "5" {
 		t.Errorf("keep theirs shows WIP %q, want 5", v["wip"][1])
+	}
+}
+
+// TestWorkflowCategories: the editor shows each column's status category as a labelled
+// select set to the one in effect; a plain form post (no JavaScript) marks a column
+// Done; the activity says so; a bad category or a workflow without a done column is
+// refused with the reason and nothing stored.
+func TestWorkflowCategories(t *testing.T) {
+	a := newApp(t)
+	ana := a.browser()
+	ana.signIn(anaEmail, anaPass)
+	page := ana.get("/projects/DEMO/workflow")
+	expectStatus(t, page, http.StatusOK)
+	var shown []string
+	page.Doc.Find(`form.workflow-editor select[name="category"]`).Each(func(i int, s *goquery.Selection) {
+		id, _ := s.Attr("id")
+		if label := page.Doc.Find(`label[for="` + id + `"]`).Text(); !strings.HasPrefix(label, "Status category of ") {
+			t.Errorf("select %s is labelled %q", id, label)
+		}
+		shown = append(shown, s.Find("option[selected]").AttrOr("value", ""))
+	})
+	if got, want := strings.Join(shown, ","), "todo,in_progress,in_progress,done,in_progress,in_progress"; got != want {
+		t.Errorf("categories shown %s, want %s", got, want)
+	}
+	if n := page.Doc.Find(`select[name="category"] option`).Length(); n != 18 {
+		t.Errorf("%d options, want 3 per row", n)
+	}
+
+	// Mark In Review (row 2) Done, and add "Won't do" at the end marked Done.
+	r := ana.post("/projects/DEMO/workflow", editorValues(t, page, map[int]map[string]string{
+		2: {"category": "done"}, 4: {"name": "Won't do", "category": "done"}}))
+	expectRedirect(t, r, "/projects/DEMO/workflow")
+	p, err := a.st.Project(a.ctx, a.demo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cats []string
+	for _, c := range p.Columns {
+		cats = append(cats, c.Name+"="+string(c.Category))
+	}
+	if got, want := strings.Join(cats, ","), "To Do=todo,In Progress=in_progress,In Review=done,Done=done,Won't do=done"; got != want {
+		t.Errorf("stored %s, want %s", got, want)
+	}
+	page = ana.get("/projects/DEMO/workflow")
+	if v := formValues(page.Doc.Find("form.workflow-editor")); strings.Join(v["category"], ",") != "todo,in_progress,done,done,done,in_progress,in_progress" {
+		t.Errorf("editor after saving: %v", v["category"])
+	}
+	// Moving To Do to the end keeps every category: nothing is inferred from the place.
+	r = ana.post("/projects/DEMO/workflow", editorValues(t, page, map[int]map[string]string{0: {"order": "9"}}))
+	expectRedirect(t, r, "/projects/DEMO/workflow")
+	page = ana.get("/projects/DEMO/workflow")
+	if v := formValues(page.Doc.Find("form.workflow-editor")); strings.Join(v["name"][:5], ",") != "In Progress,In Review,Done,Won't do,To Do" ||
+		strings.Join(v["category"][:5], ",") != "in_progress,done,done,done,todo" {
+		t.Errorf("after moving To Do last: %v %v", v["name"], v["category"])
+	}
+	// Changing only a category says just that.
+	r = ana.post("/projects/DEMO/workflow", editorValues(t, page, map[int]map[string]string{1: {"category": "in_progress"}}))
+	expectRedirect(t, r, "/projects/DEMO/workflow")
+	expectText(t, ana.get("/projects/DEMO/activity"), "ol.history", "Ana Lima marked In Review as In progress")
+
+	before := a.eventCount()
+	page = ana.get("/projects/DEMO/workflow")
+	r = ana.post("/projects/DEMO/workflow", editorValues(t, page, map[int]map[string]string{4: {"category": "finished"}}))
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	expectText(t, r, "main", `Status category of "To Do" must be to do, in progress or done.`)
+	r = ana.post("/projects/DEMO/workflow", editorValues(t, page, map[int]map[string]string{
+		2: {"category": "in_progress"}, 3: {"category": "todo"}}))
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	expectText(t, r, "main", "A workflow needs at least one column marked Done")
+	// What the admin chose is still in the form.
+	if v := formValues(r.Doc.Find("form.workflow-editor")); v["category"][2] != "in_progress" || v["category"][3] != "todo" {
+		t.Errorf("the refused form shows %v", v["category"])
+	}
+	if a.eventCount() != before {
+		t.Errorf("refused workflows appended events")
+	}
+
+	// A member reads the categories.
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	expectText(t, ben.get("/projects/DEMO/workflow"), "main ol", "In Review (In progress, WIP limit 2)", "Won't do (Done)")
+}
+
+func TestWorkflowCategoryConflict(t *testing.T) {
+	a := newApp(t)
+	ana, ben, anaPage, benPage := twoAdminsEditing(t, a)
+	expectRedirect(t, ben.post("/projects/DEMO/workflow", editorValues(t, benPage, map[int]map[string]string{2: {"category": "todo"}})),
+		"/projects/DEMO/workflow")
+	r := ana.post("/projects/DEMO/workflow", editorValues(t, anaPage, map[int]map[string]string{2: {"category": "done"}}))
+	expectStatus(t, r, http.StatusConflict)
+	expectText(t, r, "section.conflict", "Ben Okafor marked In Review as To do just now; you wanted Done.")
+	if v := formValues(r.Doc.Find("form.workflow-editor")); v["category"][2] != "done" {
+		t.Errorf("editor shows %q for In Review, want Ana's done", v["category"][2])
+	}
+	expectText(t, ana.get("/projects/DEMO/activity"), "ol.history", "Status category of In Review: wanted Done, but Ben Okafor had set it to To do")
+	r = ana.submit(r, "form.apply-mine", nil)
+	expectRedirect(t, r, "/projects/DEMO/workflow")
+	p, err := a.st.Project(a.ctx, a.demo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Done("c3") {
+		t.Errorf("after apply mine anyway In Review is %s", p.Category("c3"))
+	}
+}
+
+// TestAPIColumnCategories: the API gives each column its category in effect, and done
+// follows the category rather than the place, checked against the OpenAPI document.
+func TestAPIColumnCategories(t *testing.T) {
+	e := newAPIEnv(t)
+	p, err := e.st.Project(e.ctx, e.demo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := append([]store.Column(nil), p.Columns...)
+	cols[2].Category = store.CategoryDone
+	cols[3].Category = store.CategoryInProgress
+	if err := e.st.ChangeWorkflow(e.ctx, e.ana.ID, p.ID, p.Version, cols); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Columns []struct {
+			Name     string `json:"name"`
+			Category string `json:"category"`
+			Done     bool   `json:"done"`
+		} `json:"columns"`
+	}
+	for _, path := range []string{"/projects/DEMO/columns", "/projects/DEMO"} {
+		e.get(t, e.chloeTok, path).expect(t, http.StatusOK).decode(t, &out)
+		var got []string
+		for _, c := range out.Columns {
+			got = append(got, fmt.Sprintf("%s=%s/%v", c.Name, c.Category, c.Done))
+		}
+		if want := "To Do=todo/false,In Progress=in_progress/false,In Review=done/true,Done=in_progress/false"; strings.Join(got, ",") != want {
+			t.Errorf("%s: %s, want %s", path, strings.Join(got, ","), want)
+		}
 	}
 }

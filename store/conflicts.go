@@ -27,7 +27,7 @@ type PendingConflict struct {
 	ProjectID   string
 	UserID      string // the author of the refused change
 	At          time.Time
-	Command     string // "edit" or "move"
+	Command     string // "edit", "move" or "plan" (a sprint change: Wanted[FieldSprint])
 	BaseVersion int    // the version the refused change was based on
 	// CurrentVersion is the task's version when the change was refused.
 	CurrentVersion int

@@ -80,7 +80,7 @@ func ErrorMessage(err error) string {
 type ConflictError struct {
 	TaskID         string
 	TaskKey        string
-	Command        string // "move" or "edit"
+	Command        string // "move", "edit" or "plan" (its field is FieldSprint, values sprint ids, "" the backlog)
 	BaseVersion    int
 	CurrentVersion int
 	Fields         []FieldConflict

@@ -191,8 +191,21 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 	case *MemberRemoved:
 		h.Text = fmt.Sprintf("removed %s from the project", name(e.UserID).Name)
 	case *WorkflowChanged:
+		marked := categoryChanges(e.From, e.To)
+		if len(marked) > 0 && columnList(e.From) == columnList(e.To) {
+			// Only categories changed: "marked Won't do as Done".
+			parts := make([]string, len(marked))
+			for i, m := range marked {
+				parts[i] = m.Field + " as " + m.To
+			}
+			h.Text = "marked " + strings.Join(parts, " and ")
+			break
+		}
 		h.Text = "changed the workflow"
 		change("Columns", columnList(e.From), columnList(e.To))
+		for _, m := range marked {
+			change("Status category of "+m.Field, m.From, m.To)
+		}
 	case *TaskCreated:
 		h.Text = fmt.Sprintf("created %s in %s", key, p.ColumnName(e.ColumnID))
 		if e.SprintID != "" {
@@ -445,4 +458,18 @@ func columnList(cols []Column) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// categoryChanges lists the columns kept by a workflow change whose status category
+// changed as it takes effect (a column without one has the default of its place):
+// Field is the column's new name, From and To the categories as people read them.
+func categoryChanges(from, to []Column) []ValueChange {
+	was := categories(from)
+	var out []ValueChange
+	for _, c := range withCategories(to) {
+		if old, ok := was[c.ID]; ok && old != c.Category {
+			out = append(out, ValueChange{Field: c.Name, From: CategoryName(old), To: CategoryName(c.Category)})
+		}
+	}
+	return out
 }

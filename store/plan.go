@@ -75,6 +75,9 @@ func (pl TaskPlan) command() commandSpec {
 // is completed (it shows the ones not done).
 const backlogList = `(sprint_id = '' OR sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'completed'))`
 
+// backlogParts lists the sprint ids the backlog spans, as listOrder.parts.
+const backlogParts = `SELECT '' AS sid UNION ALL SELECT id FROM sprints WHERE project_id = ? AND state = 'completed'`
+
 // planOrder is the order of the planning list of sprint sprintID ("" = the backlog), for
 // placing t in it.
 func planOrder(q sqlxGetter, t *Task, sprintID string) (listOrder, error) {
@@ -85,6 +88,7 @@ func planOrder(q sqlxGetter, t *Task, sprintID string) (listOrder, error) {
 	o := listOrder{q: q, projectID: t.ProjectID, list: `sprint_id = ?`, args: []any{sprintID}, skip: t.ID}
 	if sprintID == "" {
 		o.list, o.args = backlogList, []any{t.ProjectID}
+		o.parts, o.partsArgs = backlogParts, []any{t.ProjectID}
 	}
 	o.holds = from == sprintID
 	return o, nil

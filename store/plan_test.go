@@ -116,7 +116,7 @@ func TestBacklogAndSprintFilter(t *testing.T) {
 	b.start(t, active.ID)
 	planned := b.sprint(t, "")
 	b.task(t, "Planned work", colToDo, 5, planned.ID)
-	b.task(t, "Backlog work", colToDo, -1, "")
+	work := b.task(t, "Backlog work", colToDo, -1, "")
 	b.task(t, "Backlog done", colDone, -1, "")
 	gone := b.task(t, "Backlog archived", colToDo, -1, "")
 	if _, err := b.s.UpdateTask(b.ctx, b.ana, TaskUpdate{TaskID: gone.ID, BaseVersion: 1, Archived: Some(true)}); err != nil {
@@ -166,8 +166,39 @@ func TestBacklogAndSprintFilter(t *testing.T) {
 		if !slices.Equal(titles, tt.want) {
 			t.Errorf("Sprint filter %q = %q, want %q", tt.filter, titles, tt.want)
 		}
+		// The API's query narrows the same way.
+		page, _, err := b.s.QueryTasks(b.ctx, TaskQuery{ProjectID: b.p.ID, Sprint: tt.filter, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		titles = titlesOf(page)
+		slices.Sort(titles)
+		if !slices.Equal(titles, tt.want) {
+			t.Errorf("QueryTasks sprint %q = %q, want %q", tt.filter, titles, tt.want)
+		}
 	}
 	_ = finished
+
+	// A task left in a completed sprint is placed among the backlog like the others.
+	rerank := func(pl TaskPlan) {
+		t.Helper()
+		pl.TaskID, pl.BaseVersion = work.ID, b.board.task(t, work.ID).Version
+		if _, err := b.s.PlanTask(b.ctx, b.ben, pl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rerank(TaskPlan{Step: StepTop})
+	if got := b.lists(t); !strings.HasSuffix(got, "backlog: Backlog work Reopened later") {
+		t.Errorf("after top: %q", got)
+	}
+	rerank(TaskPlan{AfterID: reopenedTask.ID})
+	if got := b.lists(t); !strings.HasSuffix(got, "backlog: Reopened later Backlog work") {
+		t.Errorf("after Reopened later: %q", got)
+	}
+	rerank(TaskPlan{BeforeID: reopenedTask.ID})
+	if got := b.lists(t); !strings.HasSuffix(got, "backlog: Backlog work Reopened later") {
+		t.Errorf("before Reopened later: %q", got)
+	}
 }
 
 // release runs both actions at once: two goroutines behind one barrier.

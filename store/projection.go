@@ -173,8 +173,8 @@ func (pr projector) projectProject(id string, e Event, p Payload) error {
 			return err
 		}
 		for i, c := range p.Columns {
-			if _, err = tx.Exec(`INSERT INTO columns (id, project_id, name, position, wip_limit) VALUES (?, ?, ?, ?, ?)`,
-				c.ID, id, c.Name, i, c.WIPLimit); err != nil {
+			if _, err = tx.Exec(`INSERT INTO columns (id, project_id, name, position, wip_limit, category) VALUES (?, ?, ?, ?, ?, ?)`,
+				c.ID, id, c.Name, i, c.WIPLimit, c.Category); err != nil {
 				return err
 			}
 		}
@@ -194,8 +194,8 @@ func (pr projector) projectProject(id string, e Event, p Payload) error {
 			return err
 		}
 		for i, c := range p.To {
-			if _, err = tx.Exec(`INSERT INTO columns (id, project_id, name, position, wip_limit) VALUES (?, ?, ?, ?, ?)`,
-				c.ID, id, c.Name, i, c.WIPLimit); err != nil {
+			if _, err = tx.Exec(`INSERT INTO columns (id, project_id, name, position, wip_limit, category) VALUES (?, ?, ?, ?, ?, ?)`,
+				c.ID, id, c.Name, i, c.WIPLimit, c.Category); err != nil {
 				return err
 			}
 		}

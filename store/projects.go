@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -194,7 +195,7 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 	// member finds nothing, a changed role applies at once) and the workflow, a row per
 	// column. It runs on every request under /projects/:key and the API's project routes.
 	rows, err := s.read.QueryContext(ctx, `SELECT p.id, p.key, p.name, p.created_at, p.version, p.parallel_sprints, m.role,
-			c.id, c.name, c.wip_limit
+			c.id, c.name, c.wip_limit, c.category
 		FROM projects p JOIN members m ON m.project_id = p.id AND m.user_id = ?
 		LEFT JOIN columns c ON c.project_id = p.id
 		WHERE p.key = ? ORDER BY c.position`, userID, key)
@@ -209,10 +210,10 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 			id, key, name, createdAt string
 			version                  int
 			parallel                 bool
-			colID, colName           sql.NullString
+			colID, colName, category sql.NullString
 			wip                      sql.NullInt64
 		}
-		if err := rows.Scan(&r.id, &r.key, &r.name, &r.createdAt, &r.version, &r.parallel, &role, &r.colID, &r.colName, &r.wip); err != nil {
+		if err := rows.Scan(&r.id, &r.key, &r.name, &r.createdAt, &r.version, &r.parallel, &role, &r.colID, &r.colName, &r.wip, &r.category); err != nil {
 			return nil, "", fmt.Errorf("store: project %s: %w", key, err)
 		}
 		if p == nil {
@@ -222,7 +223,8 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 			}
 		}
 		if r.colID.Valid {
-			p.Columns = append(p.Columns, Column{ID: r.colID.String, Name: r.colName.String, WIPLimit: int(r.wip.Int64)})
+			p.Columns = append(p.Columns, Column{ID: r.colID.String, Name: r.colName.String, WIPLimit: int(r.wip.Int64),
+				Category: Category(r.category.String)})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -257,7 +259,7 @@ func (s *Store) project(ctx context.Context, q queryer, id string) (*Project, er
 	if p.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
 		return nil, err
 	}
-	if err := q.SelectContext(ctx, &p.Columns, `SELECT id, name, wip_limit FROM columns WHERE project_id = ? ORDER BY position`, id); err != nil {
+	if err := q.SelectContext(ctx, &p.Columns, `SELECT id, name, wip_limit, category FROM columns WHERE project_id = ? ORDER BY position`, id); err != nil {
 		return nil, fmt.Errorf("store: columns of %s: %w", r.Key, err)
 	}
 	return p, nil
@@ -428,8 +430,9 @@ func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember || r == R
 // are new. What others changed since baseVersion is kept (judgeWorkflow); when the user
 // changed the same attribute differently nothing is applied, the attempt is recorded in
 // the project's conflict stream and a *WorkflowConflictError says what clashed. A column
-// that holds tasks cannot be removed: move or archive them first. Nothing is recorded
-// when nothing changes.
+// that holds tasks cannot be removed: move or archive them first. A column without a
+// category keeps the one it had; the saved workflow has every category set and at least
+// one column marked done. Nothing is recorded when nothing changes.
 func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, baseVersion int, columns []Column) error {
 	mine := slices.Clone(columns)
 	if err := validateColumns(mine); err != nil {
@@ -475,7 +478,7 @@ func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, bas
 				&WorkflowConflicted{BaseVersion: baseVersion, CurrentVersion: version, Conflicts: conflicts})
 			return err
 		}
-		if err := validateColumns(merged); err != nil {
+		if err := cmp.Or(validateColumns(merged), requireDone(merged)); err != nil {
 			var e *Error
 			if errors.As(err, &e) && baseVersion < version {
 				e.Message += " (after merging the changes others made since you opened this page)"
@@ -492,7 +495,9 @@ func (s *Store) ChangeWorkflow(ctx context.Context, actor, projectID string, bas
 		if err := refuseRemovingNonEmpty(w, projectID, current, merged); err != nil {
 			return err
 		}
-		if slices.Equal(current, merged) {
+		// A workflow saved before categories existed has none set: setting the ones it
+		// already takes effect with is no change.
+		if slices.Equal(withCategories(current), merged) {
 			return nil
 		}
 		_, err = w.append(projectStream(projectID), version, actor, &WorkflowChanged{From: current, To: merged})

@@ -29,8 +29,8 @@ type TaskQuery struct {
 	Type            TaskType
 	Label           string
 	Text            string // in key, title or description, case-insensitive
+	Sprint          string // as TaskFilter.Sprint: "active", "none" (the backlog) or a sprint id
 	IncludeArchived bool
-	Sprint          string // as TaskFilter.Sprint: "" any; "active"; "none" the backlog; or a sprint id
 	Cursor          string // from a previous page's next cursor
 	Limit           int    // 1..200, default 50
 }
@@ -68,11 +68,11 @@ func (s *Store) QueryTasks(ctx context.Context, q TaskQuery) ([]*Task, string, e
 		where, args = append(where, "t.type = ?"), append(args, q.Type)
 	}
 	if q.Sprint != "" {
-		cond, cargs, err := s.sprintFilter(ctx, q.ProjectID, q.Sprint)
+		cond, sprintArgs, err := s.sprintFilter(ctx, q.ProjectID, q.Sprint)
 		if err != nil {
 			return nil, "", err
 		}
-		where, args = append(where, strings.TrimPrefix(cond, " AND ")), append(args, cargs...)
+		where, args = append(where, strings.TrimPrefix(cond, " AND ")), append(args, sprintArgs...)
 	}
 	if q.Label != "" {
 		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(t.labels) WHERE lower(value) = lower(?))"), append(args, q.Label)

@@ -729,18 +729,17 @@ func (s *Store) StartSprint(ctx context.Context, actor string, st SprintStart) (
 	return s.Sprint(ctx, st.SprintID)
 }
 
-// workflow returns the project with its workflow's columns as the project's log has
-// them, status categories included.
+// workflow returns the project with its workflow's columns, status categories
+// included: what Project.Done needs.
 func workflow(q sqlx.Queryer, projectID string) (*Project, error) {
-	events, err := streamEvents(q, projectStream(projectID))
-	if err != nil {
-		return nil, err
+	p := &Project{ID: projectID}
+	if err := sqlx.Select(q, &p.Columns, `SELECT id, name, wip_limit, category FROM columns WHERE project_id = ? ORDER BY position`, projectID); err != nil {
+		return nil, fmt.Errorf("store: workflow: %w", err)
 	}
-	if len(events) == 0 {
+	if len(p.Columns) == 0 {
 		return nil, Errorf(ENOTFOUND, "No such project.")
 	}
-	cols, _ := workflowAt(events, 0)
-	return &Project{ID: projectID, Columns: cols}, nil
+	return p, nil
 }
 
 // completionPlan splits an active sprint's tasks into done and unfinished, and lists

@@ -231,7 +231,7 @@ func (s *Store) MoveTask(ctx context.Context, actor string, m TaskMove) (*TaskRe
 // commandSpec is a task command ready to run: which task, from which version, and how to
 // decide on it. after, before and step are kept with a refused move, for its answer.
 type commandSpec struct {
-	name          string // "edit" or "move"
+	name          string // "edit", "move" or "plan"
 	taskID        string
 	baseVersion   int
 	strict        bool
@@ -455,6 +455,12 @@ type listOrder struct {
 	args      []any  // list's arguments
 	skip      string // the task being placed
 	holds     bool   // the task being placed is in this list now
+	// parts, when set, is SQL listing the sprint ids (column sid) a list spans (the
+	// backlog: no sprint, and each completed sprint): each is searched through the
+	// (project_id, sprint_id, rank) index and the results merged, rather than one scan
+	// of the project's tasks.
+	parts     string
+	partsArgs []any
 }
 
 // columnOrder is the order of column col of t's project, for placing t.
@@ -537,8 +543,16 @@ func (c listOrder) last(cond string, args ...any) (string, string, error) {
 
 func (c listOrder) one(order, cond string, args []any) (string, string, error) {
 	var s slot
-	all := append(append(append([]any{c.projectID}, c.args...), c.skip), args...)
-	err := c.q.Get(&s, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND `+c.list+` AND id <> ? `+cond+` `+order+` LIMIT 1`, all...)
+	var err error
+	if c.parts != "" {
+		all := append(append(append([]any{}, c.partsArgs...), c.projectID, c.skip), args...)
+		err = c.q.Get(&s, `SELECT t.id, t.rank, t.archived FROM (`+c.parts+`) l JOIN tasks t ON t.id = (
+				SELECT id FROM tasks WHERE project_id = ? AND sprint_id = l.sid AND id <> ? `+cond+` `+order+` LIMIT 1)
+			`+order+` LIMIT 1`, all...)
+	} else {
+		all := append(append(append([]any{c.projectID}, c.args...), c.skip), args...)
+		err = c.q.Get(&s, `SELECT id, rank, archived FROM tasks WHERE project_id = ? AND `+c.list+` AND id <> ? `+cond+` `+order+` LIMIT 1`, all...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}

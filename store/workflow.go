@@ -19,14 +19,16 @@ type WorkflowAttr string
 
 // Workflow attributes that two admins can both change.
 const (
-	WorkflowName  WorkflowAttr = "name"      // a column's name
-	WorkflowWIP   WorkflowAttr = "wip_limit" // a column's WIP limit
-	WorkflowOrder WorkflowAttr = "order"     // the order of the columns both kept
+	WorkflowName     WorkflowAttr = "name"      // a column's name
+	WorkflowWIP      WorkflowAttr = "wip_limit" // a column's WIP limit
+	WorkflowCategory WorkflowAttr = "category"  // a column's status category
+	WorkflowOrder    WorkflowAttr = "order"     // the order of the columns both kept
 )
 
 // WorkflowConflict is one attribute changed both by the user and, since the version the
-// user saw, by someone else. Yours and Theirs are the values as people read them: a
-// name, a WIP limit ("0" for none) or, for the order, the column names in order.
+// user saw, by someone else. Yours and Theirs are the values: a name, a WIP limit ("0"
+// for none), a category ("todo", "in_progress", "done") or, for the order, the column
+// names in order.
 type WorkflowConflict struct {
 	ColumnID string       `json:"column_id,omitempty"` // "" for the order
 	Column   string       `json:"column,omitempty"`    // the column's name as the user saw it
@@ -69,15 +71,22 @@ func (e *WorkflowConflictError) Unwrap() error { return &Error{Code: ECONFLICT, 
 // (base plus what others changed since). Columns are identified by id; columns in mine
 // without an id are new. The rule, per column and attribute:
 //
-//   - a name or WIP limit the user left as in base takes the current value; one the user
-//     changed takes theirs unless others changed it too to something else: a conflict;
-//   - a column the user removed goes, unless others renamed it or changed its limit
-//     meanwhile: a conflict (removing it would silently drop their change);
+//   - a name, WIP limit or category the user left as in base takes the current value;
+//     one the user changed takes theirs unless others changed it too to something
+//     else: a conflict;
+//   - a column the user removed goes, unless others renamed it or changed its limit or
+//     category meanwhile: a conflict (removing it would silently drop their change);
 //   - a column others removed stays removed, unless the user changed it: a conflict;
 //   - columns others added are kept, placed after the column before them in their order;
 //     columns the user added are placed after the column before them in the user's order;
 //   - the order of the columns kept by both is the user's if only the user reordered,
 //     theirs if only they did; both reordering differently is a conflict.
+//
+// Categories are compared as they take effect: a column without one has the default of
+// its place in its own list (Project.Category), and a column of mine without one keeps
+// the category it had in base. Every column of merged has its category set, so that
+// reordering later never changes a category silently: the one it had (or the user
+// gave it), and for the user's new columns without one the default of their place.
 //
 // merged resolves every conflict in the user's favour: the caller refuses the command
 // when conflicts is not empty, and offers merged as "apply mine anyway".
@@ -85,6 +94,13 @@ func (e *WorkflowConflictError) Unwrap() error { return &Error{Code: ECONFLICT, 
 func judgeWorkflow(base, current, mine []Column) (merged []Column, conflicts []WorkflowConflict) {
 	inBase, inCurrent := byID(base), byID(current)
 	inMine := byID(mine)
+	catB, catC := categories(base), categories(current)
+	catM := func(m Column) Category {
+		if m.Category != "" {
+			return m.Category
+		}
+		return catB[m.ID]
+	}
 
 	// Columns present in all three: merge attribute by attribute.
 	final := map[string]Column{}
@@ -107,7 +123,15 @@ func judgeWorkflow(base, current, mine []Column) (merged []Column, conflicts []W
 				}
 				wip = m.WIPLimit
 			}
-			final[b.ID] = Column{ID: b.ID, Name: name, WIPLimit: wip}
+			cat := catC[b.ID]
+			if mc := catM(m); mc != catB[b.ID] && mc != catC[b.ID] {
+				if catC[b.ID] != catB[b.ID] {
+					conflicts = append(conflicts, WorkflowConflict{ColumnID: b.ID, Column: b.Name, Attr: WorkflowCategory,
+						Yours: string(mc), Theirs: string(catC[b.ID])})
+				}
+				cat = mc
+			}
+			final[b.ID] = Column{ID: b.ID, Name: name, WIPLimit: wip, Category: cat}
 		case okC && !okM: // the user removed it
 			if c.Name != b.Name {
 				conflicts = append(conflicts, WorkflowConflict{ColumnID: b.ID, Column: b.Name, Attr: WorkflowName, Yours: b.Name, Theirs: c.Name, YouRemoved: true})
@@ -116,6 +140,10 @@ func judgeWorkflow(base, current, mine []Column) (merged []Column, conflicts []W
 				conflicts = append(conflicts, WorkflowConflict{ColumnID: b.ID, Column: b.Name, Attr: WorkflowWIP,
 					Yours: strconv.Itoa(b.WIPLimit), Theirs: strconv.Itoa(c.WIPLimit), YouRemoved: true})
 			}
+			if catC[b.ID] != catB[b.ID] {
+				conflicts = append(conflicts, WorkflowConflict{ColumnID: b.ID, Column: b.Name, Attr: WorkflowCategory,
+					Yours: string(catB[b.ID]), Theirs: string(catC[b.ID]), YouRemoved: true})
+			}
 		case !okC && okM: // others removed it
 			if m.Name != b.Name {
 				conflicts = append(conflicts, WorkflowConflict{ColumnID: b.ID, Column: b.Name, Attr: WorkflowName, Yours: m.Name, Theirs: b.Name, TheyRemoved: true})
@@ -123,6 +151,10 @@ func judgeWorkflow(base, current, mine []Column) (merged []Column, conflicts []W
 			if m.WIPLimit != b.WIPLimit {
 				conflicts = append(conflicts, WorkflowConflict{ColumnID: b.ID, Column: b.Name, Attr: WorkflowWIP,
 					Yours: strconv.Itoa(m.WIPLimit), Theirs: strconv.Itoa(b.WIPLimit), TheyRemoved: true})
+			}
+			if mc := catM(m); mc != catB[b.ID] {
+				conflicts = append(conflicts, WorkflowConflict{ColumnID: b.ID, Column: b.Name, Attr: WorkflowCategory,
+					Yours: string(mc), Theirs: string(catB[b.ID]), TheyRemoved: true})
 			}
 		}
 	}
@@ -161,10 +193,14 @@ func judgeWorkflow(base, current, mine []Column) (merged []Column, conflicts []W
 	// Others' new columns, then the user's, each after the column before it in its list.
 	for i, c := range current {
 		if _, ok := inBase[c.ID]; !ok {
+			c.Category = catC[c.ID]
 			merged = insertAfter(merged, predecessor(current, i, merged), c)
 		}
 	}
 	for i, m := range mine {
+		if revived[m.ID] {
+			m.Category = catM(m)
+		}
 		if m.ID == "" || revived[m.ID] {
 			merged = insertAfter(merged, predecessor(mine, i, merged), m)
 		}
@@ -175,7 +211,41 @@ func judgeWorkflow(base, current, mine []Column) (merged []Column, conflicts []W
 			merged[i].ID = ""
 		}
 	}
-	return merged, conflicts
+	return withCategories(merged), conflicts
+}
+
+// categories maps each column's id to the category it takes effect with in cols.
+func categories(cols []Column) map[string]Category {
+	m := make(map[string]Category, len(cols))
+	for _, c := range withCategories(cols) {
+		m[c.ID] = c.Category
+	}
+	return m
+}
+
+// withCategories returns cols with each column's category set: its own, or the default
+// of its place.
+func withCategories(cols []Column) []Column {
+	out := slices.Clone(cols)
+	for i := range out {
+		if out[i].Category == "" {
+			out[i].Category = DefaultCategory(i, len(out))
+		}
+	}
+	return out
+}
+
+// CategoryName is how people read a category: "To do", "In progress", "Done".
+func CategoryName(c Category) string {
+	switch c {
+	case CategoryToDo:
+		return "To do"
+	case CategoryInProgress:
+		return "In progress"
+	case CategoryDone:
+		return "Done"
+	}
+	return "Default"
 }
 
 func byID(cols []Column) map[string]Column {
@@ -271,8 +341,11 @@ func (cf WorkflowConflict) touchedBy(from, to []Column) bool {
 	if !okA || !okB {
 		return okA != okB
 	}
-	if cf.Attr == WorkflowName {
+	switch cf.Attr {
+	case WorkflowName:
 		return a.Name != b.Name
+	case WorkflowCategory:
+		return categories(from)[cf.ColumnID] != categories(to)[cf.ColumnID]
 	}
 	return a.WIPLimit != b.WIPLimit
 }
@@ -292,7 +365,8 @@ func attributeConflicts(conflicts []WorkflowConflict, since []decodedEvent) {
 }
 
 // validateColumns trims column names and checks a workflow: 1 to 20 columns, each with
-// a name of at most 40 characters, names unique regardless of case, no negative limit.
+// a name of at most 40 characters, names unique regardless of case, no negative limit,
+// a known category or none.
 func validateColumns(cols []Column) error {
 	if len(cols) == 0 {
 		return invalidField("columns", "A workflow needs at least one column.")
@@ -313,10 +387,22 @@ func validateColumns(cols []Column) error {
 			return invalidField("columns", "Column %q appears twice.", c.Name)
 		case c.WIPLimit < 0:
 			return invalidField("columns", "WIP limit of %q can't be negative.", c.Name)
+		case c.Category != "" && !slices.Contains(Categories, c.Category):
+			return invalidField("columns", "Status category of %q must be to do, in progress or done.", c.Name)
 		}
 		seen[strings.ToLower(c.Name)] = true
 	}
 	return nil
+}
+
+// requireDone refuses a workflow without a column whose tasks count as done.
+func requireDone(cols []Column) error {
+	for _, c := range withCategories(cols) {
+		if c.Category == CategoryDone {
+			return nil
+		}
+	}
+	return invalidField("columns", "A workflow needs at least one column marked Done, so that sprints and reports can tell finished work.")
 }
 
 // Label names what the conflict is about for people: "Name of In Review".
@@ -326,6 +412,8 @@ func (cf WorkflowConflict) Label() string {
 		return "Name of " + cf.Column
 	case WorkflowWIP:
 		return "WIP limit of " + cf.Column
+	case WorkflowCategory:
+		return "Status category of " + cf.Column
 	}
 	return "Order of the columns"
 }
@@ -348,8 +436,11 @@ func (cf WorkflowConflict) TheirsText() string {
 }
 
 func (cf WorkflowConflict) valueText(v string) string {
-	if cf.Attr == WorkflowWIP && (v == "0" || v == "") {
+	switch {
+	case cf.Attr == WorkflowWIP && (v == "0" || v == ""):
 		return "no limit"
+	case cf.Attr == WorkflowCategory:
+		return CategoryName(Category(v))
 	}
 	return v
 }

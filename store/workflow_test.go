@@ -93,16 +93,30 @@ func TestChangeWorkflow(t *testing.T) {
 	}
 }
 
-// wf builds a workflow from "id=Name/WIP" items; "=Name" is a new column.
+// wf builds a workflow from "id=Name/WIP:category" items; "=Name" is a new column, and
+// the WIP limit and category are optional.
 func wf(items ...string) []Column {
 	cols := make([]Column, 0, len(items))
 	for _, it := range items {
 		id, rest, _ := strings.Cut(it, "=")
+		rest, cat, _ := strings.Cut(rest, ":")
 		name, wip, _ := strings.Cut(rest, "/")
 		n, _ := strconv.Atoi(wip)
-		cols = append(cols, Column{ID: id, Name: name, WIPLimit: n})
+		cols = append(cols, Column{ID: id, Name: name, WIPLimit: n, Category: Category(cat)})
 	}
 	return cols
+}
+
+// catString shows the category of each column: "c1:todo c2:in_progress =QA:done".
+func catString(cols []Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.ID + ":" + string(c.Category)
+		if c.ID == "" {
+			parts[i] = "=" + c.Name + ":" + string(c.Category)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // wfString shows a workflow the way wf reads it.
@@ -439,7 +453,7 @@ func TestWorkflowReplayOfStaleForms(t *testing.T) {
 			t.Fatal(err)
 		}
 		mine, _ := workflowAt(events, base)
-		switch r.IntN(5) {
+		switch r.IntN(6) {
 		case 0:
 			mine[r.IntN(len(mine))].Name = names[r.IntN(len(names))]
 		case 1:
@@ -455,6 +469,8 @@ func TestWorkflowReplayOfStaleForms(t *testing.T) {
 		case 4:
 			i, j := r.IntN(len(mine)), r.IntN(len(mine))
 			mine[i], mine[j] = mine[j], mine[i]
+		case 5:
+			mine[r.IntN(len(mine))].Category = Categories[r.IntN(len(Categories))]
 		}
 		err = b.s.ChangeWorkflow(ctx, []string{b.ana, b.cleo}[r.IntN(2)], b.p.ID, base, mine)
 		switch code := ErrorCode(err); code {
@@ -473,5 +489,262 @@ func TestWorkflowReplayOfStaleForms(t *testing.T) {
 	rep, err := b.s.Replay(ctx, false)
 	if err != nil || !rep.Identical() {
 		t.Fatalf("replay: %v\n%s", err, rep)
+	}
+}
+
+// TestJudgeWorkflowCategories is the workflow rule for status categories, a third
+// attribute of a column beside name and WIP limit. The base has none set, as a workflow
+// saved before categories existed: first to do, last done, the others in progress.
+func TestJudgeWorkflowCategories(t *testing.T) {
+	base := wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done")
+	tests := []struct {
+		name         string
+		theirs, mine []Column
+		want         string // categories of merged, every one set
+		conflicts    string
+	}{
+		{"nothing changed: the categories in effect are set",
+			base, base, "c1:todo c2:in_progress c3:in_progress c4:done", ""},
+		{"the categories I saw, submitted explicitly, are no change",
+			base, wf("c1=To Do:todo", "c2=In Progress:in_progress", "c3=In Review:in_progress", "c4=Done:done"),
+			"c1:todo c2:in_progress c3:in_progress c4:done", ""},
+		{"my category change applies",
+			base, wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			"c1:todo c2:in_progress c3:done c4:done", ""},
+		{"their category change stands when I left it as I saw it",
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			wf("c1=Backlog:todo", "c2=In Progress:in_progress", "c3=In Review:in_progress", "c4=Done:done"),
+			"c1:todo c2:in_progress c3:done c4:done", ""},
+		{"my category change vs their rename of the same column: merge",
+			wf("c1=To Do", "c2=In Progress", "c3=Review", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			"c1:todo c2:in_progress c3:done c4:done", ""},
+		{"the same column's category changed by both differently: conflict",
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:todo", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			"c1:todo c2:in_progress c3:done c4:done", `c3.category yours="done" theirs="todo"`},
+		{"the same column's category changed by both alike: no conflict",
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			"c1:todo c2:in_progress c3:done c4:done", ""},
+		{"I remove a column whose category they changed: conflict",
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress", "c4=Done"),
+			"c1:todo c2:in_progress c4:done", `c3.category yours="in_progress" theirs="done" you-removed`},
+		{"they removed a column whose category I changed: conflict; mine revives it",
+			wf("c1=To Do", "c2=In Progress", "c4=Done"),
+			wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"),
+			"c1:todo c2:in_progress =In Review:done c4:done", `c3.category yours="done" theirs="in_progress" they-removed`},
+		{"my reorder keeps the categories in effect: Done moved up stays done",
+			base, wf("c1=To Do", "c4=Done", "c2=In Progress", "c3=In Review"),
+			"c1:todo c4:done c2:in_progress c3:in_progress", ""},
+		{"their new last column does not take done from the old last one",
+			wf("c1=To Do:todo", "c2=In Progress:in_progress", "c3=In Review:in_progress", "c4=Done:done", "c5=Won't do:done"),
+			base, "c1:todo c2:in_progress c3:in_progress c4:done c5:done", ""},
+		{"my new columns without a category get the default of their place",
+			base, wf("c1=To Do", "=Ready", "c2=In Progress", "c3=In Review", "c4=Done", "=Archive"),
+			"c1:todo =Ready:in_progress c2:in_progress c3:in_progress c4:done =Archive:done", ""},
+		{"my new column with a category keeps it",
+			base, wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done", "=Won't do:done"),
+			"c1:todo c2:in_progress c3:in_progress c4:done =Won't do:done", ""},
+		{"a category conflict beside a name conflict",
+			wf("c1=Backlog", "c2=In Progress", "c3=In Review", "c4=Done:in_progress"),
+			wf("c1=Inbox", "c2=In Progress", "c3=In Review", "c4=Done:todo"),
+			"c1:todo c2:in_progress c3:in_progress c4:todo",
+			`c1.name yours="Inbox" theirs="Backlog"; c4.category yours="todo" theirs="in_progress"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			merged, conflicts := judgeWorkflow(base, tt.theirs, tt.mine)
+			if got := catString(merged); got != tt.want {
+				t.Errorf("merged\n got %s\nwant %s", got, tt.want)
+			}
+			if got := conflictString(conflicts); got != tt.conflicts {
+				t.Errorf("conflicts\n got %s\nwant %s", got, tt.conflicts)
+			}
+		})
+	}
+}
+
+func TestWorkflowCategoryValidation(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	tests := []struct {
+		name    string
+		columns []Column
+		message string // "" for success
+	}{
+		{"an unknown category", wf("c1=To Do", "c2=In Progress:doing", "c3=In Review", "c4=Done"),
+			`Status category of "In Progress" must be to do, in progress or done.`},
+		{"no column marked done", wf("c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done:in_progress"),
+			"A workflow needs at least one column marked Done, so that sprints and reports can tell finished work."},
+		{"removing the only done column", wf("c1=To Do", "c2=In Progress", "c3=In Review"),
+			"A workflow needs at least one column marked Done"},
+		{"the done column moved to the middle", wf("c1=To Do", "c4=Done", "c2=In Progress", "c3=In Review"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := eventCount(t, b.s)
+			err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b), tt.columns)
+			if tt.message == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), tt.message) {
+				t.Fatalf("err = %v, want invalid: %s", err, tt.message)
+			}
+			if eventCount(t, b.s) != before {
+				t.Errorf("a refused workflow appended an event")
+			}
+		})
+	}
+	p, err := b.s.Project(ctx, b.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := catString(p.Columns), "c1:todo c4:done c2:in_progress c3:in_progress"; got != want {
+		t.Errorf("categories %s, want %s", got, want)
+	}
+	// A merge that leaves no done column is refused, saying so.
+	seen := twoAdmins(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c4=Done:done", "c2=In Progress", "c3=In Review:done")); err != nil {
+		t.Fatal(err)
+	}
+	err = b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c4=Done:in_progress", "c2=In Progress", "c3=In Review"))
+	if err != nil {
+		t.Fatalf("marking Done in progress while Cleo marked In Review done: %v", err)
+	}
+	seen = projectVersion(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c4=Done", "c2=In Progress", "c3=In Review:done", "=Won't do:done")); err != nil {
+		t.Fatal(err)
+	}
+	err = b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c4=Done", "c2=In Progress", "c3=In Review:in_progress"))
+	if err != nil {
+		t.Fatalf("Won't do keeps a done column: %v", err)
+	}
+	v := projectVersion(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, v, wf("c1=To Do", "c4=Done", "c2=In Progress", "c3=In Review")); ErrorCode(err) != EINVALID {
+		t.Fatalf("removing the last done column: err = %v, want invalid", err)
+	}
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, v, wf("c1=To Do", "c4=Done:done", "c2=In Progress", "c3=In Review")); err != nil {
+		t.Fatal(err) // Cleo marks Done done again and removes Won't do
+	}
+	err = b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, v, wf("c1=To Do", "c4=Done", "c2=In Progress", "c3=In Review", "c5=Won't do:in_progress"))
+	if ErrorCode(err) != ECONFLICT {
+		t.Errorf("changing the category of a column removed meanwhile: err = %v, want a conflict", err)
+	}
+}
+
+// TestWorkflowCategoryStored: categories are stored as set, survive a reorder, read
+// back by both project loaders, say what they did in the activity, and replay.
+func TestWorkflowCategoryStored(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	// A workflow without categories (as saved before they existed) submitted with the
+	// ones in effect is no change.
+	before := eventCount(t, b.s)
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b),
+		wf("c1=To Do:todo", "c2=In Progress:in_progress", "c3=In Review:in_progress", "c4=Done:done")); err != nil {
+		t.Fatal(err)
+	}
+	if eventCount(t, b.s) != before {
+		t.Errorf("submitting the categories in effect appended an event")
+	}
+	// Ana adds Won't do after Done and marks it done: only then is Done no longer last.
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b),
+		wf("c1=To Do:todo", "c2=In Progress:in_progress", "c3=In Review:in_progress", "c4=Done:done", "=Won't do:done")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b),
+		wf("c1=To Do:todo", "c2=In Progress:in_progress", "c3=In Review:done", "c4=Done:done", "c5=Won't do:done")); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := b.s.Activity(ctx, b.p, 0, 2)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("activity %+v, %v", entries, err)
+	}
+	if got, want := entries[0].Text, "marked In Review as Done"; got != want {
+		t.Errorf("activity %q, want %q", got, want)
+	}
+	if got := entries[1].Text; got != "changed the workflow" {
+		t.Errorf("activity %q, want the workflow change", got)
+	}
+	// Moving the done columns to the front keeps them done: nothing is inferred by place.
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b),
+		wf("c5=Won't do", "c1=To Do", "c2=In Progress", "c3=In Review", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	want := "c5:done c1:todo c2:in_progress c3:done c4:done"
+	p, err := b.s.Project(ctx, b.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := catString(p.Columns); got != want {
+		t.Errorf("Project: categories %s, want %s", got, want)
+	}
+	if !p.Done("c5") || p.Done("c1") {
+		t.Errorf("Done(c5) = %v, Done(c1) = %v", p.Done("c5"), p.Done("c1"))
+	}
+	p, _, err = b.s.ProjectFor(ctx, b.ana, "TACK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := catString(p.Columns); got != want {
+		t.Errorf("ProjectFor: categories %s, want %s", got, want)
+	}
+	// Two changes at once read as one sentence each.
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, projectVersion(t, b),
+		wf("c5=Won't do:done", "c1=To Do:in_progress", "c2=In Progress", "c3=In Review:in_progress", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	entries, err = b.s.Activity(ctx, b.p, 0, 1)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("activity %+v, %v", entries, err)
+	}
+	if got, want := entries[0].Text, "marked To Do as In progress and In Review as In progress"; got != want {
+		t.Errorf("activity %q, want %q", got, want)
+	}
+	rep, err := b.s.Replay(ctx, false)
+	if err != nil || !rep.Identical() {
+		t.Fatalf("replay: %v\n%s", err, rep)
+	}
+}
+
+func TestWorkflowCategoryConflict(t *testing.T) {
+	ctx := context.Background()
+	b := mustBoard(t)
+	seen := twoAdmins(t, b)
+	if err := b.s.ChangeWorkflow(ctx, b.cleo, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=In Review:todo", "c4=Done")); err != nil {
+		t.Fatal(err)
+	}
+	err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, seen, wf("c1=To Do", "c2=In Progress", "c3=In Review:done", "c4=Done"))
+	var ce *WorkflowConflictError
+	if !errors.As(err, &ce) || len(ce.Conflicts) != 1 {
+		t.Fatalf("err = %v, want one workflow conflict", err)
+	}
+	c := ce.Conflicts[0]
+	if c.Attr != WorkflowCategory || c.ColumnID != colInReview || c.ChangedBy != b.cleo || c.Seq == 0 ||
+		c.Label() != "Status category of In Review" || c.YoursText() != "Done" || c.TheirsText() != "To do" {
+		t.Errorf("conflict %+v (%s: %s vs %s)", c, c.Label(), c.YoursText(), c.TheirsText())
+	}
+	if got, want := catString(ce.Mine), "c1:todo c2:in_progress c3:done c4:done"; got != want {
+		t.Errorf("mine %s, want %s", got, want)
+	}
+	entries, err := b.s.Activity(ctx, b.p, 0, 1)
+	if err != nil || len(entries) != 1 || len(entries[0].Conflicts) != 1 ||
+		entries[0].Conflicts[0].Field != "Status category of In Review" || entries[0].Conflicts[0].Yours != "Done" {
+		t.Errorf("activity %+v, %v", entries, err)
+	}
+	if err := b.s.ChangeWorkflow(ctx, b.ana, b.p.ID, ce.CurrentVersion, ce.Mine); err != nil {
+		t.Fatalf("apply mine anyway: %v", err)
+	}
+	p, err := b.s.Project(ctx, b.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Done(colInReview) {
+		t.Errorf("In Review is %s after applying mine", p.Category(colInReview))
 	}
 }

@@ -397,9 +397,11 @@ type WorkflowForm struct {
 	Conflict *WorkflowConflictView
 }
 
-// WorkflowRow is one column in the workflow editor.
+// WorkflowRow is one column in the workflow editor. Category is the status category
+// the row's select shows: the one in effect for an existing column.
 type WorkflowRow struct {
 	ID, Name, WIP, Order string
+	Category             store.Category
 	Remove               bool
 }
 
@@ -407,10 +409,11 @@ type WorkflowRow struct {
 func NewWorkflowForm(p *store.Project) WorkflowForm {
 	f := WorkflowForm{Version: p.Version}
 	for i, c := range p.Columns {
-		f.Rows = append(f.Rows, WorkflowRow{ID: c.ID, Name: c.Name, WIP: fmt.Sprint(c.WIPLimit), Order: fmt.Sprint(i + 1)})
+		f.Rows = append(f.Rows, WorkflowRow{ID: c.ID, Name: c.Name, WIP: fmt.Sprint(c.WIPLimit), Order: fmt.Sprint(i + 1),
+			Category: p.Category(c.ID)})
 	}
 	for i := range 2 {
-		f.Rows = append(f.Rows, WorkflowRow{Order: fmt.Sprint(len(p.Columns) + i + 1), WIP: "0"})
+		f.Rows = append(f.Rows, WorkflowRow{Order: fmt.Sprint(len(p.Columns) + i + 1), WIP: "0", Category: store.CategoryInProgress})
 	}
 	return f
 }

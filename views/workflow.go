@@ -38,6 +38,8 @@ func NewWorkflowConflictView(ce *store.WorkflowConflictError, name func(id strin
 			l.Did = "renamed " + c.Column + " to"
 		case store.WorkflowWIP:
 			l.Did = "set the WIP limit of " + c.Column + " to"
+		case store.WorkflowCategory:
+			l.Did = "marked " + c.Column + " as"
 		default:
 			l.Did = "reordered the columns to"
 		}
@@ -45,8 +47,11 @@ func NewWorkflowConflictView(ce *store.WorkflowConflictError, name func(id strin
 		case c.TheyRemoved:
 			l.Did, l.Theirs = "removed "+c.Column, ""
 			l.Wanted = "you wanted to rename it to"
-			if c.Attr == store.WorkflowWIP {
+			switch c.Attr {
+			case store.WorkflowWIP:
 				l.Wanted = "you wanted to set its WIP limit to"
+			case store.WorkflowCategory:
+				l.Wanted = "you wanted to mark it as"
 			}
 		case c.YouRemoved:
 			l.Wanted, l.Yours = "you wanted to remove it", ""
@@ -54,7 +59,17 @@ func NewWorkflowConflictView(ce *store.WorkflowConflictError, name func(id strin
 		v.Lines = append(v.Lines, l)
 	}
 	for i, c := range ce.Mine {
-		v.Mine = append(v.Mine, WorkflowRow{ID: c.ID, Name: c.Name, WIP: fmt.Sprint(c.WIPLimit), Order: fmt.Sprint(i + 1)})
+		v.Mine = append(v.Mine, WorkflowRow{ID: c.ID, Name: c.Name, WIP: fmt.Sprint(c.WIPLimit), Order: fmt.Sprint(i + 1), Category: c.Category})
 	}
 	return v
+}
+
+// columnFacts describes a column for those who cannot edit the workflow: its status
+// category and WIP limit, as in "In progress, WIP limit 3".
+func columnFacts(p *store.Project, c store.Column) string {
+	s := store.CategoryName(p.Category(c.ID))
+	if c.WIPLimit > 0 {
+		s += fmt.Sprintf(", WIP limit %d", c.WIPLimit)
+	}
+	return s
 }
