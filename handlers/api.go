@@ -107,7 +107,7 @@ func problemFor(err error, refs *sprintRefs) problem {
 	if errors.As(err, &pe) {
 		p.Current, p.currentVersion = newTaskJSON(pe.Task, refs), pe.Task.Version
 	}
-	sprintProblem(&p, err)
+	sprintProblem(&p, err, refs)
 	return p
 }
 

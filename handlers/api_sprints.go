@@ -172,18 +172,16 @@ type sprintConflictJSON struct {
 }
 
 // sprintProblem fills p for the sprint refusals: 409 with the conflicting fields and
-// the sprint as it is now, 412 with the sprint as it is now. It reports whether err
-// was one.
-func sprintProblem(p *problem, err error) bool {
+// the sprint as it is now, 412 with the sprint as it is now.
+func sprintProblem(p *problem, err error, refs *sprintRefs) {
 	var stale *sprintStale
 	if errors.As(err, &stale) {
-		cur := newSprintJSON(stale.Sprint)
-		p.Current, p.currentVersion = cur, cur.Version
-		return true
+		p.setSprint(stale.Sprint, refs)
+		return
 	}
 	var ce *store.SprintConflictError
 	if !errors.As(err, &ce) {
-		return false
+		return
 	}
 	p.Title = "Conflict: changed by someone else"
 	fields := make([]sprintConflictJSON, 0, len(ce.Fields))
@@ -198,10 +196,23 @@ func sprintProblem(p *problem, err error) bool {
 		p.Conflicts = fields
 	}
 	if ce.Sprint != nil {
-		cur := newSprintJSON(ce.Sprint)
-		p.Current, p.currentVersion = cur, cur.Version
+		p.setSprint(ce.Sprint, refs)
 	}
-	return true
+}
+
+// setSprint makes sp the problem's current sprint, read again with its task count and
+// points (a command's refusal carries the sprint without them).
+func (p *problem) setSprint(sp *store.Sprint, refs *sprintRefs) {
+	if refs != nil {
+		fresh, err := refs.st.Sprint(refs.ctx, sp.ID)
+		if err == nil {
+			sp = fresh
+		} else if refs.err == nil {
+			refs.err = err
+		}
+	}
+	cur := newSprintJSON(sp)
+	p.Current, p.currentVersion = cur, cur.Version
 }
 
 func (h *Handler) apiSprints(c echo.Context) error {

@@ -504,7 +504,8 @@ func TestAPISprintErrors(t *testing.T) {
 	var sp sprintProblem
 	res.decode(t, &sp)
 	if len(sp.Conflicts) != 1 || sp.Conflicts[0].Field != "name" || *sp.Conflicts[0].Yours != "Ben's name" || *sp.Conflicts[0].Theirs != "Ana's name" ||
-		sp.Conflicts[0].ChangedBy == "" || sp.Current == nil || sp.Current.Version != merged.Version || res.header.Get("ETag") != apiETag(merged.Version) {
+		sp.Conflicts[0].ChangedBy == "" || sp.Current == nil || sp.Current.Version != merged.Version || sp.Current.Goal != "Ben's goal" ||
+		res.header.Get("ETag") != apiETag(merged.Version) {
 		t.Errorf("sprint conflict: %s (ETag %s)", res.body, res.header.Get("ETag"))
 	}
 	for _, o := range []struct{ method, suffix string }{
@@ -515,8 +516,13 @@ func TestAPISprintErrors(t *testing.T) {
 	}
 	cur := e.get(t, e.benTok, e.sprintPath(started.Number)).expect(t, http.StatusOK).sprint(t)
 	e.patch(t, e.anaTok, e.sprintPath(started.Number), map[string]any{"base_version": cur.Version, "goal": "Changed"}).expect(t, http.StatusOK)
-	e.post(t, e.benTok, e.sprintPath(started.Number, "/complete"), map[string]any{"base_version": cur.Version}).
-		expectProblem(t, http.StatusConflict, "changed by someone else")
+	res = e.post(t, e.benTok, e.sprintPath(started.Number, "/complete"), map[string]any{"base_version": cur.Version})
+	res.expectProblem(t, http.StatusConflict, "changed by someone else")
+	sp = sprintProblem{}
+	res.decode(t, &sp)
+	if sp.Current == nil || sp.Current.Goal != "Changed" || sp.Current.Tasks != 1 || sp.Current.Points != 1 {
+		t.Errorf("409 current sprint: %s", res.body)
+	}
 	done := e.post(t, e.benTok, e.sprintPath(started.Number, "/complete"), map[string]any{"base_version": cur.Version + 1, "default": "new"}).
 		expect(t, http.StatusOK).sprint(t)
 	e.patch(t, e.anaTok, e.sprintPath(other.Number), map[string]any{"base_version": merged.Version, "goal": "Again"}).expect(t, http.StatusOK)
