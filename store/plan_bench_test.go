@@ -31,14 +31,24 @@ func planningBench(b *testing.B, n int) (*planning, []*Task, []*Sprint) {
 	return bd, tasks, sprints
 }
 
-// BenchmarkBacklog reads the backlog page's lists (2,000 tasks, 5 sprints).
+// BenchmarkBacklog reads the backlog page's lists (2,000 tasks, 5 sprints), beside the
+// board's read of the same tasks (Tasks) as the yardstick: compare the two in one run.
 func BenchmarkBacklog(b *testing.B) {
 	bd, _, _ := planningBench(b, 2000)
-	for b.Loop() {
-		if _, err := bd.s.Backlog(bd.ctx, bd.p.ID); err != nil {
-			b.Fatal(err)
+	b.Run("backlog", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bd.s.Backlog(bd.ctx, bd.p.ID); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("board-tasks", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bd.s.Tasks(bd.ctx, bd.p.ID, TaskFilter{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkPlanTask re-ranks a task of the backlog (to the top and back down) and moves
