@@ -86,12 +86,14 @@ func fieldJSON(f store.Field, v any, refs *sprintRefs) any {
 
 // projectJSON is a project with its workflow and the caller's role.
 type projectJSON struct {
-	ID        string       `json:"id"`
-	Key       string       `json:"key"`
-	Name      string       `json:"name"`
-	Role      string       `json:"role"`
-	Columns   []columnJSON `json:"columns"`
-	CreatedAt time.Time    `json:"created_at"`
+	ID      string       `json:"id"`
+	Key     string       `json:"key"`
+	Name    string       `json:"name"`
+	Role    string       `json:"role"`
+	Columns []columnJSON `json:"columns"`
+	// ParallelSprints says whether more than one sprint may be active at a time.
+	ParallelSprints bool      `json:"parallel_sprints"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // columnJSON is one workflow column with the status category in effect; its tasks
@@ -118,7 +120,8 @@ func newColumnsJSON(p *store.Project) []columnJSON {
 }
 
 func newProjectJSON(p *store.Project, role store.Role) projectJSON {
-	return projectJSON{ID: p.ID, Key: p.Key, Name: p.Name, Role: string(role), Columns: newColumnsJSON(p), CreatedAt: p.CreatedAt}
+	return projectJSON{ID: p.ID, Key: p.Key, Name: p.Name, Role: string(role), Columns: newColumnsJSON(p),
+		ParallelSprints: p.ParallelSprints, CreatedAt: p.CreatedAt}
 }
 
 // memberJSON is a project member.

@@ -238,9 +238,27 @@ func TestAPISprintLifecycle(t *testing.T) {
 	if got, want := e.sprintKeys(t, "sprint=active"), []string{a.Key, b.Key, d.Key, echo.Key}; !slices.Equal(got, want) {
 		t.Errorf("?sprint=active: %v, want %v", got, want)
 	}
-	// Another start while one is active is refused (parallel sprints are off).
+	// Another start while one is active is refused (parallel sprints are off), unless
+	// the project allows parallel sprints, as the project says.
 	e.post(t, e.benTok, e.sprintPath(2, "/start"), map[string]any{"base_version": s2.Version}).
 		expectProblem(t, http.StatusUnprocessableEntity, "another sprint is active")
+	var proj struct {
+		ParallelSprints bool `json:"parallel_sprints"`
+	}
+	e.get(t, e.benTok, "/projects/SPR").expect(t, http.StatusOK).decode(t, &proj)
+	if proj.ParallelSprints {
+		t.Error("parallel_sprints is on by default")
+	}
+	if err := e.st.SetParallelSprints(e.ctx, e.ana.ID, e.p.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	e.get(t, e.benTok, "/projects/SPR").expect(t, http.StatusOK).decode(t, &proj)
+	if !proj.ParallelSprints {
+		t.Error("parallel_sprints is off after Ana allowed it")
+	}
+	if err := e.st.SetParallelSprints(e.ctx, e.ana.ID, e.p.ID, false); err != nil {
+		t.Fatal(err)
+	}
 
 	// Completion: Alpha done, Bravo to the backlog, the rest to the next sprint (2).
 	if _, err := e.st.MoveTask(e.ctx, e.ana.ID, store.TaskMove{TaskID: a.ID, BaseVersion: e.current(t, a.Key).Version, ColumnID: cols[len(cols)-1].ID}); err != nil {
@@ -555,6 +573,17 @@ func TestAPISprintSuccessCoverage(t *testing.T) {
 	e.get(t, e.benTok, e.sprintPath(s.Number, "/completion")).expect(t, http.StatusOK)
 	s = e.post(t, e.benTok, e.sprintPath(s.Number, "/complete"), nil, "If-Match", apiETag(s.Version)).expect(t, http.StatusOK).sprint(t)
 	e.post(t, e.benTok, e.sprintPath(s.Number, "/reopen"), map[string]any{"base_version": s.Version}).expect(t, http.StatusOK)
+	// Creating with an Idempotency-Key twice creates one sprint.
+	first := e.post(t, e.anaTok, "/projects/SPR/sprints", map[string]any{"name": "Once"}, "Idempotency-Key", "create-once").expect(t, http.StatusCreated)
+	again := e.post(t, e.anaTok, "/projects/SPR/sprints", map[string]any{"name": "Once"}, "Idempotency-Key", "create-once").expect(t, http.StatusCreated)
+	if !bytes.Equal(first.body, again.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replayed create: %s / %s", first.body, again.body)
+	}
+	var list struct{ Sprints []apiSprint }
+	e.get(t, e.anaTok, "/projects/SPR/sprints").expect(t, http.StatusOK).decode(t, &list)
+	if len(list.Sprints) != 2 {
+		t.Errorf("%d sprints after a replayed create, want 2", len(list.Sprints))
+	}
 	spare := e.createSprint(t, nil)
 	e.do(t, apiCall{method: http.MethodDelete, path: e.sprintPath(spare.Number), token: e.anaTok, header: map[string]string{"If-Match": apiETag(spare.Version)}}).
 		expect(t, http.StatusNoContent)
