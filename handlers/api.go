@@ -37,16 +37,19 @@ const (
 
 // problem is an RFC 9457 problem document with Tack's extension members.
 type problem struct {
-	Type      string         `json:"type"`
-	Title     string         `json:"title"`
-	Status    int            `json:"status"`
-	Detail    string         `json:"detail"`
-	Field     string         `json:"field,omitempty"`
-	Conflicts []conflictJSON `json:"conflicts,omitempty"`
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Field     string `json:"field,omitempty"`
+	Conflicts any    `json:"conflicts,omitempty"` // []conflictJSON, or []sprintConflictJSON for a sprint
 	// ConflictSeq names the recorded conflict, pending for its author until answered
 	// (POST .../conflicts/{seq}).
-	ConflictSeq int64     `json:"conflict_seq,omitempty"`
-	Current     *taskJSON `json:"current,omitempty"`
+	ConflictSeq int64 `json:"conflict_seq,omitempty"`
+	// Current is the task (taskJSON) or sprint (sprintJSON) as it is now; currentVersion
+	// is its version, for the ETag.
+	Current        any `json:"current,omitempty"`
+	currentVersion int
 }
 
 // conflictJSON is one field of a conflict document: enough for a client to show
@@ -68,8 +71,8 @@ func apiStatus(code string) int {
 	return statusOf(code)
 }
 
-// problemFor turns any error into a problem document.
-func problemFor(err error) problem {
+// problemFor turns any error into a problem document; refs shows the sprints of tasks.
+func problemFor(err error, refs *sprintRefs) problem {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		p := problem{Status: he.Code, Title: http.StatusText(he.Code), Detail: http.StatusText(he.Code)}
@@ -97,15 +100,14 @@ func problemFor(err error) problem {
 	var ce *store.ConflictError
 	if errors.As(err, &ce) {
 		p.Title = "Conflict: changed by someone else"
-		p.Conflicts, p.ConflictSeq = newConflictsJSON(ce.Fields), ce.Seq
-		cur := newTaskJSON(ce.Task)
-		p.Current = &cur
+		p.Conflicts, p.ConflictSeq = newConflictsJSON(ce.Fields, refs), ce.Seq
+		p.Current, p.currentVersion = newTaskJSON(ce.Task, refs), ce.Task.Version
 	}
 	var pe *store.PreconditionError
 	if errors.As(err, &pe) {
-		cur := newTaskJSON(pe.Task)
-		p.Current = &cur
+		p.Current, p.currentVersion = newTaskJSON(pe.Task, refs), pe.Task.Version
 	}
+	sprintProblem(&p, err, refs)
 	return p
 }
 
@@ -119,6 +121,8 @@ func apiField(field string) string {
 		return "assignee_id"
 	case "step":
 		return "position"
+	case "version": // a sprint's base version
+		return "base_version"
 	}
 	return field
 }
@@ -134,7 +138,11 @@ func problemType(status int) string {
 
 // writeProblem answers an API request with a problem document.
 func (h *Handler) writeProblem(c echo.Context, err error) {
-	p := problemFor(err)
+	refs := h.sprintRefs(ctx(c))
+	p := problemFor(err, refs)
+	if refs.err != nil {
+		p = problemFor(refs.err, nil)
+	}
 	if p.Status >= 500 {
 		h.log.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		p.Detail = store.ErrorMessage(errors.New("internal"))
@@ -143,7 +151,7 @@ func (h *Handler) writeProblem(c echo.Context, err error) {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="tack"`)
 	}
 	if p.Current != nil {
-		c.Response().Header().Set("ETag", etag(p.Current.Version))
+		c.Response().Header().Set("ETag", etag(p.currentVersion))
 	}
 	body, merr := json.Marshal(p)
 	if merr != nil {
@@ -394,11 +402,11 @@ func ifMatch(c echo.Context) (version int, ok bool, err error) {
 		return 0, false, nil
 	}
 	if !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) || len(v) < 3 {
-		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be a task ETag such as "7".`)
+		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be an ETag such as "7".`)
 	}
 	n, convErr := strconv.Atoi(v[1 : len(v)-1])
 	if convErr != nil || n < 0 {
-		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be a task ETag such as "7".`)
+		return 0, true, echo.NewHTTPError(http.StatusBadRequest, `If-Match must be an ETag such as "7".`)
 	}
 	return n, true, nil
 }

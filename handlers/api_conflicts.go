@@ -23,12 +23,16 @@ func (h *Handler) apiConflicts(c echo.Context) error {
 		return err
 	}
 	out := make([]pendingConflictJSON, 0, len(pending))
+	refs := h.sprintRefs(ctx(c))
 	for _, pc := range pending {
 		t, err := h.store.Task(ctx(c), pc.TaskID)
 		if err != nil {
 			return err
 		}
-		out = append(out, newPendingConflictJSON(pc, t))
+		out = append(out, newPendingConflictJSON(pc, t, refs))
+	}
+	if refs.err != nil {
+		return refs.err
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"conflicts": out})
 }
@@ -63,7 +67,7 @@ func (h *Handler) apiAnswerConflict(c echo.Context) error {
 	}
 	out := outcome(res)
 	out["answered"] = in.Choice
-	return writeTask(c, http.StatusOK, res.Task, out)
+	return h.writeTask(c, http.StatusOK, res.Task, out)
 }
 
 // apiPendingConflict returns the caller's pending conflict named by :seq in the current

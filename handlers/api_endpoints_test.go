@@ -35,6 +35,7 @@ func apiEndpoints() []apiEndpoint {
 		{op: "archiveTask", method: http.MethodPost, path: "/projects/DEMO/tasks/{task}/archive", write: true},
 		{op: "restoreTask", method: http.MethodPost, path: "/projects/DEMO/tasks/{task}/restore", write: true},
 		{op: "getTaskHistory", method: http.MethodGet, path: "/projects/DEMO/tasks/{task}/history"},
+		{op: "planTask", method: http.MethodPost, path: "/projects/DEMO/tasks/{task}/plan", write: true},
 		{op: "listActivity", method: http.MethodGet, path: "/projects/DEMO/activity"},
 	}
 }
@@ -55,6 +56,8 @@ func (e *apiEnv) validBody(ep apiEndpoint, version int) map[string]any {
 		return map[string]any{"base_version": version, "column_id": e.demo.Columns[1].ID}
 	case "archiveTask", "restoreTask":
 		return map[string]any{"base_version": version}
+	case "planTask":
+		return map[string]any{"base_version": version, "position": "top"}
 	}
 	return nil
 }
@@ -75,6 +78,10 @@ func TestAPIEndpoints(t *testing.T) {
 	// TestAPIConflictAnswerErrors requires the same of them.
 	skip := map[string]bool{"sync": true, "listEvents": true, "streamEvents": true, "getOpenAPI": true,
 		"listPendingConflicts": true, "answerConflict": true}
+	// The sprint operations: TestAPISprintErrors and TestAPISprintSuccessCoverage.
+	for _, o := range sprintOps {
+		skip[o.op] = true
+	}
 	for path, item := range e.doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if skip[op.OperationID] {
@@ -300,7 +307,7 @@ func (e *apiEnv) testSuccess(t *testing.T) {
 			}
 		}
 		e.get(t, e.chloeTok, apiTaskPath("DEMO-1", "/history")).expect(t, http.StatusOK).decode(t, &out)
-		if len(out.History) != 4 {
+		if len(out.History) < 4 { // its workflow moves, then (the demo plans it) its sprint
 			t.Fatalf("history of DEMO-1: %+v", out.History)
 		}
 		first, last := out.History[0], out.History[3]
@@ -541,7 +548,7 @@ func (e *apiEnv) testBadInput(t *testing.T) {
 				body[member] = value
 				send(body).expectProblem(t, http.StatusBadRequest, `"`+member+`"`)
 			}
-			if ep.op == "createTask" || ep.op == "updateTask" || ep.op == "moveTask" {
+			if ep.op == "createTask" || ep.op == "updateTask" || ep.op == "moveTask" || ep.op == "planTask" {
 				send("").expectProblem(t, http.StatusBadRequest, "empty")
 			}
 
@@ -588,6 +595,8 @@ func apiWrongTypes(op string) map[string]any {
 		return map[string]any{"base_version": "3", "title": false, "labels": []int{1}, "points": "two", "assignee_id": 7, "due": true, "archived": "yes"}
 	case "moveTask":
 		return map[string]any{"base_version": 1.5, "column_id": 5, "after_id": []string{}, "position": 1}
+	case "planTask":
+		return map[string]any{"base_version": "2", "sprint": "1", "after_id": 3, "position": []string{"top"}}
 	}
 	return map[string]any{"base_version": true}
 }
@@ -636,6 +645,14 @@ func (e *apiEnv) invalidValues(op string, v int) []apiInvalidCase {
 			{with(b, "base_version", 0), "base_version"},
 			{with(b, "base_version", v+5), ""},
 		}
+	case "planTask":
+		b := map[string]any{"base_version": v}
+		return []apiInvalidCase{
+			{with(b, "position", "sideways"), "position"},
+			{with(b, "sprint", 0), "sprint"},
+			{with(b, "sprint", 999), "sprint"},
+			{with(b, "base_version", 0), "base_version"},
+		}
 	case "moveTask":
 		b := map[string]any{"base_version": v, "column_id": e.demo.Columns[1].ID}
 		return []apiInvalidCase{
@@ -683,7 +700,7 @@ func (e *apiEnv) testBadQuery(t *testing.T) {
 		if item.Get == nil {
 			continue
 		}
-		path = strings.NewReplacer("{key}", "DEMO", "{task}", "DEMO-1").Replace(path) + "?cursor=%%%"
+		path = strings.NewReplacer("{key}", "DEMO", "{task}", "DEMO-1", "{sprint}", "1").Replace(path) + "?cursor=%%%"
 		t.Run(path, func(t *testing.T) {
 			e.get(t, e.chloeTok, path).expectProblem(t, http.StatusBadRequest, "query string")
 		})

@@ -23,6 +23,9 @@ type taskJSON struct {
 	Points      *float64  `json:"points"`
 	Due         *string   `json:"due"`
 	Archived    bool      `json:"archived"`
+	Sprint      *int      `json:"sprint"`       // the sprint's number; null in the backlog
+	SprintID    *string   `json:"sprint_id"`    // the sprint's id; null in the backlog
+	CarriedFrom *int      `json:"carried_from"` // the sprint a completion carried it over from
 	Version     int       `json:"version"`
 	CreatedBy   string    `json:"created_by"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -30,7 +33,9 @@ type taskJSON struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-func newTaskJSON(t *store.Task) taskJSON {
+// newTaskJSON shows a task; refs turns its sprint ids into the numbers the API names
+// sprints by.
+func newTaskJSON(t *store.Task, refs *sprintRefs) taskJSON {
 	j := taskJSON{
 		ID: t.ID, Key: t.Key, Number: t.Number, Title: t.Title, Description: t.Description,
 		Type: string(t.Type), Priority: string(t.Priority), ColumnID: t.ColumnID, Rank: t.Rank,
@@ -46,13 +51,25 @@ func newTaskJSON(t *store.Task) taskJSON {
 	if t.Due != "" {
 		j.Due = &t.Due
 	}
+	if t.SprintID != "" {
+		id := t.SprintID
+		j.SprintID, j.Sprint = &id, refs.number(id)
+	}
+	j.CarriedFrom = refs.number(t.CarriedFrom)
 	return j
 }
 
-// fieldJSON writes a field value the way taskJSON does (null for none).
-func fieldJSON(f store.Field, v any) any {
+// fieldJSON writes a field value the way taskJSON does (null for none, a sprint by its
+// number).
+func fieldJSON(f store.Field, v any, refs *sprintRefs) any {
 	switch x := v.(type) {
 	case string:
+		if f == store.FieldSprint {
+			if n := refs.number(x); n != nil {
+				return *n
+			}
+			return nil
+		}
 		if x == "" && (f == store.FieldAssignee || f == store.FieldDue) {
 			return nil
 		}
@@ -69,12 +86,14 @@ func fieldJSON(f store.Field, v any) any {
 
 // projectJSON is a project with its workflow and the caller's role.
 type projectJSON struct {
-	ID        string       `json:"id"`
-	Key       string       `json:"key"`
-	Name      string       `json:"name"`
-	Role      string       `json:"role"`
-	Columns   []columnJSON `json:"columns"`
-	CreatedAt time.Time    `json:"created_at"`
+	ID      string       `json:"id"`
+	Key     string       `json:"key"`
+	Name    string       `json:"name"`
+	Role    string       `json:"role"`
+	Columns []columnJSON `json:"columns"`
+	// ParallelSprints says whether more than one sprint may be active at a time.
+	ParallelSprints bool      `json:"parallel_sprints"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // columnJSON is one workflow column with the status category in effect; its tasks
@@ -101,7 +120,8 @@ func newColumnsJSON(p *store.Project) []columnJSON {
 }
 
 func newProjectJSON(p *store.Project, role store.Role) projectJSON {
-	return projectJSON{ID: p.ID, Key: p.Key, Name: p.Name, Role: string(role), Columns: newColumnsJSON(p), CreatedAt: p.CreatedAt}
+	return projectJSON{ID: p.ID, Key: p.Key, Name: p.Name, Role: string(role), Columns: newColumnsJSON(p),
+		ParallelSprints: p.ParallelSprints, CreatedAt: p.CreatedAt}
 }
 
 // memberJSON is a project member.
@@ -199,22 +219,22 @@ type pendingConflictJSON struct {
 	Wanted         map[string]any `json:"wanted"`
 }
 
-func newPendingConflictJSON(pc *store.PendingConflict, t *store.Task) pendingConflictJSON {
+func newPendingConflictJSON(pc *store.PendingConflict, t *store.Task, refs *sprintRefs) pendingConflictJSON {
 	j := pendingConflictJSON{Seq: pc.Seq, TaskID: pc.TaskID, TaskKey: t.Key, Command: pc.Command, At: pc.At,
-		BaseVersion: pc.BaseVersion, CurrentVersion: pc.CurrentVersion, Task: newTaskJSON(t),
-		Conflicts: newConflictsJSON(pc.Fields), Wanted: make(map[string]any, len(pc.Wanted))}
+		BaseVersion: pc.BaseVersion, CurrentVersion: pc.CurrentVersion, Task: newTaskJSON(t, refs),
+		Conflicts: newConflictsJSON(pc.Fields, refs), Wanted: make(map[string]any, len(pc.Wanted))}
 	for f, v := range pc.Wanted {
-		j.Wanted[apiField(string(f))] = fieldJSON(f, v)
+		j.Wanted[apiField(string(f))] = fieldJSON(f, v, refs)
 	}
 	return j
 }
 
 // newConflictsJSON shows the fields of a conflict with the API's names and values.
-func newConflictsJSON(fields []store.FieldConflict) []conflictJSON {
+func newConflictsJSON(fields []store.FieldConflict, refs *sprintRefs) []conflictJSON {
 	out := make([]conflictJSON, 0, len(fields))
 	for _, f := range fields {
-		out = append(out, conflictJSON{Field: apiField(string(f.Field)), Yours: fieldJSON(f.Field, f.Yours),
-			Theirs: fieldJSON(f.Field, f.Theirs), ChangedBy: f.ChangedBy, ChangedAt: f.ChangedAt, Seq: f.Seq})
+		out = append(out, conflictJSON{Field: apiField(string(f.Field)), Yours: fieldJSON(f.Field, f.Yours, refs),
+			Theirs: fieldJSON(f.Field, f.Theirs, refs), ChangedBy: f.ChangedBy, ChangedAt: f.ChangedAt, Seq: f.Seq})
 	}
 	return out
 }

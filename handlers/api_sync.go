@@ -53,6 +53,8 @@ type syncCommand struct {
 	fingerprint string
 	update      *store.TaskUpdate // update, archive and restore
 	move        *store.TaskMove
+	plan        *store.TaskPlan
+	sprint      sprintChoice // of update and plan, resolved in the task's project
 }
 
 // syncResult is the outcome of one operation. applied and merged are present for
@@ -188,6 +190,9 @@ func syncCommandOf(raw json.RawMessage) (syncCommand, error) {
 			return cmd, err
 		}
 		u, err := f.update("")
+		if err == nil {
+			cmd.sprint, err = parseSprintChoice(f.Sprint)
+		}
 		if err != nil {
 			return cmd, inChanges(err)
 		}
@@ -202,13 +207,23 @@ func syncCommandOf(raw json.RawMessage) (syncCommand, error) {
 			return cmd, inChanges(err)
 		}
 		cmd.move = &m
+	case "plan":
+		var f planFields
+		if err := strictJSON(changes, &f); err != nil {
+			return cmd, err
+		}
+		pl, ch, err := f.plan("")
+		if err != nil {
+			return cmd, inChanges(err)
+		}
+		cmd.plan, cmd.sprint = &pl, ch
 	case "archive", "restore":
 		if err := strictJSON(changes, &struct{}{}); err != nil {
 			return cmd, err
 		}
 		cmd.update = &store.TaskUpdate{Archived: store.Some(op.Action == "archive")}
 	default:
-		return cmd, &store.Error{Code: store.EINVALID, Field: "action", Message: "action must be one of update, move, archive or restore."}
+		return cmd, &store.Error{Code: store.EINVALID, Field: "action", Message: "action must be one of update, move, plan, archive or restore."}
 	}
 	var err error
 	cmd.fingerprint, err = syncFingerprint(*op, changes)
@@ -337,52 +352,66 @@ func (h *Handler) syncOne(ctx context.Context, userID string, cmd syncCommand, b
 // syncApply runs one operation's store command, judged from version base, and tells its
 // outcome; an error is a failure on our side.
 func (h *Handler) syncApply(ctx context.Context, userID string, cmd syncCommand, base int) (*syncResult, error) {
-	t, err := h.syncTask(ctx, userID, cmd.op.Task)
+	p, t, err := h.syncTask(ctx, userID, cmd.op.Task)
+	var sprint store.Opt[string]
+	if err == nil {
+		sprint, err = h.sprintIDOf(ctx, p, cmd.sprint)
+	}
 	var res *store.TaskResult
 	if err == nil {
-		if cmd.move != nil {
+		switch {
+		case cmd.move != nil:
 			m := *cmd.move
 			m.TaskID, m.BaseVersion = t.ID, base
 			res, err = h.store.MoveTask(ctx, userID, m)
-		} else {
+		case cmd.plan != nil:
+			pl := *cmd.plan
+			pl.TaskID, pl.BaseVersion, pl.Sprint = t.ID, base, sprint
+			res, err = h.store.PlanTask(ctx, userID, pl)
+		default:
 			u := *cmd.update
-			u.TaskID, u.BaseVersion = t.ID, base
+			u.TaskID, u.BaseVersion, u.Sprint = t.ID, base, sprint
 			res, err = h.store.UpdateTask(ctx, userID, u)
 		}
 	}
 	out := &syncResult{OpID: cmd.op.OpID}
+	refs := h.sprintRefs(ctx)
 	var conflict *store.ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		p := problemFor(err)
+		p := problemFor(err, refs)
 		out.Status, out.Conflict = syncConflict, &p
 	case err != nil && store.ErrorCode(err) == store.EINTERNAL:
 		return nil, err
 	case err != nil:
 		out.Status, out.Reason = syncRejected, store.ErrorMessage(err)
 	default:
-		task := newTaskJSON(res.Task)
+		task := newTaskJSON(res.Task, refs)
 		applied, merged := fieldNames(res.Applied), fieldNames(res.Merged)
 		out.Status, out.Task, out.Applied, out.Merged = syncApplied, &task, &applied, &merged
 		if len(merged) > 0 {
 			out.Status = syncMerged
 		}
 	}
+	if refs.err != nil {
+		return nil, refs.err
+	}
 	return out, nil
 }
 
 // syncTask finds a task by key in any project the user belongs to; for anyone else the
 // task does not exist.
-func (h *Handler) syncTask(ctx context.Context, userID, key string) (*store.Task, error) {
+func (h *Handler) syncTask(ctx context.Context, userID, key string) (*store.Project, *store.Task, error) {
 	prefix, _, _ := strings.Cut(key, "-")
 	p, _, err := h.store.ProjectFor(ctx, userID, prefix)
 	if store.ErrorCode(err) == store.ENOTFOUND {
-		return nil, store.Errorf(store.ENOTFOUND, "No task %s.", key)
+		return nil, nil, store.Errorf(store.ENOTFOUND, "No task %s.", key)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return h.store.TaskByKey(ctx, p, key)
+	t, err := h.store.TaskByKey(ctx, p, key)
+	return p, t, err
 }
 
 // fieldNames lists fields as the API names them, [] for none.

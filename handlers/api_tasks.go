@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -70,19 +71,45 @@ func (h *Handler) apiTasks(c echo.Context) error {
 	if q.Type != "" && !validTaskType(q.Type) {
 		return &store.Error{Code: store.EINVALID, Field: "type", Message: "type must be one of story, bug, task or epic."}
 	}
+	var err error
+	if q.Sprint, err = h.sprintFilter(ctx(c), p, c.QueryParam("sprint")); err != nil {
+		return err
+	}
 	tasks, next, err := h.store.QueryTasks(ctx(c), q)
 	if err != nil {
 		return err
 	}
 	out := make([]taskJSON, 0, len(tasks))
+	refs := h.sprintRefs(ctx(c))
 	for _, t := range tasks {
-		out = append(out, newTaskJSON(t))
+		out = append(out, newTaskJSON(t, refs))
+	}
+	if refs.err != nil {
+		return refs.err
 	}
 	var nextCursor *string
 	if next != "" {
 		nextCursor = &next
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"tasks": out, "next_cursor": nextCursor})
+}
+
+// sprintFilter turns the list's sprint query (active, none or a sprint number) into
+// the store's filter.
+func (h *Handler) sprintFilter(ctx context.Context, p *store.Project, sprint string) (string, error) {
+	switch sprint {
+	case "", "active", "none":
+		return sprint, nil
+	}
+	n, err := strconv.Atoi(sprint)
+	if err != nil || n < 1 || strconv.Itoa(n) != sprint {
+		return "", &store.Error{Code: store.EINVALID, Field: "sprint", Message: "sprint must be active, none or a sprint number."}
+	}
+	s, err := h.sprintByNumber(ctx, p, n, "sprint")
+	if err != nil {
+		return "", err
+	}
+	return s.ID, nil
 }
 
 func validTaskType(t store.TaskType) bool {
@@ -102,12 +129,17 @@ func (h *Handler) apiTaskOf(c echo.Context) (*store.Project, *store.Task, error)
 }
 
 // writeTask answers with a task and its ETag.
-func writeTask(c echo.Context, status int, t *store.Task, extra map[string]any) error {
-	c.Response().Header().Set("ETag", etag(t.Version))
-	body, err := json.Marshal(newTaskJSON(t))
+func (h *Handler) writeTask(c echo.Context, status int, t *store.Task, extra map[string]any) error {
+	refs := h.sprintRefs(ctx(c))
+	j := newTaskJSON(t, refs)
+	if refs.err != nil {
+		return refs.err
+	}
+	body, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("ETag", etag(t.Version))
 	if extra != nil {
 		// The task's fields plus the outcome members (applied, merged) at the top level.
 		if body, err = withMembers(body, extra); err != nil {
@@ -152,7 +184,7 @@ func (h *Handler) apiTask(c echo.Context) error {
 		c.Response().Header().Set("ETag", etag(t.Version))
 		return c.NoContent(http.StatusNotModified)
 	}
-	return writeTask(c, http.StatusOK, t, nil)
+	return h.writeTask(c, http.StatusOK, t, nil)
 }
 
 // newTaskBody is the body of POST .../tasks.
@@ -166,6 +198,7 @@ type newTaskBody struct {
 	Labels      []string `json:"labels"`
 	Points      *float64 `json:"points"`
 	Due         *string  `json:"due"`
+	Sprint      *int     `json:"sprint"`
 }
 
 func (h *Handler) apiCreateTask(c echo.Context) error {
@@ -174,16 +207,24 @@ func (h *Handler) apiCreateTask(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, store.NewTask{
+	nt := store.NewTask{
 		ProjectID: p.ID, Title: in.Title, Description: in.Description, Type: store.TaskType(in.Type),
 		Priority: store.Priority(in.Priority), ColumnID: in.ColumnID, AssigneeID: deref(in.AssigneeID),
 		Labels: in.Labels, Points: in.Points, Due: deref(in.Due),
-	})
+	}
+	if in.Sprint != nil {
+		sprint, err := h.sprintIDOf(ctx(c), p, sprintChoice{set: true, number: *in.Sprint})
+		if err != nil {
+			return err
+		}
+		nt.SprintID = sprint.V
+	}
+	t, err := h.store.CreateTask(ctx(c), currentUser(c).ID, nt)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, apiPrefix+"/projects/"+p.Key+"/tasks/"+t.Key)
-	return writeTask(c, http.StatusCreated, t, nil)
+	return h.writeTask(c, http.StatusCreated, t, nil)
 }
 
 func deref(s *string) string {
@@ -211,6 +252,7 @@ type taskFields struct {
 	Points      json.RawMessage `json:"points"`
 	Due         json.RawMessage `json:"due"`
 	Archived    *bool           `json:"archived"`
+	Sprint      json.RawMessage `json:"sprint"` // a sprint number; null for the backlog
 }
 
 // update turns the fields into a store command; fields absent from the body stay unset.
@@ -259,7 +301,7 @@ func (in taskFields) update(taskID string) (store.TaskUpdate, error) {
 }
 
 func (h *Handler) apiPatchTask(c echo.Context) error {
-	_, t, err := h.apiTaskOf(c)
+	p, t, err := h.apiTaskOf(c)
 	if err != nil {
 		return err
 	}
@@ -271,6 +313,13 @@ func (h *Handler) apiPatchTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	choice, err := parseSprintChoice(in.Sprint)
+	if err != nil {
+		return err
+	}
+	if u.Sprint, err = h.sprintIDOf(ctx(c), p, choice); err != nil {
+		return err
+	}
 	if u.BaseVersion, u.Strict, err = precondition(c, in.BaseVersion); err != nil {
 		return err
 	}
@@ -278,7 +327,7 @@ func (h *Handler) apiPatchTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeTask(c, http.StatusOK, res.Task, outcome(res))
+	return h.writeTask(c, http.StatusOK, res.Task, outcome(res))
 }
 
 // outcome says what a write did: the fields it changed and those others had changed
@@ -329,7 +378,96 @@ func (h *Handler) apiMoveTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeTask(c, http.StatusOK, res.Task, outcome(res))
+	return h.writeTask(c, http.StatusOK, res.Task, outcome(res))
+}
+
+// sprintChoice is a sprint a request names by its number: unset when the member is
+// absent, the backlog when it is null (number 0), else sprint number.
+type sprintChoice struct {
+	set    bool
+	number int
+}
+
+// parseSprintChoice reads a "sprint" member: absent, null or a sprint number.
+func parseSprintChoice(raw json.RawMessage) (sprintChoice, error) {
+	if raw == nil {
+		return sprintChoice{}, nil
+	}
+	var n *int
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return sprintChoice{}, echo.NewHTTPError(http.StatusBadRequest, `Field "sprint" must be a sprint number or null (the backlog).`)
+	}
+	if n == nil {
+		return sprintChoice{set: true}, nil
+	}
+	if *n < 1 {
+		return sprintChoice{}, &store.Error{Code: store.EINVALID, Field: "sprint", Message: "sprint must be a sprint number (1 or more), or null for the backlog."}
+	}
+	return sprintChoice{set: true, number: *n}, nil
+}
+
+// sprintIDOf turns a sprint choice into the store's: unset, "" for the backlog, or the
+// id of the project's sprint of that number (422 naming "sprint" when there is none).
+func (h *Handler) sprintIDOf(ctx context.Context, p *store.Project, ch sprintChoice) (store.Opt[string], error) {
+	if !ch.set || ch.number == 0 {
+		return store.Opt[string]{Set: ch.set}, nil
+	}
+	s, err := h.sprintByNumber(ctx, p, ch.number, "sprint")
+	if err != nil {
+		return store.Opt[string]{}, err
+	}
+	return store.Some(s.ID), nil
+}
+
+// planBody is the body of POST .../tasks/KEY/plan.
+type planBody struct {
+	BaseVersion *int `json:"base_version"`
+	planFields
+}
+
+// planFields say where planning puts a task: its sprint (absent: it stays in its list;
+// null: the backlog) and its place in that list.
+type planFields struct {
+	Sprint   json.RawMessage `json:"sprint"`
+	AfterID  string          `json:"after_id"`
+	BeforeID string          `json:"before_id"`
+	Position string          `json:"position"` // top, bottom, up, down (instead of neighbours)
+}
+
+// plan turns the fields into a store command, but for the sprint, which is returned to
+// be resolved in the task's project.
+func (in planFields) plan(taskID string) (store.TaskPlan, sprintChoice, error) {
+	ch, err := parseSprintChoice(in.Sprint)
+	if err != nil {
+		return store.TaskPlan{}, ch, err
+	}
+	return store.TaskPlan{TaskID: taskID, AfterID: in.AfterID, BeforeID: in.BeforeID, Step: store.Step(in.Position)}, ch, nil
+}
+
+func (h *Handler) apiPlanTask(c echo.Context) error {
+	p, t, err := h.apiTaskOf(c)
+	if err != nil {
+		return err
+	}
+	var in planBody
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	pl, ch, err := in.plan(t.ID)
+	if err != nil {
+		return err
+	}
+	if pl.Sprint, err = h.sprintIDOf(ctx(c), p, ch); err != nil {
+		return err
+	}
+	if pl.BaseVersion, pl.Strict, err = precondition(c, in.BaseVersion); err != nil {
+		return err
+	}
+	res, err := h.store.PlanTask(ctx(c), currentUser(c).ID, pl)
+	if err != nil {
+		return err
+	}
+	return h.writeTask(c, http.StatusOK, res.Task, outcome(res))
 }
 
 // versionBody is the body of archive and restore: only the precondition.
@@ -359,7 +497,7 @@ func (h *Handler) apiArchive(archived bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return writeTask(c, http.StatusOK, res.Task, outcome(res))
+		return h.writeTask(c, http.StatusOK, res.Task, outcome(res))
 	}
 }
 

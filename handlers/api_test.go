@@ -418,7 +418,8 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 	if s := e.doc.Components.SecuritySchemes["bearerAuth"]; s == nil || s.Value.Type != "http" || s.Value.Scheme != "bearer" {
 		t.Errorf("no http bearer security scheme")
 	}
-	for _, name := range []string{"Task", "TaskWithOutcome", "Project", "Column", "Member", "HistoryEntry", "Event", "Problem", "Conflict"} {
+	for _, name := range []string{"Task", "TaskWithOutcome", "Project", "Column", "Member", "HistoryEntry", "Event", "Problem", "Conflict",
+		"Sprint", "SprintCreate", "SprintUpdate", "SprintStart", "SprintCompletion", "CompletionPlan", "TaskPlan"} {
 		if e.doc.Components.Schemas[name] == nil {
 			t.Errorf("schema %s is missing", name)
 		}
@@ -452,8 +453,8 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(ids) != 19 {
-		t.Errorf("%d operations, want 19", len(ids))
+	if len(ids) != 29 {
+		t.Errorf("%d operations, want 29", len(ids))
 	}
 }
 

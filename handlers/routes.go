@@ -152,6 +152,16 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 		{http.MethodPost, "/tasks/:task/archive", h.apiArchive(true)},
 		{http.MethodPost, "/tasks/:task/restore", h.apiArchive(false)},
 		{http.MethodGet, "/tasks/:task/history", h.apiTaskHistory},
+		{http.MethodPost, "/tasks/:task/plan", h.apiPlanTask},
+		{http.MethodGet, "/sprints", h.apiSprints},
+		{http.MethodPost, "/sprints", h.apiCreateSprint},
+		{http.MethodGet, "/sprints/:sprint", h.apiSprint},
+		{http.MethodPatch, "/sprints/:sprint", h.apiPatchSprint},
+		{http.MethodDelete, "/sprints/:sprint", h.apiDeleteSprint},
+		{http.MethodPost, "/sprints/:sprint/start", h.apiStartSprint},
+		{http.MethodPost, "/sprints/:sprint/complete", h.apiCompleteSprint},
+		{http.MethodPost, "/sprints/:sprint/reopen", h.apiReopenSprint},
+		{http.MethodGet, "/sprints/:sprint/completion", h.apiSprintCompletion},
 		{http.MethodGet, "/conflicts", h.apiConflicts},
 		{http.MethodPost, "/conflicts/:seq", h.apiAnswerConflict},
 		{http.MethodGet, "/activity", h.apiActivity},
@@ -166,7 +176,7 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 // other methods, 404 otherwise.
 func apiNotFound(c echo.Context) error {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
 		probe := c.Echo().NewContext(c.Request(), nil)
 		c.Echo().Router().Find(m, c.Request().URL.Path, probe)
 		if p := probe.Path(); p != "" && p != apiPrefix+"/*" && p != apiPrefix {
