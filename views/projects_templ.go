@@ -225,7 +225,7 @@ func Projects(p Page, list []store.ProjectSummary, f NewProjectForm) templ.Compo
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<label for=\"columns\">Workflow columns <span class=\"hint\">(comma-separated; the last one counts as done)</span></label> <input id=\"columns\" name=\"columns\" placeholder=\"To Do, In Progress, In Review, Done\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<label for=\"columns\">Workflow columns <span class=\"hint\">(comma-separated; the last one starts as Done, changeable in the workflow editor)</span></label> <input id=\"columns\" name=\"columns\" placeholder=\"To Do, In Progress, In Review, Done\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
