@@ -42,6 +42,10 @@ type Project struct {
 	Version   int       `json:"version"`
 	// ParallelSprints allows more than one active sprint at a time (off by default).
 	ParallelSprints bool `json:"parallel_sprints"`
+	// DayMinutes and WeekDays are the working calendar time tracking writes durations
+	// by (Calendar); not in the API's project yet.
+	DayMinutes int `json:"-"`
+	WeekDays   int `json:"-"`
 }
 
 // Column returns the workflow column with the given id.

@@ -230,6 +230,16 @@ type WorkflowConflicted struct {
 // changed are set.
 type SettingsChanged struct {
 	ParallelSprints *BoolChange `json:"parallel_sprints,omitempty"`
+	// DayMinutes and WeekDays are the working calendar time tracking writes durations
+	// by: minutes in a working day, days in a working week.
+	DayMinutes *IntChange `json:"day_minutes,omitempty"`
+	WeekDays   *IntChange `json:"week_days,omitempty"`
+}
+
+// IntChange is a number setting's change.
+type IntChange struct {
+	From int `json:"from"`
+	To   int `json:"to"`
 }
 
 // BoolChange is a boolean setting's change.

@@ -227,6 +227,15 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 				h.Text = "allowed parallel sprints"
 			}
 		}
+		if e.DayMinutes != nil || e.WeekDays != nil {
+			h.Text = "changed the working calendar for time tracking"
+			if c := e.DayMinutes; c != nil {
+				change("Working day", hoursMinutes(c.From), hoursMinutes(c.To))
+			}
+			if c := e.WeekDays; c != nil {
+				change("Working week", fmt.Sprintf("%d days", c.From), fmt.Sprintf("%d days", c.To))
+			}
+		}
 	case *SprintCreated:
 		h.Text = "created " + e.Name
 		if e.Start != "" || e.End != "" {
@@ -472,4 +481,16 @@ func categoryChanges(from, to []Column) []ValueChange {
 		}
 	}
 	return out
+}
+
+// hoursMinutes writes a number of minutes as hours and minutes: "7h 30m", "8h".
+func hoursMinutes(minutes int) string {
+	switch h, m := minutes/60, minutes%60; {
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	default:
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
 }

@@ -189,6 +189,12 @@ func (pr projector) projectProject(id string, e Event, p Payload) error {
 		if p.ParallelSprints != nil {
 			_, err = tx.Exec(`UPDATE projects SET parallel_sprints = ? WHERE id = ?`, p.ParallelSprints.To, id)
 		}
+		if err == nil && p.DayMinutes != nil {
+			_, err = tx.Exec(`UPDATE projects SET day_minutes = ? WHERE id = ?`, p.DayMinutes.To, id)
+		}
+		if err == nil && p.WeekDays != nil {
+			_, err = tx.Exec(`UPDATE projects SET week_days = ? WHERE id = ?`, p.WeekDays.To, id)
+		}
 	case *WorkflowChanged:
 		if _, err = tx.Exec(`DELETE FROM columns WHERE project_id = ?`, id); err != nil {
 			return err
