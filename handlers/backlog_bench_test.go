@@ -1,13 +1,10 @@
 package handlers_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +63,7 @@ func BenchmarkPlanCost(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			updates := bb.watchBacklog(b)
+			updates := bb.watch(b, "backlog")
 			t := bb.tasks[1]
 			version := t.Version
 			to := []string{"sprint:" + sp.ID, "backlog"}
@@ -96,51 +93,4 @@ func BenchmarkPlanCost(b *testing.B) {
 			b.ReportMetric(float64(live), "live-bytes")
 		})
 	}
-}
-
-// watchBacklog opens the backlog's live stream over a real connection and returns the
-// size of each backlog update's data as it arrives.
-func (bb *benchBoard) watchBacklog(b *testing.B) <-chan int {
-	b.Helper()
-	srv := httptest.NewServer(bb.e)
-	req, err := http.NewRequest(http.MethodGet, srv.URL+"/projects/BENCH/backlog/stream", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, c := range bb.cookies {
-		req.AddCookie(c)
-	}
-	res, err := srv.Client().Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		res.Body.Close()
-		srv.CloseClientConnections()
-		srv.Close()
-	})
-	if res.StatusCode != http.StatusOK {
-		b.Fatalf("stream: %d", res.StatusCode)
-	}
-	updates := make(chan int, 16)
-	go func() {
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		in, size := false, 0
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "event: backlog":
-				in = true
-			case strings.HasPrefix(line, "data:"):
-				size += len(line) - len("data:")
-			case line == "":
-				if in {
-					updates <- size
-				}
-				in, size = false, 0
-			}
-		}
-	}()
-	return updates
 }

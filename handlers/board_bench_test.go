@@ -182,7 +182,7 @@ func BenchmarkMoveCost(b *testing.B) {
 	for _, n := range []int{50, 2000} {
 		b.Run(fmt.Sprintf("cards=%d", n), func(b *testing.B) {
 			bb := newBenchBoard(b, n)
-			updates := bb.watch(b)
+			updates := bb.watch(b, "board")
 			t := bb.tasks[0]
 			version := t.Version
 			cols := []string{bb.project.Columns[1].ID, bb.project.Columns[0].ID}
@@ -212,12 +212,13 @@ func BenchmarkMoveCost(b *testing.B) {
 	}
 }
 
-// watch opens the board's live stream over a real connection and returns the size of
-// each board update's data as it arrives.
-func (bb *benchBoard) watch(b *testing.B) <-chan int {
+// watch opens a live stream of the BENCH project over a real connection (page is
+// "board" or "backlog": its stream is /projects/BENCH/PAGE/stream and its updates are
+// events named PAGE) and returns the size of each update's data as it arrives.
+func (bb *benchBoard) watch(b *testing.B, page string) <-chan int {
 	b.Helper()
 	srv := httptest.NewServer(bb.e)
-	req, err := http.NewRequest(http.MethodGet, srv.URL+"/projects/BENCH/board/stream", nil)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/projects/BENCH/"+page+"/stream", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -240,19 +241,19 @@ func (bb *benchBoard) watch(b *testing.B) <-chan int {
 	go func() {
 		sc := bufio.NewScanner(res.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		board, size := false, 0
+		in, size := false, 0
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
-			case line == "event: board":
-				board = true
+			case line == "event: "+page:
+				in = true
 			case strings.HasPrefix(line, "data:"):
 				size += len(line) - len("data:")
 			case line == "":
-				if board {
+				if in {
 					updates <- size
 				}
-				board, size = false, 0
+				in, size = false, 0
 			}
 		}
 	}()
