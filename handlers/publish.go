@@ -116,6 +116,18 @@ type projectChange struct {
 	private map[string]bool
 }
 
+// audience keeps the streams the change concerns: all of them, or for a private change
+// only its users'.
+func (pc *projectChange) audience(streams []string) []string {
+	if pc.private == nil {
+		return streams
+	}
+	return slices.DeleteFunc(streams, func(id string) bool {
+		_, user := parseStreamID(id)
+		return !pc.private[user]
+	})
+}
+
 // publish sends, for each project a batch touched, what changed to every open board of
 // the project. Which projects and columns a batch touched comes from the events
 // themselves (and, for a task not seen before, the task's project by its key): nothing
@@ -288,13 +300,7 @@ func (h *Handler) publishChange(ctx context.Context, projectID string, pc *proje
 	if len(pc.tasks) == 0 && !pc.resync && !slices.ContainsFunc(pc.events, changesSprintBoards) {
 		return nil // a sprint created, deleted or planned, or a setting: no board shows it
 	}
-	streams := h.live.Streams(projectID)
-	if pc.private != nil {
-		streams = slices.DeleteFunc(streams, func(id string) bool {
-			_, user := parseStreamID(id)
-			return !pc.private[user]
-		})
-	}
+	streams := pc.audience(h.live.Streams(projectID))
 	if len(streams) == 0 {
 		return nil
 	}
@@ -384,13 +390,7 @@ func (h *Handler) publishChange(ctx context.Context, projectID string, pc *proje
 // change to sprints themselves, to the workflow or to several tasks at once tells the
 // pages to redraw from the server.
 func (h *Handler) publishBacklog(ctx context.Context, projectID string, pc *projectChange) error {
-	streams := h.live.Streams("backlog:" + projectID)
-	if pc.private != nil {
-		streams = slices.DeleteFunc(streams, func(id string) bool {
-			_, user := parseStreamID(id)
-			return !pc.private[user]
-		})
-	}
+	streams := pc.audience(h.live.Streams("backlog:" + projectID))
 	if len(streams) == 0 {
 		return nil
 	}
