@@ -2,6 +2,7 @@ package store
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -79,6 +80,23 @@ func TestPlanPlaceAgreesWithTheBacklog(t *testing.T) {
 		if shown && (got.List != w.list || got.After != w.after || got.Index != w.index) {
 			t.Errorf("%s: list %q after %q at %d; the page: list %q after %q at %d", got.Task.Title, got.List, got.After, got.Index, w.list, w.after, w.index)
 		}
+	}
+	// The task list's "none" filter (the API's ?sprint=none) is the same backlog.
+	none, err := b.s.Tasks(b.ctx, b.p.ID, TaskFilter{Sprint: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotIDs, wantIDs []string
+	for _, task := range none {
+		gotIDs = append(gotIDs, task.ID)
+	}
+	for _, task := range bl.Backlog.Tasks {
+		wantIDs = append(wantIDs, task.ID)
+	}
+	slices.Sort(gotIDs)
+	slices.Sort(wantIDs)
+	if !slices.Equal(gotIDs, wantIDs) {
+		t.Errorf("Tasks(Sprint: none) = %d tasks, the backlog %d", len(gotIDs), len(wantIDs))
 	}
 	n, pts, err := b.s.BacklogSize(b.ctx, b.p.ID)
 	if err != nil {

@@ -713,21 +713,11 @@ func (s *Store) sprintFilter(ctx context.Context, projectID, sprint string) (str
 	case "active":
 		return ` AND t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'active')`, []any{projectID}, nil
 	case "none":
-		p, err := workflow(s.read, projectID)
+		hides, done, err := notDone(s.read, projectID)
 		if err != nil {
 			return "", nil, err
 		}
-		var done []any
-		for _, c := range p.Columns {
-			if p.Done(c.ID) {
-				done = append(done, c.ID)
-			}
-		}
-		cond := ` AND (t.sprint_id = '' OR t.sprint_id IN (SELECT id FROM sprints WHERE project_id = ? AND state = 'completed'))`
-		if len(done) > 0 {
-			cond += ` AND t.column_id NOT IN (?` + strings.Repeat(", ?", len(done)-1) + `)`
-		}
-		return cond, append([]any{projectID}, done...), nil
+		return ` AND ` + backlogList + hides, append([]any{projectID}, done...), nil
 	}
 	return ` AND t.sprint_id = ?`, []any{sprint}, nil
 }
