@@ -191,13 +191,7 @@ func (h *Handler) backlogAnswer(c echo.Context, filter string, t *store.Task, sa
 	}
 	b.Announce = say(u)
 	if !isHTMX(c) {
-		h.flash(c, b.Announce)
-		q := url.Values{}
-		if enc := f.Query(); enc != "" {
-			q, _ = url.ParseQuery(enc)
-		}
-		q.Set("moved", t.ID)
-		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/backlog")+"?"+q.Encode())
+		return h.backToBacklog(c, p, f, t.ID, b.Announce)
 	}
 	return render(c, http.StatusOK, views.PlanResult(h.page(c, ""), b, []views.RowChange{u}, b.Lists))
 }
@@ -363,13 +357,7 @@ func (h *Handler) backlogCreate(c echo.Context) error {
 	u := views.NewRowChange(b, t.ID)
 	b.Announce = fmt.Sprintf("Created %s in %s.", t.Key, l.Name())
 	if !isHTMX(c) {
-		h.flash(c, b.Announce)
-		q := url.Values{}
-		if enc := f.Query(); enc != "" {
-			q, _ = url.ParseQuery(enc)
-		}
-		q.Set("moved", t.ID)
-		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/backlog")+"?"+q.Encode())
+		return h.backToBacklog(c, p, f, t.ID, b.Announce)
 	}
 	return render(c, http.StatusOK, views.PlanCreateResult(pg, b, l, []views.RowChange{u}, b.Headings(l.ID())))
 }
@@ -425,4 +413,16 @@ func (h *Handler) backlogChange(c context.Context, projectID, taskID string, edi
 	}
 	b, u := views.NewBacklogChange(sprints, backlog, place, members, editable)
 	return b, u, nil
+}
+
+// backToBacklog answers a change made without JavaScript: a redirect to the backlog page
+// with its filter, the message as a flash, and focus on the changed task's Move button.
+func (h *Handler) backToBacklog(c echo.Context, p *store.Project, f views.BoardFilter, taskID, message string) error {
+	h.flash(c, message)
+	q := url.Values{}
+	if enc := f.Query(); enc != "" {
+		q, _ = url.ParseQuery(enc)
+	}
+	q.Set("moved", taskID)
+	return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/backlog")+"?"+q.Encode())
 }
