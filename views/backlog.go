@@ -179,12 +179,7 @@ func (b BacklogView) WithTaskConflict(p *store.Project, pc *store.PendingConflic
 		return b
 	}
 	v := NewConflictView(p, pc, t, b.Members)
-	for i, f := range pc.Fields {
-		if f.Field == store.FieldSprint && i < len(v.Fields) {
-			v.Fields[i].Yours = b.SprintName(fmt.Sprint(orEmpty(f.Yours)))
-			v.Fields[i].Theirs = b.SprintName(fmt.Sprint(orEmpty(f.Theirs)))
-		}
-	}
+	nameSprintFields(&v, pc, b.SprintName)
 	if pc.Command == "plan" {
 		v.Keep = b.SprintName(t.SprintID)
 	}
@@ -195,13 +190,6 @@ func (b BacklogView) WithTaskConflict(p *store.Project, pc *store.PendingConflic
 	conflicts[t.ID] = &v
 	b.Conflicts = conflicts
 	return b
-}
-
-func orEmpty(v any) any {
-	if v == nil {
-		return ""
-	}
-	return v
 }
 
 // PlanConflictSentence says who changed what meanwhile, and what the user wanted:

@@ -334,16 +334,22 @@ func sprintFieldAttrs(errs map[string]string, prefix, field string) templ.Attrib
 // NameSprints writes the sprint values of conflict v (built from pc) as sprint names
 // rather than ids: "DEMO Sprint 4", or "Backlog".
 func NameSprints(v *ConflictView, pc *store.PendingConflict, sprints []*store.Sprint) {
-	name := func(x any) string {
-		id, _ := x.(string)
+	nameSprintFields(v, pc, func(id string) string {
 		if s := SprintNamed(sprints, id); s != nil {
 			return s.Name
 		}
 		return "Backlog"
-	}
+	})
+}
+
+// nameSprintFields writes the sprint values of conflict v (built from pc), which the
+// store records as sprint ids ("" for the backlog), as name gives them.
+func nameSprintFields(v *ConflictView, pc *store.PendingConflict, name func(id string) string) {
 	for i, f := range pc.Fields {
 		if f.Field == store.FieldSprint && i < len(v.Fields) {
-			v.Fields[i].Yours, v.Fields[i].Theirs = name(f.Yours), name(f.Theirs)
+			yours, _ := f.Yours.(string)
+			theirs, _ := f.Theirs.(string)
+			v.Fields[i].Yours, v.Fields[i].Theirs = name(yours), name(theirs)
 		}
 	}
 }
