@@ -25,6 +25,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // users' time zones (worklog dates) on machines without a zoneinfo database
 
 	"github.com/tack-pm/tack/store"
 )
