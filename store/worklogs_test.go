@@ -841,6 +841,14 @@ func TestTimeHistory(t *testing.T) {
 	if _, err := b.s.DeleteWorklog(ctx, b.ana, WorklogDelete{WorklogID: w.ID, BaseVersion: 2}); err != nil {
 		t.Fatal(err)
 	}
+	estimated, err := b.s.CreateTask(ctx, b.ana, NewTask{ProjectID: b.p.ID, Title: "Estimated", Estimate: hours(8)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created, err := b.s.TaskHistory(ctx, p, estimated.ID); err != nil || len(created) != 1 ||
+		!reflect.DeepEqual(created[0].Changes[1], ValueChange{Field: "Original estimate", From: "none", To: "1d 2h"}) {
+		t.Errorf("created with an estimate: %+v, %v", created, err)
+	}
 	hist, err := b.s.TaskHistory(ctx, p, task.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -868,7 +876,7 @@ func TestTimeHistory(t *testing.T) {
 		}
 	}
 	acts, err := b.s.Activity(ctx, p, 0, 3)
-	if err != nil || len(acts) != 3 || acts[0].Type != TypeWorklogDeleted {
+	if err != nil || len(acts) != 3 || acts[0].Type != TypeTaskCreated || acts[1].Type != TypeWorklogDeleted {
 		t.Errorf("activity: %+v, %v", acts, err)
 	}
 	// Conflicts show durations with the calendar too.
