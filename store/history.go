@@ -212,6 +212,9 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 			h.Text += ", in " + sprint(e.SprintID)
 		}
 		change("Title", "", e.Title)
+		if e.Estimate != nil {
+			change("Original estimate", "none", formatSeconds(p, e.Estimate))
+		}
 	case *TaskSprintChanged:
 		if e.CarriedOver {
 			h.Text = fmt.Sprintf("carried %s over from %s to %s", key, sprint(e.From), sprint(e.To))
@@ -351,6 +354,8 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 		}
 	case *ConflictAnswered:
 		h.Text = describeAnswer(p, key, e, name, sprint)
+	case *TaskEstimated, *TaskRemainingChanged, *WorkLogged, *WorklogEdited, *WorklogDeleted, *WorklogConflicted:
+		describeTime(h, p, payload, name)
 	case *WorkflowConflicted:
 		h.Text = fmt.Sprintf("tried to change the workflow from version %d, but it had changed (now version %d): conflict, not applied",
 			e.BaseVersion, e.CurrentVersion)
@@ -372,6 +377,10 @@ func FieldLabel(f Field) string {
 		return "Due date"
 	case FieldColumn:
 		return "Status"
+	case FieldEstimate:
+		return "Original estimate"
+	case FieldRemaining:
+		return "Remaining estimate"
 	}
 	s := string(f)
 	return strings.ToUpper(s[:1]) + s[1:]
@@ -412,6 +421,10 @@ func FormatValue(p *Project, f Field, v any, name func(string) User) string {
 		// The value is a sprint id: callers that can name sprints do so themselves.
 		if v == nil || v == "" {
 			return "the backlog"
+		}
+	case FieldEstimate, FieldRemaining:
+		if sec, ok := wantedSeconds(v); ok {
+			return formatSeconds(p, sec)
 		}
 	}
 	if v == nil {
