@@ -131,6 +131,7 @@ func e2eLogWorkByKeyboard(t *testing.T, browser context.Context, seed string) {
 		t.Fatalf("w left the board for %s", path)
 	}
 	ben.axe(axeJS, "board with the card panel's log-work form")
+	ben.screenshot("time-panel", "")
 
 	// Typing w in a field types it: the panel's spent field takes it, nothing else moves.
 	// (A date input takes Tab between its own parts: go to the field straight.)
@@ -146,6 +147,16 @@ func e2eLogWorkByKeyboard(t *testing.T, browser context.Context, seed string) {
 	}
 	if !e2eEval[bool](ben, `document.getElementById("task-panel").open`) {
 		t.Error("logging work closed the panel")
+	}
+
+	// Ana logs work on the card meanwhile: Ben's open panel follows.
+	if _, err := s.st.LogWork(context.Background(), s.userID(e2eAna), store.NewWorklog{TaskID: x.ID, Date: time.Now().UTC().Format(time.DateOnly), Seconds: 1800, Comment: "Ana's half hour"}); err != nil {
+		t.Fatal(err)
+	}
+	want = duration.Default.Format(before+5400+1800) + " logged"
+	ben.waitUntil("panel follows Ana's worklog", e2eWait, `document.querySelector("#task-panel #time-facts .time-summary").textContent.includes("`+want+`") && document.querySelector("#task-panel table.worklogs").textContent.includes("Ana's half hour")`)
+	if !e2eEval[bool](ben, `document.activeElement.matches("#task-panel .time-status")`) {
+		t.Errorf("the live update moved the focus to %s", e2eEval[string](ben, `document.activeElement.outerHTML.slice(0, 120)`))
 	}
 	ben.key("Escape", "\u001b")
 	ben.waitUntil("panel closed, focus on the card", e2eWait, fmt.Sprintf(`!document.getElementById("task-panel").open && document.activeElement.matches("#task-%s a.card-link")`, x.ID))
@@ -216,7 +227,9 @@ func e2eTimeAxe(t *testing.T, browser context.Context, seed string) {
 	ben.openTask(key, true)
 	ben.waitUntil("overrun shown", e2eWait, `document.querySelector(".time-over") && document.querySelector(".time-why")`)
 	ben.axeLightAndDark(axeJS, "task page with worklogs", "time-task")
+	ben.screenshot("time-section", "#time-tracking")
 	ben.do("open the edit form", chromedp.Click(chromedp.CSS(`table.worklogs .col-actions a:first-child`)))
 	ben.waitUntil("edit form in place", e2eWait, `document.activeElement && document.activeElement.closest("#change-worklog")`)
 	ben.axe(axeJS, "task page with a worklog's edit form")
+	ben.screenshot("time-edit", "#time-tracking")
 }

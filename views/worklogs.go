@@ -140,9 +140,6 @@ func (v TimeView) Summary() string {
 	} else {
 		s += ", no original estimate"
 	}
-	if t.Over > 0 {
-		s += "; over by " + v.dur(t.Over)
-	}
 	return s + "."
 }
 
