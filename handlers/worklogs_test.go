@@ -63,7 +63,7 @@ func TestLogWorkWithoutJavaScript(t *testing.T) {
 	page := b.get(wlPath)
 	expectStatus(t, page, http.StatusOK)
 	expectText(t, page, "#time-tracking", "Time tracking", "0m logged, 1d remaining of 1d estimated.")
-	if got := page.Doc.Find(logForm + ` input[name="date"]`).AttrOr("value", ""); got != time.Now().UTC().Format(time.DateOnly) {
+	if got := page.Doc.Find(logForm+` input[name="date"]`).AttrOr("value", ""); got != time.Now().UTC().Format(time.DateOnly) {
 		t.Errorf("work date defaults to %q, want today (UTC without a tz cookie)", got)
 	}
 	if n := page.Doc.Find(logForm + ` fieldset legend`).Length(); n != 1 {
@@ -80,7 +80,7 @@ func TestLogWorkWithoutJavaScript(t *testing.T) {
 	expectText(t, after, "#time-facts", "2h 30m logged, 5h 30m remaining of 1d estimated.")
 	expectText(t, after, "table.worklogs tbody tr", "Ben Okafor", "2h 30m", "Wrote the parser")
 	for _, h := range []string{"Date", "Person", "Time", "Comment", "Actions"} {
-		if after.Doc.Find(`table.worklogs th[scope="col"]:contains("` + h + `")`).Length() != 1 {
+		if after.Doc.Find(`table.worklogs th[scope="col"]:contains("`+h+`")`).Length() != 1 {
 			t.Errorf("worklog table has no column header %q", h)
 		}
 	}
@@ -263,7 +263,7 @@ func TestEditWorklog(t *testing.T) {
 	}
 	edit := ben.get(link.AttrOr("href", ""))
 	expectStatus(t, edit, http.StatusOK)
-	if got := edit.Doc.Find(editForm + ` input[name="spent"]`).AttrOr("value", ""); got != "2h" {
+	if got := edit.Doc.Find(editForm+` input[name="spent"]`).AttrOr("value", ""); got != "2h" {
 		t.Errorf("edit form shows %q, want 2h", got)
 	}
 	bad := ben.submit(edit, editForm, map[string]string{"spent": "2 hours"})
@@ -333,11 +333,11 @@ func TestEditWorklogConflict(t *testing.T) {
 		}
 		expectStatus(t, r, http.StatusConflict)
 		expectText(t, r, ".worklog-conflict", "Ana Lima changed the time spent of this worklog", "It is now")
-		if got := r.Doc.Find(editForm + ` input[name="spent"]`).AttrOr("value", ""); got != mine {
+		if got := r.Doc.Find(editForm+` input[name="spent"]`).AttrOr("value", ""); got != mine {
 			t.Errorf("htmx %v: Ben's value is not kept: %q", htmx, got)
 		}
 		now, _ := a.st.Worklog(a.ctx, w.ID)
-		if got := r.Doc.Find(editForm + ` input[name="base_version"]`).AttrOr("value", ""); got != strconv.Itoa(now.Version) {
+		if got := r.Doc.Find(editForm+` input[name="base_version"]`).AttrOr("value", ""); got != strconv.Itoa(now.Version) {
 			t.Errorf("htmx %v: reconfirm is based on version %s, want %d", htmx, got, now.Version)
 		}
 		if r.Doc.Find(editForm+` button[data-conflict-confirm]:contains("Save mine anyway")`).Length() != 1 {
@@ -413,7 +413,7 @@ func TestTaskFormEstimates(t *testing.T) {
 	ben.signIn(benEmail, benPass)
 	page := ben.get(wlPath)
 	for _, f := range []string{"estimate", "remaining"} {
-		if page.Doc.Find(`form.task-form label[for="` + f + `"]`).Length() != 1 {
+		if page.Doc.Find(`form.task-form label[for="`+f+`"]`).Length() != 1 {
 			t.Errorf("task form has no labelled %s field", f)
 		}
 	}
