@@ -17,11 +17,20 @@ import (
 // deleting worklogs, estimates in the task form, and the task's live time stream.
 
 const (
-	wlTask   = "DEMO-3"
-	wlPath   = "/projects/DEMO/tasks/" + wlTask
 	logForm  = "form#log-work"
 	editForm = "form#change-worklog"
 )
+
+// timeTask creates a task with no estimate and no worklogs (the demo's have some) and
+// returns its key and page.
+func (a *app) timeTask() (string, string) {
+	a.t.Helper()
+	tk, err := a.st.CreateTask(a.ctx, a.ana.ID, store.NewTask{ProjectID: a.demo.ID, Title: "Time tracking test task", Type: store.TypeTask})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return tk.Key, "/projects/DEMO/tasks/" + tk.Key
+}
 
 // htmxPost posts a form as htmx does from the task page (or the board, for the panel),
 // with the CSRF token of the last page.
@@ -57,6 +66,7 @@ func hours(n int64) int64 { return n * 3600 }
 func TestLogWorkWithoutJavaScript(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	a.setEstimate(wlTask, hours(8))
 	b := a.browser()
 	b.signIn(benEmail, benPass)
@@ -94,6 +104,7 @@ func TestLogWorkWithoutJavaScript(t *testing.T) {
 func TestLogWorkWithHTMXAnswersTheSection(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	a.setEstimate(wlTask, hours(4))
 	b := a.browser()
 	b.signIn(benEmail, benPass)
@@ -121,6 +132,7 @@ func TestLogWorkWithHTMXAnswersTheSection(t *testing.T) {
 func TestLogWorkInvalidInput(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	_, wlPath := a.timeTask()
 	b := a.browser()
 	b.signIn(benEmail, benPass)
 	today := time.Now().UTC()
@@ -168,6 +180,7 @@ func TestLogWorkInvalidInput(t *testing.T) {
 func TestWorklogRoutesRefuse(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	w := a.logAs(a.ana, wlTask, hours(1), "Ana's work")
 	wl := wlPath + "/worklogs/" + w.ID
 	form := func() url.Values {
@@ -251,6 +264,7 @@ func TestWorklogRoutesRefuse(t *testing.T) {
 func TestEditWorklog(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	a.setEstimate(wlTask, hours(8))
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
@@ -307,6 +321,7 @@ func ana(a *app) *browser {
 func TestEditWorklogConflict(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
 	w := a.logAs(a.ben, wlTask, hours(2), "Ben's note")
@@ -376,6 +391,7 @@ func formValuesOf(r *response, selector string) url.Values {
 func TestDeleteWorklog(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	a.setEstimate(wlTask, hours(8))
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
@@ -409,6 +425,7 @@ func TestDeleteWorklog(t *testing.T) {
 func TestTaskFormEstimates(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	ben := a.browser()
 	ben.signIn(benEmail, benPass)
 	page := ben.get(wlPath)
@@ -457,6 +474,7 @@ func ptr(n int64) *int64 { return &n }
 func TestTimeStream(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
+	wlTask, wlPath := a.timeTask()
 	streams := map[string]*bufio.Reader{}
 	for who, cred := range map[string][2]string{"ben": {benEmail, benPass}, "chloe": {chloeEmail, chloePass}} {
 		b := a.browser()
