@@ -545,3 +545,35 @@ func readTimeEvent(t *testing.T, br *bufio.Reader) string {
 	}
 	return ""
 }
+
+// TestTimeInThePanel: the card panel carries the time section (one heading level down)
+// with its log-work form and the task's live stream; a bad duration posted from the
+// panel answers the section with the message next to the field (422).
+func TestTimeInThePanel(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	_, wlPath := a.timeTask()
+	b := a.browser()
+	b.signIn(benEmail, benPass)
+	b.get("/projects/DEMO/board")
+	panel := b.do(http.MethodGet, wlPath+"/panel", nil, http.Header{"Hx-Request": {"true"}, "Hx-Target": {"task-panel-body"}})
+	expectStatus(t, panel, http.StatusOK)
+	for _, sel := range []string{"section#time-tracking h3#time-heading", logForm + " h4#log-heading", logForm + " #log-date", `[sse-connect="` + wlPath + `/stream"]`} {
+		if panel.Doc.Find(sel).Length() != 1 {
+			t.Errorf("panel has no %s", sel)
+		}
+	}
+	if panel.Doc.Find("form#panel-task-form "+logForm).Length() != 0 {
+		t.Error("the log-work form is nested in the task form")
+	}
+	before := a.eventCount()
+	r := b.htmxPost(wlPath+"/worklogs", url.Values{"date": {time.Now().UTC().Format(time.DateOnly)}, "spent": {"2x"}}, "/projects/DEMO/board")
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	expectText(t, r, "section#time-tracking "+logForm+" #err-spent", `"2x" is not a duration`)
+	if r.Doc.Find("h3#time-heading").Length() != 1 {
+		t.Error("the answer to the panel is not drawn for the panel")
+	}
+	if after := a.eventCount(); after != before {
+		t.Errorf("a bad duration stored %d events", after-before)
+	}
+}
