@@ -211,14 +211,14 @@ type worklogInput struct {
 // check checks the body's members; the date's form and the other rules are the store's.
 func (b newWorklogBody) check() (worklogInput, error) {
 	in := worklogInput{body: b}
+	var err error
+	if in.adjust, err = readAdjustment(b.Adjust, b.AdjustBy); err != nil {
+		return in, err
+	}
 	if strings.TrimSpace(b.Date) == "" {
 		return in, &store.Error{Code: store.EINVALID, Field: "date", Message: `date is required: the day the work was done, such as "2026-11-23".`}
 	}
-	var err error
-	if in.spent, err = timeSpent(b.Seconds, b.TimeSpent, true); err != nil {
-		return in, err
-	}
-	in.adjust, err = readAdjustment(b.Adjust, b.AdjustBy)
+	in.spent, err = timeSpent(b.Seconds, b.TimeSpent, true)
 	return in, err
 }
 
