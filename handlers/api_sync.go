@@ -24,7 +24,7 @@ import (
 //
 // log_work logs time spent on a task. It never conflicts (time spent adds up; the
 // remaining-estimate choice is relative or an explicit statement), so it needs no
-// base_version.
+// base_version; given one, it lets later operations made on that version build on it.
 
 // maxSyncOps bounds one batch; a larger queue is sent in several.
 const maxSyncOps = 500
@@ -110,6 +110,8 @@ func (h *Handler) apiSync(c echo.Context) error {
 		results = append(results, res)
 		if cmd.logWork == nil {
 			chains[task] = chains[task].after(*cmd.op.BaseVersion, res)
+		} else {
+			chains[task] = chains[task].afterLog(cmd.op.BaseVersion, res)
 		}
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"results": results})
@@ -137,6 +139,32 @@ func (ch syncChain) base(v int) int {
 
 // after returns the chain once an operation made on version v has the result res.
 func (ch syncChain) after(v int, res json.RawMessage) syncChain {
+	if to := appliedVersion(res); to > 0 {
+		return syncChain{from: v, to: to}
+	}
+	return ch
+}
+
+// afterLog returns the chain once a log_work has the result res; v is the version it
+// says it was made on, if it says. Logging adds one event to the task, the client's own:
+// when it directly follows the chain's end, or version v, later operations made on the
+// chain's version (or v) are judged from after it, so that the remaining estimate the
+// log moved is not someone else's change to them.
+func (ch syncChain) afterLog(v *int, res json.RawMessage) syncChain {
+	to := appliedVersion(res)
+	switch {
+	case to == 0:
+	case ch.to > 0 && to == ch.to+1:
+		return syncChain{from: ch.from, to: to}
+	case v != nil && to == *v+1:
+		return syncChain{from: *v, to: to}
+	}
+	return ch
+}
+
+// appliedVersion is the task's version in an applied operation's result, 0 for any
+// other result.
+func appliedVersion(res json.RawMessage) int {
 	var r struct {
 		Status string `json:"status"`
 		Task   *struct {
@@ -144,9 +172,9 @@ func (ch syncChain) after(v int, res json.RawMessage) syncChain {
 		} `json:"task"`
 	}
 	if json.Unmarshal(res, &r) != nil || r.Status != syncApplied || r.Task == nil {
-		return ch
+		return 0
 	}
-	return syncChain{from: v, to: r.Task.Version}
+	return r.Task.Version
 }
 
 // syncCommands checks the shape of every operation before any is applied: a malformed
@@ -189,7 +217,7 @@ func syncCommandOf(raw json.RawMessage) (syncCommand, error) {
 		return cmd, &store.Error{Code: store.EINVALID, Field: "op_id", Message: "op_id is required: 1 to 255 visible ASCII characters."}
 	case strings.TrimSpace(op.Task) == "":
 		return cmd, &store.Error{Code: store.EINVALID, Field: "task", Message: `task is required: the key of the task, such as "DEMO-12".`}
-	case op.BaseVersion == nil && op.Action != "log_work" || op.BaseVersion != nil && *op.BaseVersion < 1:
+	case op.BaseVersion != nil && *op.BaseVersion < 1, op.BaseVersion == nil && op.Action != "log_work":
 		return cmd, &store.Error{Code: store.EINVALID, Field: "base_version", Message: "base_version is required: the version of the task the change was made on (1 or more)."}
 	}
 	changes := op.Changes

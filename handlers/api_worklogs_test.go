@@ -889,6 +889,35 @@ func TestSyncLogWork(t *testing.T) {
 		t.Errorf("stranger: %+v", res[0])
 	}
 
+	// A phone logs work and then sets the remaining estimate, both queued on the version
+	// it saw: the log is its own change, so the estimate does not conflict with the
+	// remaining estimate the log moved, when the log says its version or follows an
+	// operation of the batch on it. Without either, it does.
+	chained := func(id, remaining string, withBase, titleFirst bool) []result {
+		t.Helper()
+		v := e.current(t, tk.Key).Version
+		log := logOp(id+"-log", map[string]any{"date": day(0), "seconds": 600})
+		if withBase {
+			log["base_version"] = v
+		}
+		ops := []map[string]any{log, {"op_id": id + "-set", "task": tk.Key, "base_version": v, "action": "update", "changes": map[string]any{"remaining_estimate": remaining}}}
+		if titleFirst {
+			ops = append([]map[string]any{{"op_id": id + "-title", "task": tk.Key, "base_version": v, "action": "update", "changes": map[string]any{"title": id}}}, ops...)
+		}
+		_, res := syncOps(e.benTok, ops...)
+		return res
+	}
+	if res := chained("with-base", "1h", true, false); res[0].Status != "applied" || res[1].Status != "applied" || !eqSecs(res[1].Task.RemainingEstimate, secs(3600)) {
+		t.Errorf("log with base_version, then remaining: %+v", res)
+	}
+	if res := chained("after-title", "2h", false, true); res[0].Status != "applied" || res[1].Status != "applied" || res[2].Status != "applied" ||
+		!eqSecs(res[2].Task.RemainingEstimate, secs(7200)) {
+		t.Errorf("title, log, remaining: %+v", res)
+	}
+	if res := chained("no-base", "3h", false, false); res[0].Status != "applied" || res[1].Status != "conflict" {
+		t.Errorf("log without base_version, then remaining: %+v", res)
+	}
+
 	// Malformed operations refuse the batch, naming the member.
 	for _, c := range []struct {
 		op     map[string]any
@@ -910,7 +939,7 @@ func TestSyncLogWork(t *testing.T) {
 			t.Errorf("%v: field %q, want %q (%s)", c.op, p.Field, c.field, p.Detail)
 		}
 	}
-	if got := e.current(t, tk.Key).Logged; got != 7860 {
-		t.Errorf("time logged %d after the refusals, want 7860", got)
+	if got := e.current(t, tk.Key).Logged; got != 7860+3*600 {
+		t.Errorf("time logged %d after the refusals, want %d", got, 7860+3*600)
 	}
 }
