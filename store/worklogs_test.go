@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"golang.org/x/crypto/bcrypt"
@@ -840,6 +841,14 @@ func TestTimeHistory(t *testing.T) {
 	if _, err := b.s.DeleteWorklog(ctx, b.ana, WorklogDelete{WorklogID: w.ID, BaseVersion: 2}); err != nil {
 		t.Fatal(err)
 	}
+	estimated, err := b.s.CreateTask(ctx, b.ana, NewTask{ProjectID: b.p.ID, Title: "Estimated", Estimate: hours(8)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created, err := b.s.TaskHistory(ctx, p, estimated.ID); err != nil || len(created) != 1 ||
+		!reflect.DeepEqual(created[0].Changes[1], ValueChange{Field: "Original estimate", From: "none", To: "1d 2h"}) {
+		t.Errorf("created with an estimate: %+v, %v", created, err)
+	}
 	hist, err := b.s.TaskHistory(ctx, p, task.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -867,7 +876,7 @@ func TestTimeHistory(t *testing.T) {
 		}
 	}
 	acts, err := b.s.Activity(ctx, p, 0, 3)
-	if err != nil || len(acts) != 3 || acts[0].Type != TypeWorklogDeleted {
+	if err != nil || len(acts) != 3 || acts[0].Type != TypeTaskCreated || acts[1].Type != TypeWorklogDeleted {
 		t.Errorf("activity: %+v, %v", acts, err)
 	}
 	// Conflicts show durations with the calendar too.
@@ -1084,5 +1093,72 @@ func TestWorklogMigration(t *testing.T) {
 	}
 	if wls, err := s.Worklogs(ctx, task.ID); err != nil || len(wls) != 1 {
 		t.Errorf("rebuilt worklogs: %d, %v", len(wls), err)
+	}
+}
+
+// TestDemoTimeTracking: the demo estimates most tasks and logs the five working days
+// before today by all three demo users, with several remaining-estimate choices; the
+// viewer is a viewer again afterwards.
+func TestDemoTimeTracking(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t) // its clock starts on Monday 2026-11-02
+	if _, err := s.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var p Project
+	if err := s.read.Get(&p.ID, `SELECT id FROM projects WHERE key = 'DEMO'`); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := s.Tasks(ctx, p.ID, TaskFilter{IncludeArchived: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	estimated, logged := 0, 0
+	for _, task := range tasks {
+		if task.Estimate != nil {
+			estimated++
+		}
+		logged += int(task.Logged)
+	}
+	if estimated*4 < len(tasks)*3 || estimated == len(tasks) {
+		t.Errorf("%d of %d tasks estimated; want most, not all", estimated, len(tasks))
+	}
+	var rows []struct {
+		Author string `db:"author_id"`
+		Date   string `db:"work_date"`
+		Sum    int    `db:"seconds"`
+	}
+	if err := s.read.Select(&rows, `SELECT author_id, work_date, SUM(seconds) AS seconds FROM worklogs WHERE project_id = ? GROUP BY author_id, work_date`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	authors, dates, sum := map[string]bool{}, map[string]bool{}, 0
+	for _, r := range rows {
+		authors[r.Author], dates[r.Date] = true, true
+		sum += r.Sum
+	}
+	wantDates := map[string]bool{"2026-10-26": true, "2026-10-27": true, "2026-10-28": true, "2026-10-29": true, "2026-10-30": true}
+	if len(authors) != 3 || !reflect.DeepEqual(dates, wantDates) || sum != logged {
+		t.Errorf("worklogs by %d users on %v, %d s (tasks say %d s)", len(authors), dates, sum, logged)
+	}
+	var choices []string
+	if err := s.read.Select(&choices, `SELECT DISTINCT json_extract(data, '$.adjust') FROM events WHERE type = ? ORDER BY 1`, TypeWorkLogged); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(choices, []string{"auto", "leave", "reduce", "set"}) {
+		t.Errorf("remaining choices used: %v", choices)
+	}
+	members, err := s.Members(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		for _, du := range DemoUsers {
+			if du.Email == m.User.Email && du.Role != m.Role {
+				t.Errorf("%s is %s, want %s", du.Email, m.Role, du.Role)
+			}
+		}
+	}
+	if got := lastWorkingDays(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), 5); !reflect.DeepEqual(got, []string{"2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"}) {
+		t.Errorf("working days before Saturday 28 Nov: %v", got)
 	}
 }
