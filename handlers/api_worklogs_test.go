@@ -547,6 +547,65 @@ func TestAPIWorklogSuccessCoverage(t *testing.T) {
 	}
 }
 
+// TestAPIDemoTimeTracking reads the demo workspace's time tracking through the API: its
+// whole event feed (a week of worklogs with every remaining-estimate choice, estimates),
+// its tasks and a task's worklogs, every answer checked against the document.
+func TestAPIDemoTimeTracking(t *testing.T) {
+	e := newAPIEnv(t)
+	seen := map[string]bool{}
+	for after := int64(0); ; {
+		var page struct {
+			Events []struct {
+				Type string `json:"type"`
+				Data struct {
+					Adjust string `json:"adjust"`
+				} `json:"data"`
+			} `json:"events"`
+			NextAfter int64 `json:"next_after"`
+		}
+		e.get(t, e.chloeTok, fmt.Sprintf("/projects/DEMO/events?limit=1000&after=%d", after)).expect(t, http.StatusOK).decode(t, &page)
+		if len(page.Events) == 0 {
+			break
+		}
+		for _, ev := range page.Events {
+			seen[ev.Type] = true
+			if ev.Type == store.TypeWorkLogged {
+				seen["adjust "+ev.Data.Adjust] = true
+			}
+		}
+		after = page.NextAfter
+	}
+	for _, want := range []string{store.TypeWorkLogged, "adjust auto", "adjust leave", "adjust set", "adjust reduce"} {
+		if !seen[want] {
+			t.Errorf("the demo's feed has no %s", want)
+		}
+	}
+	var list struct{ Tasks []apiTimed }
+	e.get(t, e.chloeTok, "/projects/DEMO/tasks?limit=200").expect(t, http.StatusOK).decode(t, &list)
+	var logged *apiTimed
+	estimated := 0
+	for i, tk := range list.Tasks {
+		if tk.OriginalEstimate != nil {
+			estimated++
+		}
+		if tk.TimeLogged > 0 && logged == nil {
+			logged = &list.Tasks[i]
+		}
+	}
+	if logged == nil || estimated == 0 {
+		t.Fatalf("no demo task with time logged (%v) or estimated (%d)", logged, estimated)
+	}
+	var wl struct{ Worklogs []apiWorklog }
+	e.get(t, e.chloeTok, "/projects/DEMO/tasks/"+logged.Key+"/worklogs").expect(t, http.StatusOK).decode(t, &wl)
+	var sum int64
+	for _, w := range wl.Worklogs {
+		sum += w.Seconds
+	}
+	if len(wl.Worklogs) == 0 || sum != logged.TimeLogged {
+		t.Errorf("%s: %d worklogs of %d seconds, the task says %d", logged.Key, len(wl.Worklogs), sum, logged.TimeLogged)
+	}
+}
+
 // TestAPIWorklogRace releases two API clients changing the same worklog with the same
 // If-Match together, 20 rounds: each round exactly one is applied (200) and the other
 // refused (412), and the worklog holds the winner's change at version 2.
