@@ -361,10 +361,11 @@ func (s *Store) LogWork(ctx context.Context, actor string, in NewWorklog) (*Work
 	}
 	res := &WorklogResult{}
 	_, err = s.writeTx(ctx, func(w *writer) error {
-		// The date is checked against the write's own clock.
-		if logged.Date, err = normWorkDate(in.Date, w.now); err != nil {
+		date, err := normWorkDate(in.Date, w.now) // checked against the write's own clock
+		if err != nil {
 			return err
 		}
+		logged.Date = date
 		t, _, err := worklogTask(w, in.TaskID, actor, "log work")
 		if err != nil {
 			return err
