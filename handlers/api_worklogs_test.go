@@ -495,7 +495,11 @@ func TestAPIWorklogErrors(t *testing.T) {
 	}
 	e.do(t, apiCall{method: http.MethodDelete, path: one, token: e.benTok, body: map[string]any{"base_version": w.Version}}).
 		expectProblem(t, http.StatusConflict)
-	// The refusal is in the task's history.
+	// The refusal is in the task's history; nothing waits for an answer (a worklog's
+	// conflict is answered by editing it again).
+	if pending := e.pendingConflicts(t, e.benTok, "TT"); len(pending) != 0 {
+		t.Errorf("a worklog conflict is pending: %+v", pending)
+	}
 	var history struct{ History []struct{ Type, Text string } }
 	e.get(t, e.benTok, e.taskPath(tk.Key, "/history")).expect(t, http.StatusOK).decode(t, &history)
 	if !slices.ContainsFunc(history.History, func(h struct{ Type, Text string }) bool { return h.Type == store.TypeWorklogConflicted }) {
