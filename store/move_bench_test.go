@@ -79,3 +79,35 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkEditLongHistory edits the title of a task that has a history of 1 or 2,000
+// events (worklogs, as a long-running task gathers), from the version its user saw:
+// judging an edit reads only the events since that version, so its cost must not grow
+// with the task's history.
+func BenchmarkEditLongHistory(b *testing.B) {
+	for _, n := range []int{1, 2000} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			bd := mustBoard(b)
+			t := bd.mustCreate(b, "long task", colToDo)
+			for range n - 1 {
+				res, err := bd.s.LogWork(ctx, bd.ben, NewWorklog{TaskID: t.ID, Date: "2026-11-02", Seconds: 900})
+				if err != nil {
+					b.Fatal(err)
+				}
+				t = res.Task
+			}
+			i := 0
+			cpu := processCPU(b)
+			for b.Loop() {
+				res, err := bd.s.UpdateTask(ctx, bd.ana, TaskUpdate{TaskID: t.ID, BaseVersion: t.Version, Title: Some(fmt.Sprint("long task ", i))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				t = res.Task
+				i++
+			}
+			b.ReportMetric(float64(processCPU(b)-cpu)/float64(i), "cpu-ns/op")
+		})
+	}
+}

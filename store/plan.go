@@ -37,7 +37,7 @@ func (s *Store) PlanTask(ctx context.Context, actor string, pl TaskPlan) (*TaskR
 func (pl TaskPlan) command() commandSpec {
 	return commandSpec{name: "plan", taskID: pl.TaskID, baseVersion: pl.BaseVersion, strict: pl.Strict,
 		after: pl.AfterID, before: pl.BeforeID, step: pl.Step,
-		decide: func(w *writer, _, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+		decide: func(w *writer, current *Task, since []decodedEvent) (verdict, []Payload, error) {
 			if current.Archived {
 				return verdict{}, nil, Errorf(EINVALID, "%s is archived; restore it before planning it.", current.Key)
 			}

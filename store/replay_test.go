@@ -85,6 +85,9 @@ func TestReplayOfRandomCommands(t *testing.T) {
 					t.Errorf("task %s:\nlive     %+v\nreplayed %+v", live[i].Key, *live[i], *replayed[i])
 				}
 			}
+			for _, task := range live {
+				checkBaseValues(t, b.s, task)
+			}
 			liveMembers, _ := b.s.Members(ctx, b.p.ID)
 			replayedMembers, err := rebuilt.Members(ctx, b.p.ID)
 			if err != nil || !reflect.DeepEqual(liveMembers, replayedMembers) {
@@ -650,6 +653,32 @@ func TestReplayOfABadLogFails(t *testing.T) {
 					t.Errorf("Replay = %v; want an error saying %q", err, tt.want)
 				}
 			})
+		}
+	}
+}
+
+// checkBaseValues checks, for every version v of the task, that what an edit judges
+// from the events since v (baseValue) is the task as it was at v, the fold of its
+// events up to there, field by field.
+func checkBaseValues(t *testing.T, s *Store, task *Task) {
+	t.Helper()
+	history, err := streamEvents(s.read, taskStream(task.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folds []*Task
+	var fold *Task
+	for _, e := range history {
+		if fold, err = applyTask(fold, e.Event, e.payload); err != nil {
+			t.Fatal(err)
+		}
+		folds = append(folds, fold)
+	}
+	for v := 1; v <= len(history); v++ {
+		for _, f := range allFields {
+			if got, want := baseValue(task, history[v:], f), folds[v-1].value(f); !equalValues(got, want) {
+				t.Errorf("%s at version %d: baseValue(%s) = %#v, the fold has %#v", task.Key, v, f, got, want)
+			}
 		}
 	}
 }

@@ -1,5 +1,10 @@
 package store
 
+import (
+	"fmt"
+	"slices"
+)
+
 // This file holds Tack's concurrency rule, the heart of the product: a command carries
 // the task version its user saw (the base). Changes to fields nobody else touched since
 // then merge; a change to a field someone else changed meanwhile is a conflict.
@@ -36,11 +41,11 @@ type verdict struct {
 // user saw is not a change (a form resubmitting untouched fields must not revert
 // someone else's edit). A change to the value the task already has is a no-op.
 // A change to a field someone changed since the base is a conflict.
-func judgeEdit(base, current *Task, since []decodedEvent, changes []change) verdict {
+func judgeEdit(current *Task, since []decodedEvent, changes []change) verdict {
 	var v verdict
 	v.merged = touchedFields(since)
 	for _, c := range changes {
-		if equalValues(base.value(c.field), c.value) || equalValues(current.value(c.field), c.value) {
+		if equalValues(baseValue(current, since, c.field), c.value) || equalValues(current.value(c.field), c.value) {
 			continue
 		}
 		if e, ok := lastTouch(since, c.field); ok {
@@ -50,6 +55,67 @@ func judgeEdit(base, current *Task, since []decodedEvent, changes []change) verd
 		v.apply = append(v.apply, c)
 	}
 	return v
+}
+
+// baseValue is field f of the task as the user saw it, at the base version: the value
+// the first change to f since then changed it from, or its value now when nobody
+// changed it since. Only the events since the base are needed, so judging an edit costs
+// the same on a task with a long history (a year of worklogs) as on a new one.
+func baseValue(current *Task, since []decodedEvent, f Field) any {
+	for _, e := range since {
+		if slices.Contains(fieldsOf(e.payload), f) {
+			return fromValue(e.payload, f)
+		}
+	}
+	return current.value(f)
+}
+
+// fromValue is the value of field f before the event p that changed it, comparable
+// with Task.value's.
+func fromValue(p Payload, f Field) any {
+	switch p := p.(type) {
+	case *TaskRetitled:
+		return p.From
+	case *TaskDescribed:
+		return p.From
+	case *TaskMoved:
+		if f == FieldColumn {
+			return p.FromColumn
+		}
+		return p.FromRank
+	case *TaskAssigned:
+		return p.From
+	case *TaskTypeChanged:
+		return p.From
+	case *TaskPrioritized:
+		return p.From
+	case *TaskLabeled:
+		return nonNil(p.From)
+	case *TaskPointed:
+		return p.From
+	case *TaskDueChanged:
+		return p.From
+	case *TaskArchived:
+		return false
+	case *TaskRestored:
+		return true
+	case *TaskSprintChanged:
+		return p.From
+	case *TaskEstimated:
+		if f == FieldRemaining {
+			return p.RemainingFrom
+		}
+		return p.From
+	case *TaskRemainingChanged:
+		return p.From
+	case *WorkLogged:
+		return p.RemainingFrom
+	case *WorklogEdited:
+		return p.RemainingFrom
+	case *WorklogDeleted:
+		return p.RemainingFrom
+	}
+	panic(fmt.Sprintf("store: no previous value of %s in %T", f, p))
 }
 
 // judgeMove applies the rule to a move. Only the column conflicts: if someone moved the

@@ -214,7 +214,13 @@ func TestJudgeEdit(t *testing.T) {
 			}
 			current := foldSince(t, base, since)
 
-			v := judgeEdit(base, current, since, tt.changes)
+			for _, f := range allFields {
+				if got, want := baseValue(current, since, f), base.value(f); !equalValues(got, want) {
+					t.Errorf("baseValue(%s) = %#v, the base has %#v", f, got, want)
+				}
+			}
+
+			v := judgeEdit(current, since, tt.changes)
 
 			if !reflect.DeepEqual(v.conflicts, tt.wantConflicts) {
 				t.Errorf("conflicts = %+v\nwant        %+v", v.conflicts, tt.wantConflicts)
@@ -421,14 +427,18 @@ func TestJudgeEditSprint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := judgeEdit(base, current, since, []change{{FieldSprint, tt.to}})
+			v := judgeEdit(current, since, []change{{FieldSprint, tt.to}})
 			if (len(v.apply) > 0) != tt.apply || (len(v.conflicts) > 0) != tt.conflicts {
 				t.Errorf("apply %v, conflicts %v", v.apply, v.conflicts)
 			}
 		})
 	}
-	v := judgeEdit(base, base, nil, []change{{FieldSprint, "s2"}})
+	v := judgeEdit(base, nil, []change{{FieldSprint, "s2"}})
 	if len(v.apply) != 1 || eventFor(base, v.apply[0]).(*TaskSprintChanged).To != "s2" {
 		t.Errorf("an unopposed sprint change applies as task.sprint_changed: %+v", v)
 	}
 }
+
+// allFields lists every task field, for checks that must hold for each.
+var allFields = []Field{FieldTitle, FieldDescription, FieldColumn, FieldRank, FieldAssignee, FieldType,
+	FieldPriority, FieldLabels, FieldPoints, FieldDue, FieldArchived, FieldSprint, FieldEstimate, FieldRemaining}

@@ -259,20 +259,19 @@ type commandSpec struct {
 	strict        bool
 	after, before string
 	step          Step
-	// needsBase says decide judges against the task as it was at baseVersion (edits);
-	// without it (moves) base is nil and only the events since then are read.
-	needsBase bool
-	decide    func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error)
+	// decide judges the command against the task now and the events since the base
+	// version (never the task's whole history: see baseValue).
+	decide func(w *writer, current *Task, since []decodedEvent) (verdict, []Payload, error)
 }
 
 func (u TaskUpdate) command() commandSpec {
-	return commandSpec{name: "edit", taskID: u.TaskID, baseVersion: u.BaseVersion, strict: u.Strict, needsBase: true,
-		decide: func(w *writer, base, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+	return commandSpec{name: "edit", taskID: u.TaskID, baseVersion: u.BaseVersion, strict: u.Strict,
+		decide: func(w *writer, current *Task, since []decodedEvent) (verdict, []Payload, error) {
 			changes, err := u.changes(w.tx, current)
 			if err != nil {
 				return verdict{}, nil, err
 			}
-			v := judgeEdit(base, current, since, changes)
+			v := judgeEdit(current, since, changes)
 			// Only an applied restore unfreezes an archived task: a resubmitted "archived"
 			// or a restore judged unchanged must not carry other edits onto it.
 			restoring := slices.ContainsFunc(v.apply, func(c change) bool { return c.field == FieldArchived && c.value == false })
@@ -291,7 +290,7 @@ func (u TaskUpdate) command() commandSpec {
 func (m TaskMove) command() commandSpec {
 	return commandSpec{name: "move", taskID: m.TaskID, baseVersion: m.BaseVersion, strict: m.Strict,
 		after: m.AfterID, before: m.BeforeID, step: m.Step,
-		decide: func(w *writer, _, current *Task, since []decodedEvent) (verdict, []Payload, error) {
+		decide: func(w *writer, current *Task, since []decodedEvent) (verdict, []Payload, error) {
 			col, err := checkColumn(w.tx, current.ProjectID, m.ColumnID)
 			if err != nil {
 				return verdict{}, nil, err
@@ -357,38 +356,17 @@ func runTaskCommand(w *writer, actor string, cmd commandSpec) (*TaskResult, *Con
 	if cmd.baseVersion < 1 || cmd.baseVersion > stored.Version {
 		return nil, nil, Errorf(EINVALID, "%s has no version %d (it is at version %d).", stored.Key, cmd.baseVersion, stored.Version)
 	}
-	var base, current *Task
+	current := stored
 	var since []decodedEvent
-	if cmd.needsBase {
-		history, err := streamEvents(w.tx, taskStream(cmd.taskID))
-		if err != nil {
+	if cmd.baseVersion < stored.Version { // nothing happened since the base otherwise
+		if since, err = streamEventsAfter(w.tx, taskStream(cmd.taskID), cmd.baseVersion); err != nil {
 			return nil, nil, err
 		}
-		for i, e := range history {
-			if current, err = applyTask(current, e.Event, e.payload); err != nil {
-				return nil, nil, err
-			}
-			if i+1 == cmd.baseVersion {
-				base = current
-			}
-		}
-		if current == nil || current.Version != stored.Version {
-			return nil, nil, fmt.Errorf("store: task %s: read model at version %d, events at %d", cmd.taskID, stored.Version, len(history))
-		}
-		current.Key = stored.Key
-		since = history[cmd.baseVersion:]
-	} else {
-		current = stored
-		if cmd.baseVersion < stored.Version { // nothing happened since the base otherwise
-			if since, err = streamEventsAfter(w.tx, taskStream(cmd.taskID), cmd.baseVersion); err != nil {
-				return nil, nil, err
-			}
-		}
-		if len(since) != stored.Version-cmd.baseVersion {
-			return nil, nil, fmt.Errorf("store: task %s: read model at version %d, %d events since %d", cmd.taskID, stored.Version, len(since), cmd.baseVersion)
-		}
 	}
-	v, payloads, err := cmd.decide(w, base, current, since)
+	if len(since) != stored.Version-cmd.baseVersion {
+		return nil, nil, fmt.Errorf("store: task %s: read model at version %d, %d events since %d", cmd.taskID, stored.Version, len(since), cmd.baseVersion)
+	}
+	v, payloads, err := cmd.decide(w, current, since)
 	if err != nil {
 		return nil, nil, err
 	}

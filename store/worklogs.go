@@ -560,7 +560,7 @@ func (s *Store) EditWorklog(ctx context.Context, actor string, e WorklogEdit) (*
 			if c.value == now {
 				continue
 			}
-			if seen, touched := baseValue(since, c.field); touched {
+			if seen, touched := worklogBaseValue(since, c.field); touched {
 				if c.value == seen {
 					continue // the value the user saw, resubmitted: not a change
 				}
@@ -617,9 +617,9 @@ func (s *Store) EditWorklog(ctx context.Context, actor string, e WorklogEdit) (*
 	return res, nil
 }
 
-// baseValue returns the value field had at the base of since (before the first edit
+// worklogBaseValue returns the value field had at the base of since (before the first edit
 // that changed it), and whether any edit in since changed it.
-func baseValue(since []decodedEvent, field string) (any, bool) {
+func worklogBaseValue(since []decodedEvent, field string) (any, bool) {
 	for _, e := range since {
 		if edit, ok := e.payload.(*WorklogEdited); ok {
 			if v, ok := editedFrom(edit, field); ok {
