@@ -122,6 +122,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/members/:user/password-reset", h.createPasswordReset)
 	p.POST("/invitations", h.createInvitation)
 	p.POST("/invitations/:id/revoke", h.revokeInvitation)
+	p.GET("/settings", h.settings)
+	p.POST("/settings/time", h.saveTimeSettings)
 }
 
 // apiRoutes registers the JSON API: token auth, no cookies, so no CSRF.
