@@ -177,6 +177,15 @@ func updateFromWanted(taskID string, base int, wanted map[Field]any) (TaskUpdate
 			case *float64:
 				u.Points, ok = Some(x), true
 			}
+		case FieldEstimate, FieldRemaining:
+			var sec *int64
+			if sec, ok = wantedSeconds(v); ok {
+				if f == FieldEstimate {
+					u.Estimate = Some(sec)
+				} else {
+					u.Remaining = Some(sec)
+				}
+			}
 		case FieldLabels:
 			switch x := v.(type) {
 			case nil:
@@ -199,6 +208,25 @@ func updateFromWanted(taskID string, base int, wanted map[Field]any) (TaskUpdate
 		}
 	}
 	return u, nil
+}
+
+// wantedSeconds reads a stored duration (JSON number or null, or a typed value).
+func wantedSeconds(v any) (*int64, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, true
+	case *int64:
+		return copySeconds(x), true
+	case int64:
+		return &x, true
+	case float64:
+		n := int64(x)
+		if float64(n) != x {
+			return nil, false
+		}
+		return &n, true
+	}
+	return nil, false
 }
 
 // PendingConflicts returns the user's pending conflicts in a project, oldest first.

@@ -177,7 +177,9 @@ const (
 	FieldPoints      Field = "points"
 	FieldDue         Field = "due"
 	FieldArchived    Field = "archived"
-	FieldSprint      Field = "sprint" // the task's sprint: "" = backlog
+	FieldSprint      Field = "sprint"    // the task's sprint: "" = backlog
+	FieldEstimate    Field = "estimate"  // original estimate, seconds; nil = none
+	FieldRemaining   Field = "remaining" // remaining estimate, seconds; nil = none
 )
 
 // Task is the current state of one task, folded from its events.
@@ -200,12 +202,18 @@ type Task struct {
 	SprintID    string   `json:"sprint_id"` // "" = in the backlog (no sprint)
 	// CarriedFrom is the sprint the task was carried over from when that sprint
 	// completed; it is cleared when a person changes the task's sprint.
-	CarriedFrom string    `json:"carried_from,omitempty"`
-	Version     int       `json:"version"`
-	CreatedBy   string    `json:"created_by"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedBy   string    `json:"updated_by"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	CarriedFrom string `json:"carried_from,omitempty"`
+	// Estimate is the original estimate in seconds, nil when the task is not estimated.
+	Estimate *int64 `json:"original_estimate"`
+	// Remaining is the remaining estimate in seconds, nil when there is none.
+	Remaining *int64 `json:"remaining_estimate"`
+	// Logged is the time logged on the task in seconds: the sum of its worklogs.
+	Logged    int64     `json:"time_logged"`
+	Version   int       `json:"version"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedBy string    `json:"updated_by"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // value returns the task's value of field f, comparable with equalValues.
@@ -235,6 +243,10 @@ func (t *Task) value(f Field) any {
 		return t.Archived
 	case FieldSprint:
 		return t.SprintID
+	case FieldEstimate:
+		return t.Estimate
+	case FieldRemaining:
+		return t.Remaining
 	}
 	return nil
 }
@@ -246,6 +258,12 @@ func equalValues(a, b any) bool {
 		return slices.Equal(a, b.([]string))
 	case *float64:
 		b := b.(*float64)
+		if a == nil || b == nil {
+			return a == nil && b == nil
+		}
+		return *a == *b
+	case *int64:
+		b := b.(*int64)
 		if a == nil || b == nil {
 			return a == nil && b == nil
 		}
@@ -262,5 +280,6 @@ func (t *Task) clone() *Task {
 		p := *t.Points
 		c.Points = &p
 	}
+	c.Estimate, c.Remaining = copySeconds(t.Estimate), copySeconds(t.Remaining)
 	return &c
 }

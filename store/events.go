@@ -57,6 +57,14 @@ const (
 	TypeSprintScopeChanged = "sprint.scope_changed"
 	TypeSprintCompleted    = "sprint.completed"
 	TypeSprintReopened     = "sprint.reopened"
+	// Time tracking events are in the task's stream task:ID, so the task's version moves.
+	TypeTaskEstimated        = "task.estimated"
+	TypeTaskRemainingChanged = "task.remaining_changed"
+	TypeWorkLogged           = "task.work_logged"
+	TypeWorklogEdited        = "task.worklog_edited"
+	TypeWorklogDeleted       = "task.worklog_deleted"
+	// TypeWorklogConflicted is in the task's conflict stream task:ID:conflicts.
+	TypeWorklogConflicted = "task.worklog_conflict_recorded"
 )
 
 // UserRegistered records a new account. The password hash is deliberately not in the log.
@@ -113,6 +121,10 @@ type TaskCreated struct {
 	Points      *float64 `json:"points,omitempty"`
 	Due         string   `json:"due,omitempty"`
 	SprintID    string   `json:"sprint_id,omitempty"` // created into a sprint; "" = the backlog
+	// Estimate and Remaining are the original and remaining estimates in seconds (nil:
+	// none); a task created with an estimate has the same remaining estimate.
+	Estimate  *int64 `json:"estimate,omitempty"`
+	Remaining *int64 `json:"remaining,omitempty"`
 }
 
 // TaskRetitled records a title change.
@@ -330,6 +342,91 @@ type SprintCompletedEvent struct {
 // SprintReopened records that a completed sprint is active again.
 type SprintReopened struct{}
 
+// TaskEstimated records a change of the original estimate (seconds, nil = none).
+// RemainingFrom and RemainingTo are set only when this event also set the remaining
+// estimate: setting an estimate on a task without a remaining estimate sets it to the
+// estimate less the time logged (never below zero).
+type TaskEstimated struct {
+	From          *int64 `json:"from"`
+	To            *int64 `json:"to"`
+	RemainingFrom *int64 `json:"remaining_from,omitempty"`
+	RemainingTo   *int64 `json:"remaining_to,omitempty"`
+}
+
+// TaskRemainingChanged records a remaining estimate set (or cleared: nil) by a person.
+type TaskRemainingChanged struct {
+	From *int64 `json:"from"`
+	To   *int64 `json:"to"`
+}
+
+// WorkLogged records a new worklog: Seconds spent by the event's actor on Date. The
+// worklog's version is 1. RemainingFrom and RemainingTo are the task's remaining
+// estimate before and after (equal when it did not change), decided by Adjust.
+type WorkLogged struct {
+	WorklogID     string `json:"worklog_id"`
+	Date          string `json:"date"`
+	Start         string `json:"start,omitempty"`
+	Seconds       int64  `json:"seconds"`
+	Comment       string `json:"comment,omitempty"`
+	Adjust        Adjust `json:"adjust"`
+	AdjustBy      int64  `json:"adjust_by,omitempty"`
+	RemainingFrom *int64 `json:"remaining_from"`
+	RemainingTo   *int64 `json:"remaining_to"`
+}
+
+// Int64Change is a change of a whole number of seconds.
+type Int64Change struct {
+	From int64 `json:"from"`
+	To   int64 `json:"to"`
+}
+
+// WorklogEdited records changes to a worklog; only the fields that changed are set.
+// Version is the worklog's new version, Author the user who logged it (the actor may
+// be an admin changing someone else's). RemainingFrom and RemainingTo are the task's
+// remaining estimate before and after (equal when it did not change).
+type WorklogEdited struct {
+	WorklogID     string        `json:"worklog_id"`
+	Version       int           `json:"version"`
+	Author        string        `json:"author"`
+	Date          *StringChange `json:"date,omitempty"`
+	Start         *StringChange `json:"start,omitempty"`
+	Comment       *StringChange `json:"comment,omitempty"`
+	Seconds       *Int64Change  `json:"seconds,omitempty"`
+	Adjust        Adjust        `json:"adjust"`
+	AdjustBy      int64         `json:"adjust_by,omitempty"`
+	RemainingFrom *int64        `json:"remaining_from"`
+	RemainingTo   *int64        `json:"remaining_to"`
+}
+
+// WorklogDeleted records a deleted worklog, with what it was (author, date, seconds) so
+// that the history can tell it. RemainingFrom and RemainingTo are as in WorkLogged.
+type WorklogDeleted struct {
+	WorklogID     string `json:"worklog_id"`
+	Author        string `json:"author"`
+	Date          string `json:"date"`
+	Seconds       int64  `json:"seconds"`
+	Adjust        Adjust `json:"adjust"`
+	AdjustBy      int64  `json:"adjust_by,omitempty"`
+	RemainingFrom *int64 `json:"remaining_from"`
+	RemainingTo   *int64 `json:"remaining_to"`
+}
+
+// WorklogConflicted records a refused worklog edit: fields someone else changed since
+// the version its author saw, with the values the edit wanted (Yours) and the ones
+// there now (Theirs). It lives in the task's conflict stream, so it never changes the
+// task's version; it is history only (nothing stays pending).
+type WorklogConflicted struct {
+	WorklogID      string         `json:"worklog_id"`
+	Author         string         `json:"author"`
+	BaseVersion    int            `json:"base_version"`
+	CurrentVersion int            `json:"current_version"`
+	Fields         []string       `json:"fields"`
+	Yours          map[string]any `json:"yours"`
+	Theirs         map[string]any `json:"theirs"`
+	ChangedBy      string         `json:"changed_by"`
+	ChangedAt      time.Time      `json:"changed_at"`
+}
+
 // EventType implementations.
 func (UserRegistered) EventType() string    { return TypeUserRegistered }
 func (ProjectCreated) EventType() string    { return TypeProjectCreated }
@@ -364,6 +461,12 @@ func (SprintStarted) EventType() string        { return TypeSprintStarted }
 func (SprintScopeChanged) EventType() string   { return TypeSprintScopeChanged }
 func (SprintCompletedEvent) EventType() string { return TypeSprintCompleted }
 func (SprintReopened) EventType() string       { return TypeSprintReopened }
+func (TaskEstimated) EventType() string        { return TypeTaskEstimated }
+func (TaskRemainingChanged) EventType() string { return TypeTaskRemainingChanged }
+func (WorkLogged) EventType() string           { return TypeWorkLogged }
+func (WorklogEdited) EventType() string        { return TypeWorklogEdited }
+func (WorklogDeleted) EventType() string       { return TypeWorklogDeleted }
+func (WorklogConflicted) EventType() string    { return TypeWorklogConflicted }
 
 // Decode returns the typed payload of e.
 func (e Event) Decode() (Payload, error) {
@@ -429,6 +532,18 @@ func (e Event) Decode() (Payload, error) {
 		p = &SprintCompletedEvent{}
 	case TypeSprintReopened:
 		p = &SprintReopened{}
+	case TypeTaskEstimated:
+		p = &TaskEstimated{}
+	case TypeTaskRemainingChanged:
+		p = &TaskRemainingChanged{}
+	case TypeWorkLogged:
+		p = &WorkLogged{}
+	case TypeWorklogEdited:
+		p = &WorklogEdited{}
+	case TypeWorklogDeleted:
+		p = &WorklogDeleted{}
+	case TypeWorklogConflicted:
+		p = &WorklogConflicted{}
 	default:
 		return nil, fmt.Errorf("store: unknown event type %q (seq %d)", e.Type, e.Seq)
 	}
@@ -466,8 +581,30 @@ func fieldsOf(p Payload) []Field {
 		return []Field{FieldArchived}
 	case *TaskSprintChanged:
 		return []Field{FieldSprint}
+	case *TaskEstimated:
+		if p.RemainingTo != nil {
+			return []Field{FieldEstimate, FieldRemaining}
+		}
+		return []Field{FieldEstimate}
+	case *TaskRemainingChanged:
+		return []Field{FieldRemaining}
+	case *WorkLogged:
+		return remainingIfChanged(p.RemainingFrom, p.RemainingTo)
+	case *WorklogEdited:
+		return remainingIfChanged(p.RemainingFrom, p.RemainingTo)
+	case *WorklogDeleted:
+		return remainingIfChanged(p.RemainingFrom, p.RemainingTo)
 	}
 	return nil
+}
+
+// remainingIfChanged is the field a worklog event changes: the remaining estimate when
+// it moved, nothing otherwise (time spent adds up and never conflicts).
+func remainingIfChanged(from, to *int64) []Field {
+	if equalValues(from, to) {
+		return nil
+	}
+	return []Field{FieldRemaining}
 }
 
 // Stream names: one stream per aggregate.
@@ -498,6 +635,7 @@ func applyTask(t *Task, e Event, p Payload) (*Task, error) {
 			Title: c.Title, Description: c.Description, Type: c.Type, Priority: c.Priority,
 			ColumnID: c.ColumnID, Rank: c.Rank, AssigneeID: c.AssigneeID,
 			Labels: nonNil(c.Labels), Points: c.Points, Due: c.Due, SprintID: c.SprintID,
+			Estimate: copySeconds(c.Estimate), Remaining: copySeconds(c.Remaining),
 			Version: e.Version, CreatedBy: e.Actor, CreatedAt: e.At, UpdatedBy: e.Actor, UpdatedAt: e.At,
 		}, nil
 	}
@@ -535,12 +673,39 @@ func applyTask(t *Task, e Event, p Payload) (*Task, error) {
 		} else {
 			t.CarriedFrom = ""
 		}
+	case *TaskEstimated:
+		t.Estimate = copySeconds(p.To)
+		if p.RemainingTo != nil {
+			t.Remaining = copySeconds(p.RemainingTo)
+		}
+	case *TaskRemainingChanged:
+		t.Remaining = copySeconds(p.To)
+	case *WorkLogged:
+		t.Logged += p.Seconds
+		t.Remaining = copySeconds(p.RemainingTo)
+	case *WorklogEdited:
+		if p.Seconds != nil {
+			t.Logged += p.Seconds.To - p.Seconds.From
+		}
+		t.Remaining = copySeconds(p.RemainingTo)
+	case *WorklogDeleted:
+		t.Logged -= p.Seconds
+		t.Remaining = copySeconds(p.RemainingTo)
 	default:
 		return nil, fmt.Errorf("store: %s is not a task event", e.Type)
 	}
 	t.Version = e.Version
 	t.UpdatedBy, t.UpdatedAt = e.Actor, e.At
 	return t, nil
+}
+
+// copySeconds returns a copy of a duration pointer, so that tasks never share one.
+func copySeconds(p *int64) *int64 {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 func nonNil(s []string) []string {

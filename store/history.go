@@ -372,6 +372,10 @@ func FieldLabel(f Field) string {
 		return "Due date"
 	case FieldColumn:
 		return "Status"
+	case FieldEstimate:
+		return "Original estimate"
+	case FieldRemaining:
+		return "Remaining estimate"
 	}
 	s := string(f)
 	return strings.ToUpper(s[:1]) + s[1:]
@@ -412,6 +416,10 @@ func FormatValue(p *Project, f Field, v any, name func(string) User) string {
 		// The value is a sprint id: callers that can name sprints do so themselves.
 		if v == nil || v == "" {
 			return "the backlog"
+		}
+	case FieldEstimate, FieldRemaining:
+		if sec, ok := wantedSeconds(v); ok {
+			return formatSeconds(p, sec)
 		}
 	}
 	if v == nil {

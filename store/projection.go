@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -249,6 +250,13 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 			delete(pr.held.pending, k)
 		}
 		return pr.addHistory(t.ProjectID, t.ID, e)
+	case *WorklogConflicted:
+		// A refused worklog edit is history only: nothing stays pending.
+		t, err := pr.task(id)
+		if err != nil {
+			return err
+		}
+		return pr.addHistory(t.ProjectID, t.ID, e)
 	}
 	if m, ok := p.(*TaskMoved); ok && pr.held == nil {
 		return pr.projectMove(id, e, m)
@@ -283,10 +291,60 @@ func (pr projector) projectTask(id string, e Event, p Payload) error {
 		pr.held.tasks[next.ID] = next
 		pr.held.unsaved[next.ID] = true
 	}
+	if err := projectWorklog(tx, next, e, p); err != nil {
+		return err
+	}
 	if err := pr.endPending(next.ID, e.Actor, fieldsOf(p)); err != nil {
 		return err
 	}
 	return pr.addHistory(next.ProjectID, next.ID, e)
+}
+
+// projectWorklog keeps the worklogs table in step with a worklog event of task t; other
+// events leave it alone.
+func projectWorklog(tx sqlx.Ext, t *Task, e Event, p Payload) error {
+	at := formatTime(e.At)
+	switch p := p.(type) {
+	case *WorkLogged:
+		_, err := tx.Exec(`INSERT INTO worklogs (id, task_id, project_id, author_id, work_date, start_time, seconds, comment,
+				version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			p.WorklogID, t.ID, t.ProjectID, e.Actor, p.Date, p.Start, p.Seconds, p.Comment, at, at)
+		return err
+	case *WorklogEdited:
+		var date, start, comment, seconds any // NULL keeps the stored value
+		if p.Date != nil {
+			date = p.Date.To
+		}
+		if p.Start != nil {
+			start = p.Start.To
+		}
+		if p.Comment != nil {
+			comment = p.Comment.To
+		}
+		if p.Seconds != nil {
+			seconds = p.Seconds.To
+		}
+		res, err := tx.Exec(`UPDATE worklogs SET work_date = COALESCE(?, work_date), start_time = COALESCE(?, start_time),
+				comment = COALESCE(?, comment), seconds = COALESCE(?, seconds), version = ?, updated_at = ?
+			WHERE id = ? AND task_id = ? AND version = ?`,
+			date, start, comment, seconds, p.Version, at, p.WorklogID, t.ID, p.Version-1)
+		return oneRow(res, err, e, p.WorklogID)
+	case *WorklogDeleted:
+		res, err := tx.Exec(`DELETE FROM worklogs WHERE id = ? AND task_id = ?`, p.WorklogID, t.ID)
+		return oneRow(res, err, e, p.WorklogID)
+	}
+	return nil
+}
+
+// oneRow checks that a statement of the fold changed exactly one row.
+func oneRow(res sql.Result, err error, e Event, id string) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("store: %s (seq %d) does not follow worklog %s (%d rows, %v)", e.Type, e.Seq, id, n, err)
+	}
+	return nil
 }
 
 // projectMove is the live fold of a move, the write path's commonest event: it writes
@@ -443,12 +501,15 @@ type taskRow struct {
 	UpdatedAt   string   `db:"updated_at"`
 	SprintID    string   `db:"sprint_id"`
 	CarriedFrom string   `db:"carried_from"`
+	Estimate    *int64   `db:"estimate"`
+	Remaining   *int64   `db:"remaining"`
+	Logged      int64    `db:"logged"`
 	ProjectKey  string   `db:"project_key"`
 }
 
 const taskColumns = `t.id, t.project_id, t.number, t.title, t.description, t.type, t.priority, t.column_id, t.rank,
 	t.assignee_id, t.labels, t.points, t.due_date, t.archived, t.version, t.created_by, t.created_at, t.updated_by, t.updated_at,
-	t.sprint_id, t.carried_from, p.key AS project_key`
+	t.sprint_id, t.carried_from, t.estimate, t.remaining, t.logged, p.key AS project_key`
 
 func (r taskRow) task() (*Task, error) {
 	t := &Task{
@@ -456,6 +517,7 @@ func (r taskRow) task() (*Task, error) {
 		Type: TaskType(r.Type), Priority: Priority(r.Priority), ColumnID: r.ColumnID, Rank: r.Rank,
 		AssigneeID: r.AssigneeID, Points: r.Points, Due: r.Due, Archived: r.Archived, Version: r.Version,
 		SprintID: r.SprintID, CarriedFrom: r.CarriedFrom,
+		Estimate: r.Estimate, Remaining: r.Remaining, Logged: r.Logged,
 		CreatedBy: r.CreatedBy, UpdatedBy: r.UpdatedBy,
 		Key: fmt.Sprintf("%s-%d", r.ProjectKey, r.Number),
 	}
@@ -488,16 +550,18 @@ func saveTask(tx sqlx.Ext, t *Task) error {
 	}
 	_, err = tx.Exec(`INSERT INTO tasks (id, project_id, number, title, description, type, priority, column_id, rank,
 			assignee_id, labels, points, due_date, archived, version, created_by, created_at, updated_by, updated_at,
-			sprint_id, carried_from)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			sprint_id, carried_from, estimate, remaining, logged)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
 			type = excluded.type, priority = excluded.priority, column_id = excluded.column_id, rank = excluded.rank,
 			assignee_id = excluded.assignee_id, labels = excluded.labels, points = excluded.points,
 			due_date = excluded.due_date, archived = excluded.archived, version = excluded.version,
 			updated_by = excluded.updated_by, updated_at = excluded.updated_at,
-			sprint_id = excluded.sprint_id, carried_from = excluded.carried_from`,
+			sprint_id = excluded.sprint_id, carried_from = excluded.carried_from,
+			estimate = excluded.estimate, remaining = excluded.remaining, logged = excluded.logged`,
 		t.ID, t.ProjectID, t.Number, t.Title, t.Description, t.Type, t.Priority, t.ColumnID, t.Rank,
 		t.AssigneeID, string(labels), t.Points, t.Due, t.Archived, t.Version,
-		t.CreatedBy, formatTime(t.CreatedAt), t.UpdatedBy, formatTime(t.UpdatedAt), t.SprintID, t.CarriedFrom)
+		t.CreatedBy, formatTime(t.CreatedAt), t.UpdatedBy, formatTime(t.UpdatedAt), t.SprintID, t.CarriedFrom,
+		t.Estimate, t.Remaining, t.Logged)
 	return err
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // readModels lists the tables that are projections of the log, parents first.
-var readModels = []string{"users", "projects", "columns", "members", "sprints", "tasks", "column_cards", "task_history", "activity", "pending_conflicts"}
+var readModels = []string{"users", "projects", "columns", "members", "sprints", "tasks", "worklogs", "column_cards", "task_history", "activity", "pending_conflicts"}
 
 // ReplayReport is the outcome of rebuilding the read models from the log.
 type ReplayReport struct {

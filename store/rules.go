@@ -138,6 +138,10 @@ func eventFor(t *Task, c change) Payload {
 		return &TaskDueChanged{From: t.Due, To: c.value.(string)}
 	case FieldSprint:
 		return &TaskSprintChanged{From: t.SprintID, To: c.value.(string)}
+	case FieldEstimate:
+		return &TaskEstimated{From: copySeconds(t.Estimate), To: copySeconds(c.value.(*int64))}
+	case FieldRemaining:
+		return &TaskRemainingChanged{From: copySeconds(t.Remaining), To: copySeconds(c.value.(*int64))}
 	case FieldArchived:
 		if c.value.(bool) {
 			return &TaskArchived{}

@@ -25,6 +25,9 @@ type NewTask struct {
 	Points      *float64
 	Due         string
 	SprintID    string // "" = the backlog; into an active sprint records a scope change
+	// Estimate is the original estimate in seconds (nil: none); the remaining estimate
+	// starts the same.
+	Estimate *int64
 }
 
 // TaskUpdate changes some fields of a task seen at BaseVersion; unset fields stay as they are.
@@ -44,6 +47,13 @@ type TaskUpdate struct {
 	Due         Opt[string]   // "" clears
 	Archived    Opt[bool]
 	Sprint      Opt[string] // "" = the backlog; else a planned or active sprint of the project
+	// Estimate sets the original estimate in seconds (nil clears). Setting one on a task
+	// without a remaining estimate sets that too, to the estimate less the time logged.
+	Estimate Opt[*int64]
+	// Remaining sets the remaining estimate in seconds (nil clears). It conflicts with
+	// any change of the remaining estimate since the base: an estimate that set it, a
+	// remaining estimate set, a worklog that moved it.
+	Remaining Opt[*int64]
 }
 
 // TaskMove places a task seen at BaseVersion in a column, right after AfterID or, when
@@ -103,6 +113,10 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 	if created.Due, err = normDue(in.Due); err != nil {
 		return nil, err
 	}
+	if created.Estimate, err = normEstimate("original_estimate", in.Estimate); err != nil {
+		return nil, err
+	}
+	created.Remaining = copySeconds(created.Estimate)
 	id := newID()
 	_, err = s.writeTx(ctx, func(w *writer) error {
 		if _, err := requireRole(w.tx, in.ProjectID, actor, Role.CanEdit, "create tasks"); err != nil {
@@ -211,6 +225,14 @@ func (u TaskUpdate) changes(q sqlxGetter, current *Task) ([]change, error) {
 		v, e := checkSprint(q, current, u.Sprint.V, false)
 		err = add(FieldSprint, v, e)
 	}
+	if err == nil && u.Estimate.Set {
+		v, e := normEstimate("original_estimate", u.Estimate.V)
+		err = add(FieldEstimate, v, e)
+	}
+	if err == nil && u.Remaining.Set {
+		v, e := normEstimate("remaining_estimate", u.Remaining.V)
+		err = add(FieldRemaining, v, e)
+	}
 	return out, err
 }
 
@@ -261,6 +283,7 @@ func (u TaskUpdate) command() commandSpec {
 			for _, c := range v.apply {
 				payloads = append(payloads, eventFor(current, c))
 			}
+			estimateSetsRemaining(current, v.apply, payloads)
 			return v, payloads, nil
 		}}
 }
