@@ -131,8 +131,6 @@ func (s *Store) Timesheet(ctx context.Context, q TimesheetQuery) (*Timesheet, er
 		where = append(where, "w.author_id = ?")
 		args = append(args, person)
 	}
-	// The membership join repeats the rule in the statement itself: a row is read only
-	// from a project the viewer is in, and someone else's only by the project's admin.
 	var rows []struct {
 		ID          string `db:"id"`
 		TaskID      string `db:"task_id"`
@@ -151,15 +149,7 @@ func (s *Store) Timesheet(ctx context.Context, q TimesheetQuery) (*Timesheet, er
 		AuthorName  string `db:"name"`
 		AuthorEmail string `db:"email"`
 	}
-	err = s.read.SelectContext(ctx, &rows, `SELECT w.id, w.task_id, w.project_id, w.author_id, w.work_date, w.start_time,
-			w.seconds, w.comment, w.version, w.created_at, w.updated_at, t.number, t.title, p.key, u.name, u.email
-		FROM worklogs w
-		JOIN members m ON m.project_id = w.project_id AND m.user_id = ? AND (m.role = 'admin' OR w.author_id = m.user_id)
-		JOIN tasks t ON t.id = w.task_id
-		JOIN projects p ON p.id = w.project_id
-		JOIN users u ON u.id = w.author_id
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY w.work_date, w.start_time = '', w.start_time, w.created_at, w.id`, args...)
+	err = s.read.SelectContext(ctx, &rows, timesheetStatement(where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: timesheet: %w", err)
 	}
@@ -178,6 +168,22 @@ func (s *Store) Timesheet(ctx context.Context, q TimesheetQuery) (*Timesheet, er
 		entries = append(entries, e)
 	}
 	return NewTimesheet(days, q.Team, entries), nil
+}
+
+// timesheetStatement selects worklogs with their names, where every condition holds.
+// Its first argument is the viewer: the membership join repeats the access rule in the
+// statement itself, so a row is read only from a project the viewer is in, and someone
+// else's only by that project's admin.
+func timesheetStatement(where []string) string {
+	return `SELECT w.id, w.task_id, w.project_id, w.author_id, w.work_date, w.start_time,
+			w.seconds, w.comment, w.version, w.created_at, w.updated_at, t.number, t.title, p.key, u.name, u.email
+		FROM worklogs w
+		JOIN members m ON m.project_id = w.project_id AND m.user_id = ? AND (m.role = 'admin' OR w.author_id = m.user_id)
+		JOIN tasks t ON t.id = w.task_id
+		JOIN projects p ON p.id = w.project_id
+		JOIN users u ON u.id = w.author_id
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY w.work_date, w.start_time = '', w.start_time, w.created_at, w.id`
 }
 
 // NewTimesheet sums entries into a grid over days: a row per task, or per person when
