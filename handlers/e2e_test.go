@@ -83,6 +83,8 @@ func TestE2EBoard(t *testing.T) {
 		{"BacklogAxe", e2eBacklogAxe},
 		{"SprintLifecycle", e2eSprintLifecycle},
 		{"SprintPagesAxe", e2eSprintPagesAxe},
+		{"TimesheetAxe", e2eTimesheetAxe},
+		{"TimesheetKeyboard", e2eTimesheetKeyboard},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
