@@ -47,6 +47,10 @@ func ErrorCode(err error) string {
 	if errors.As(err, &ce) {
 		return ECONFLICT
 	}
+	var we *WorklogConflictError
+	if errors.As(err, &we) {
+		return ECONFLICT
+	}
 	var pe *PreconditionError
 	if errors.As(err, &pe) {
 		return EPRECONDITION
@@ -63,6 +67,10 @@ func ErrorMessage(err error) string {
 	var ce *ConflictError
 	if errors.As(err, &ce) {
 		return ce.Error()
+	}
+	var we *WorklogConflictError
+	if errors.As(err, &we) {
+		return we.Error()
 	}
 	var pe *PreconditionError
 	if errors.As(err, &pe) {

@@ -351,6 +351,8 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 		}
 	case *ConflictAnswered:
 		h.Text = describeAnswer(p, key, e, name, sprint)
+	case *TaskEstimated, *TaskRemainingChanged, *WorkLogged, *WorklogEdited, *WorklogDeleted, *WorklogConflicted:
+		describeTime(h, p, payload, name)
 	case *WorkflowConflicted:
 		h.Text = fmt.Sprintf("tried to change the workflow from version %d, but it had changed (now version %d): conflict, not applied",
 			e.BaseVersion, e.CurrentVersion)

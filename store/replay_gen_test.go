@@ -44,7 +44,14 @@ type genSprint struct {
 
 type genTask struct {
 	*Task
-	project *genProject
+	project  *genProject
+	worklogs []*genWorklog
+}
+
+type genWorklog struct {
+	id, author, date, start, comment string
+	seconds                          int64
+	version                          int
 }
 
 type genPending struct {
@@ -182,10 +189,12 @@ func (g *logGenerator) step(emit emitFunc) error {
 	p := t.project
 	actor := g.editor(p)
 	switch k := g.r.IntN(1000); {
-	case k < 615:
+	case k < 560:
 		return g.move(emit, t, actor)
+	case k < 600:
+		return g.timeTracking(emit, t, actor)
 	case k < 640:
-		return g.sprint(emit, t, actor)
+		return g.sprint(emit, t, actor) // 4%: a run of 3,000 events starts, completes and reopens sprints
 	case k < 900:
 		return g.edit(emit, t, actor)
 	case k < 940:
@@ -207,6 +216,115 @@ func (g *logGenerator) step(emit emitFunc) error {
 	default:
 		return g.membership(emit, p)
 	}
+}
+
+var genDates = []string{"2025-12-31", "2026-01-02", "2026-01-05", "2026-01-06"}
+
+// timeTracking makes one time tracking action on t: an estimate (which sets the
+// remaining estimate when there is none), a remaining estimate set or cleared, work
+// logged, a worklog edited or deleted (each with any remaining-estimate choice), or a
+// refused worklog edit.
+func (g *logGenerator) timeTracking(emit emitFunc, t *genTask, actor string) error {
+	adjust := Adjusts[g.r.IntN(len(Adjusts))]
+	if adjust == AdjustReduce && t.Remaining == nil {
+		adjust = AdjustAuto
+	}
+	var by int64
+	if adjust == AdjustSet || adjust == AdjustReduce {
+		by = int64(g.r.IntN(16)) * 1800
+	}
+	seconds := func() int64 { return int64(1+g.r.IntN(16)) * 900 }
+	k := g.r.IntN(10)
+	if len(t.worklogs) == 0 && k >= 5 {
+		// Edit or delete a worklog of some task that has one, if any does.
+		from := g.r.IntN(len(g.tasks))
+		for j := range g.tasks {
+			if o := g.tasks[(from+j)%len(g.tasks)]; len(o.worklogs) > 0 {
+				t, actor = o, g.editor(o.project)
+				break
+			}
+		}
+		if len(t.worklogs) == 0 {
+			k = 4
+		}
+	}
+	switch {
+	case k < 2:
+		var to *int64
+		if g.r.IntN(5) > 0 {
+			v := int64(g.r.IntN(40)) * 3600
+			to = &v
+		}
+		e := &TaskEstimated{From: t.Estimate, To: to}
+		if t.Remaining == nil && to != nil {
+			r := max(0, *to-t.Logged)
+			e.RemainingTo = &r
+		}
+		return g.taskEvent(emit, t, actor, e)
+	case k < 3:
+		var to *int64
+		if g.r.IntN(4) > 0 {
+			v := int64(g.r.IntN(20)) * 1800
+			to = &v
+		}
+		return g.taskEvent(emit, t, actor, &TaskRemainingChanged{From: t.Remaining, To: to})
+	case k < 5:
+		sec := seconds()
+		w := &genWorklog{id: newID(), author: actor, date: genDates[g.r.IntN(len(genDates))], seconds: sec, version: 1}
+		logged := &WorkLogged{WorklogID: w.id, Date: w.date, Seconds: sec, Adjust: adjust, AdjustBy: by,
+			RemainingFrom: t.Remaining, RemainingTo: nextRemaining(t.Remaining, sec, adjust, by)}
+		if g.r.IntN(3) == 0 {
+			logged.Start, logged.Comment = "09:30", "Paired on it"
+			w.start, w.comment = logged.Start, logged.Comment
+		}
+		if err := g.taskEvent(emit, t, actor, logged); err != nil {
+			return err
+		}
+		t.worklogs = append(t.worklogs, w)
+		return nil
+	}
+	i := g.r.IntN(len(t.worklogs))
+	w := t.worklogs[i]
+	switch {
+	case k < 8:
+		e := &WorklogEdited{WorklogID: w.id, Version: w.version + 1, Author: w.author, Adjust: adjust, AdjustBy: by}
+		var delta int64
+		switch g.r.IntN(4) {
+		case 0:
+			e.Date = &StringChange{From: w.date, To: genDates[g.r.IntN(len(genDates))]}
+			w.date = e.Date.To
+		case 1:
+			e.Comment = &StringChange{From: w.comment, To: fmt.Sprintf("note %d", g.r.IntN(100))}
+			e.Start = &StringChange{From: w.start, To: []string{"", "14:00"}[g.r.IntN(2)]}
+			w.comment, w.start = e.Comment.To, e.Start.To
+		default:
+			e.Seconds = &Int64Change{From: w.seconds, To: seconds()}
+			delta = e.Seconds.To - e.Seconds.From
+			w.seconds = e.Seconds.To
+		}
+		e.RemainingFrom, e.RemainingTo = t.Remaining, nextRemaining(t.Remaining, delta, adjust, by)
+		if err := g.taskEvent(emit, t, actor, e); err != nil {
+			return err
+		}
+		w.version++
+		return nil
+	case k < 9:
+		if adjust == AdjustReduce {
+			adjust, by = AdjustLeave, 0
+		}
+		d := &WorklogDeleted{WorklogID: w.id, Author: w.author, Date: w.date, Seconds: w.seconds, Adjust: adjust, AdjustBy: by,
+			RemainingFrom: t.Remaining, RemainingTo: nextRemaining(t.Remaining, -w.seconds, adjust, by)}
+		if err := g.taskEvent(emit, t, actor, d); err != nil {
+			return err
+		}
+		t.worklogs = slices.Delete(t.worklogs, i, i+1)
+		return nil
+	}
+	_, err := g.emit(emit, conflictStream(t.ID), actor, &WorklogConflicted{WorklogID: w.id, Author: w.author,
+		BaseVersion: max(1, w.version-1), CurrentVersion: w.version, Fields: []string{worklogSeconds},
+		Yours: map[string]any{worklogSeconds: 3600}, Theirs: map[string]any{worklogSeconds: w.seconds},
+		ChangedBy: actor, ChangedAt: g.now})
+	return err
 }
 
 func (g *logGenerator) taskEvent(emit emitFunc, t *genTask, actor string, p Payload) error {

@@ -21,13 +21,15 @@ func TestReplayOfRandomCommands(t *testing.T) {
 	defer func() {
 		t.Logf("events by type: %v", byType)
 		for _, want := range []string{TypeSprintCreated, TypeSprintStarted, TypeSprintCompleted, TypeSprintReopened,
-			TypeSprintScopeChanged, TypeTaskSprintChanged, TypeSprintEdited, TypeSprintDeleted, TypeSettingsChanged} {
+			TypeSprintScopeChanged, TypeTaskSprintChanged, TypeSprintEdited, TypeSprintDeleted, TypeSettingsChanged,
+			TypeTaskEstimated, TypeTaskRemainingChanged, TypeWorkLogged, TypeWorklogEdited, TypeWorklogDeleted,
+			TypeWorklogConflicted} {
 			if byType[want] == 0 {
-				t.Errorf("no %s event; the sequences do not exercise sprints", want)
+				t.Errorf("no %s event; the sequences do not exercise sprints and time tracking", want)
 			}
 		}
 	}()
-	for _, seed := range []uint64{1, 42, 20261102} {
+	for _, seed := range []uint64{2, 42, 20261102} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			ctx := context.Background()
 			b := mustBoard(t)
@@ -253,7 +255,7 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 			what = "edit"
 			u := TaskUpdate{TaskID: task.ID, BaseVersion: base}
 			for range 1 + r.IntN(3) {
-				switch r.IntN(8) {
+				switch r.IntN(10) {
 				case 0:
 					u.Title = Some(pick(titles))
 				case 1:
@@ -275,12 +277,19 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 					}
 				case 7:
 					u.Due = Some(pick([]string{"", "2026-12-24", "2027-01-15"}))
+				case 8:
+					u.Estimate = Some(randomSeconds(r))
+				case 9:
+					u.Remaining = Some(randomSeconds(r))
 				}
 				if r.IntN(8) == 0 {
 					u.Sprint = Some(sprint())
 				}
 			}
 			res, err = b.s.UpdateTask(ctx, editor(), u)
+		case op < 75:
+			what = "worklog"
+			res, err = randomWorklogCommand(t, b, r, task, editor())
 		case op < 85:
 			what = "move"
 			m := TaskMove{TaskID: task.ID, BaseVersion: base, ColumnID: pick(append(columns, ""))}
@@ -335,6 +344,12 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 			counts["no-op"]++
 		case err == nil:
 			counts["applied"]++
+		case code == ECONFLICT && what == "worklog":
+			var we *WorklogConflictError
+			if !errors.As(err, &we) || we.Worklog == nil {
+				t.Fatalf("command %d (%s): not a worklog conflict: %v", i, what, err)
+			}
+			counts["worklog "+code]++
 		case code == ECONFLICT && what == "sprint":
 			var se *SprintConflictError
 			if !errors.As(err, &se) || se.Sprint == nil {
@@ -354,6 +369,67 @@ func runRandomCommands(t *testing.T, b *board, r *rand.Rand, n int) map[string]i
 		}
 	}
 	return counts
+}
+
+// randomSeconds is an estimate for random commands: none, nothing, or some hours.
+func randomSeconds(r *rand.Rand) *int64 {
+	if r.IntN(4) == 0 {
+		return nil
+	}
+	v := int64(r.IntN(12)) * 1800
+	return &v
+}
+
+// randomWorklogCommand logs work on task, or edits or deletes one of its worklogs (from
+// a version that is mostly current), with any remaining-estimate choice, as actor.
+func randomWorklogCommand(t *testing.T, b *board, r *rand.Rand, task *Task, actor string) (*TaskResult, error) {
+	t.Helper()
+	ctx := context.Background()
+	adjust := Adjusts[r.IntN(len(Adjusts)+1)%len(Adjusts)]
+	by := int64(r.IntN(10)) * 1800
+	worklogs, err := b.s.Worklogs(ctx, task.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := func(wr *WorklogResult, err error) (*TaskResult, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &TaskResult{Task: wr.Task, Events: wr.Events}, nil
+	}
+	dates := []string{"2026-10-30", "2026-11-01", "2026-11-02"}
+	if len(worklogs) == 0 || r.IntN(2) == 0 {
+		return out(b.s.LogWork(ctx, actor, NewWorklog{TaskID: task.ID, Date: dates[r.IntN(len(dates))],
+			Seconds: int64(1+r.IntN(8)) * 900, Comment: []string{"", "Pairing"}[r.IntN(2)], Adjust: adjust, AdjustBy: by}))
+	}
+	wl := worklogs[r.IntN(len(worklogs))]
+	base := max(1, wl.Version-r.IntN(2)) // from before the last edit half the time: may conflict
+	if r.IntN(3) > 0 {
+		actor = wl.AuthorID // mostly its author, who may change it
+	}
+	if r.IntN(3) == 0 {
+		return out(b.s.DeleteWorklog(ctx, actor, WorklogDelete{WorklogID: wl.ID, BaseVersion: base, Adjust: adjust, AdjustBy: by}))
+	}
+	if r.IntN(3) == 0 {
+		// Its author changes it first: the edit below, from the version before, merges
+		// or conflicts.
+		if _, err := b.s.EditWorklog(ctx, wl.AuthorID, WorklogEdit{WorklogID: wl.ID, BaseVersion: wl.Version,
+			Seconds: Some(wl.Seconds + 900), Comment: Some("First")}); err != nil && ErrorCode(err) == EINTERNAL {
+			t.Fatal(err)
+		}
+		base = wl.Version
+	}
+	e := WorklogEdit{WorklogID: wl.ID, BaseVersion: base, Adjust: adjust, AdjustBy: by}
+	switch r.IntN(4) {
+	case 0, 1:
+		e.Seconds = Some(int64(1+r.IntN(8)) * 900)
+	case 2:
+		e.Date = Some(dates[r.IntN(len(dates))])
+	default:
+		e.Comment = Some([]string{"", "Pairing", "Review"}[r.IntN(3)])
+		e.Start = Some([]string{"", "09:00"}[r.IntN(2)])
+	}
+	return out(b.s.EditWorklog(ctx, actor, e))
 }
 
 func TestReplayFindsAndFixesTamperedReadModels(t *testing.T) {
@@ -501,7 +577,8 @@ func TestReplayOfGeneratedLog(t *testing.T) {
 				TypeTaskDescribed, TypeTaskAssigned, TypeTaskTypeChanged, TypeTaskPrioritized, TypeTaskLabeled,
 				TypeTaskPointed, TypeTaskDueChanged, TypeTaskArchived, TypeTaskRestored, TypeTaskConflicted,
 				TypeConflictAnswered, TypeSprintCreated, TypeSprintStarted, TypeSprintScopeChanged, TypeSprintCompleted,
-				TypeSprintReopened, TypeTaskSprintChanged} {
+				TypeSprintReopened, TypeTaskSprintChanged, TypeTaskEstimated, TypeTaskRemainingChanged, TypeWorkLogged,
+				TypeWorklogEdited, TypeWorklogDeleted, TypeWorklogConflicted} {
 				if g.counts[typ] == 0 {
 					t.Errorf("the generator made no %s event", typ)
 				}
