@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tack-pm/tack/store"
 	"github.com/tack-pm/tack/store/duration"
 )
 
@@ -70,6 +71,18 @@ func TestTimeSettings(t *testing.T) {
 		t.Fatalf("refused settings changed something: calendar %+v", calendar())
 	}
 
+	// An estimate written 1d with 8-hour days: 8 hours, stored as seconds.
+	task := a.task("DEMO-1")
+	eight := int64(8 * 3600)
+	if _, err := a.st.UpdateTask(a.ctx, a.ana.ID, store.TaskUpdate{TaskID: task.ID, BaseVersion: task.Version, Estimate: store.Some(&eight)}); err != nil {
+		t.Fatal(err)
+	}
+	history := ana.get("/projects/DEMO/tasks/DEMO-1")
+	expectText(t, history, "ol.history", "set the original estimate of DEMO-1 to 1d")
+	if strings.Contains(history.Text("ol.history"), "to 1d 1h") {
+		t.Errorf("with 8-hour days 8h reads 1d 1h")
+	}
+
 	// A good change: stored, said, and shown in the form again.
 	r := ana.submit(page, form, map[string]string{"day_hours": "7,5", "week_days": "4"})
 	expectRedirect(t, r, "/projects/DEMO/settings")
@@ -87,6 +100,17 @@ func TestTimeSettings(t *testing.T) {
 		t.Errorf("a 440-minute day shows as %q, want 7h 20m", got)
 	}
 	expectText(t, ana.get("/projects/DEMO/activity"), "ol.history", "changed the working calendar")
+
+	// With 7-hour days the same 8 hours read 1d 1h; the stored seconds did not change.
+	r = ana.submit(page, form, map[string]string{"day_hours": "7", "week_days": "5"})
+	expectRedirect(t, r, "/projects/DEMO/settings")
+	history = ana.get("/projects/DEMO/tasks/DEMO-1")
+	expectText(t, history, "ol.history", "set the original estimate of DEMO-1 to 1d 1h")
+	if got := a.task("DEMO-1").Estimate; got == nil || *got != eight {
+		t.Errorf("the stored estimate became %v, want %d seconds", got, eight)
+	}
+	r = ana.submit(page, form, map[string]string{"day_hours": "7h 20m", "week_days": "5"})
+	expectRedirect(t, r, "/projects/DEMO/settings")
 
 	// Members and viewers read the values; they cannot change them.
 	for _, who := range []struct{ email, pass string }{{benEmail, benPass}, {chloeEmail, chloePass}} {
