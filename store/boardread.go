@@ -9,8 +9,8 @@ import (
 )
 
 // BoardRead says what a board read fetches besides what a card shows. A card shows its
-// key, title, type, priority, points, assignee, (for moves) version and column, and its
-// sprint (the board may show one sprint's cards, or the carried-over ones); a
+// key, title, type, priority, points, time tracking (original and remaining estimate,
+// time logged), assignee, (for moves) version and column, and its sprint (the board may show one sprint's cards, or the carried-over ones); a
 // filter by label needs the labels, one by text the description.
 type BoardRead struct {
 	Labels      bool
@@ -19,7 +19,8 @@ type BoardRead struct {
 
 // boardColumns are the columns a card shows, named so that a column added to tasks
 // changes nothing here; the order is boardRow.dest's.
-const boardColumns = `t.id, t.number, t.title, t.type, t.priority, t.column_id, t.assignee_id, t.points, t.version, t.sprint_id, t.carried_from`
+const boardColumns = `t.id, t.number, t.title, t.type, t.priority, t.column_id, t.assignee_id, t.points, t.version, t.sprint_id, t.carried_from,
+	t.estimate, t.remaining, t.logged`
 
 // BoardTasks returns the project's cards (tasks not archived) in board order, as
 // Tasks(ctx, projectID, TaskFilter{}) would, with only what the board shows: fields
@@ -108,12 +109,15 @@ type boardRow struct {
 	sprint, carriedFrom                        string
 	number, version                            int
 	points                                     sql.NullFloat64
+	estimate, remaining                        sql.NullInt64
+	logged                                     int64
 	labels, description                        string
 }
 
 // dest is where rows.Scan puts the columns BoardTasks selects, in their order.
 func (r *boardRow) dest(want BoardRead) []any {
-	d := []any{&r.id, &r.number, &r.title, &r.typ, &r.priority, &r.column, &r.assignee, &r.points, &r.version, &r.sprint, &r.carriedFrom}
+	d := []any{&r.id, &r.number, &r.title, &r.typ, &r.priority, &r.column, &r.assignee, &r.points, &r.version, &r.sprint, &r.carriedFrom,
+		&r.estimate, &r.remaining, &r.logged}
 	if want.Labels {
 		d = append(d, &r.labels)
 	}
@@ -127,7 +131,15 @@ func (r *boardRow) task(projectID, keyPrefix string, want BoardRead) (Task, erro
 	t := Task{
 		ID: r.id, ProjectID: projectID, Number: r.number, Key: keyPrefix + strconv.Itoa(r.number), Title: r.title,
 		Type: TaskType(r.typ), Priority: Priority(r.priority), ColumnID: r.column, AssigneeID: r.assignee,
-		Version: r.version, Description: r.description, SprintID: r.sprint, CarriedFrom: r.carriedFrom,
+		Version: r.version, Description: r.description, SprintID: r.sprint, CarriedFrom: r.carriedFrom, Logged: r.logged,
+	}
+	if r.estimate.Valid {
+		e := r.estimate.Int64
+		t.Estimate = &e
+	}
+	if r.remaining.Valid {
+		e := r.remaining.Int64
+		t.Remaining = &e
 	}
 	if r.points.Valid {
 		p := r.points.Float64

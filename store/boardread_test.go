@@ -10,7 +10,7 @@ import (
 )
 
 // TestBoardTasksIsTasksForTheCards: after random creates (with and without points,
-// labels, assignee, description), moves and archives, BoardTasks returns the cards Tasks
+// labels, assignee, description, estimates, work logged), moves and archives, BoardTasks returns the cards Tasks
 // returns, in the same order, with the same fields a card shows, and labels and
 // description exactly when asked for.
 func TestBoardTasksIsTasksForTheCards(t *testing.T) {
@@ -32,9 +32,18 @@ func TestBoardTasksIsTasksForTheCards(t *testing.T) {
 		if i%5 == 0 {
 			in.AssigneeID, in.Description = b.ben, fmt.Sprintf("description %d", i)
 		}
+		if i%2 == 0 {
+			est := int64(i) * 1800
+			in.Estimate = &est
+		}
 		tk, err := b.s.CreateTask(ctx, b.ana, in)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if i%3 == 1 {
+			if _, err := b.s.LogWork(ctx, b.ben, NewWorklog{TaskID: tk.ID, Date: "2026-11-02", Seconds: int64(i) * 600}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		ids = append(ids, tk.ID)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // DemoUser is a demo account with its password, printed at start so people can sign in.
@@ -54,8 +55,9 @@ var demoTasks = []demoTask{
 	{"Rate-limit sign-in attempts", TypeTask, PriorityHigh, 0, 1, 2, []string{"auth", "security"}},
 }
 
-// SeedDemo creates the demo workspace (project DEMO, three users, 21 tasks) unless a
-// project DEMO already exists. It reports whether it created anything.
+// SeedDemo creates the demo workspace (project DEMO, three users, 21 tasks, most of them
+// estimated, and a week of work logged by all three) unless a project DEMO already
+// exists. It reports whether it created anything.
 func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 	var n int
 	if err := s.read.GetContext(ctx, &n, `SELECT COUNT(*) FROM projects WHERE key = 'DEMO'`); err != nil {
@@ -82,7 +84,13 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("store: seed demo project: %w", err)
 	}
 	for i, du := range DemoUsers[1:] {
-		if err := s.AddMember(ctx, admin, p.ID, du.Email, du.Role); err != nil {
+		// Everyone starts as a member, so that all three log a week of work; the
+		// viewers take their read-only role after it (seedDemoWork).
+		role := du.Role
+		if role == RoleViewer {
+			role = RoleMember
+		}
+		if err := s.AddMember(ctx, admin, p.ID, du.Email, role); err != nil {
 			return false, fmt.Errorf("store: seed demo member %s: %w", users[i+1].Email, err)
 		}
 	}
@@ -96,6 +104,7 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 			pts := dt.points
 			in.Points = &pts
 		}
+		in.Estimate = demoEstimate(i, dt)
 		t, err := s.CreateTask(ctx, admin, in)
 		if err != nil {
 			return false, fmt.Errorf("store: seed demo task: %w", err)
@@ -117,7 +126,82 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 	if err := s.seedDemoSprints(ctx, p, users, tasks); err != nil {
 		return false, fmt.Errorf("store: seed demo sprints: %w", err)
 	}
+	if err := s.seedDemoWork(ctx, p, users, tasks); err != nil {
+		return false, fmt.Errorf("store: seed demo work: %w", err)
+	}
 	return true, nil
+}
+
+// demoHoursByPoints turns a demo task's story points into its original estimate.
+var demoHoursByPoints = map[float64]float64{1: 2, 2: 4, 3: 8, 5: 16, 8: 40}
+
+// demoEstimate is demo task i's original estimate: by its points, none for the epic and
+// for a few tasks nobody estimated yet.
+func demoEstimate(i int, dt demoTask) *int64 {
+	h, ok := demoHoursByPoints[dt.points]
+	if !ok || i == 11 || i == 13 || i == 17 {
+		return nil
+	}
+	sec := int64(h * 3600)
+	return &sec
+}
+
+// demoWork is one worklog of the demo week: who, on which task, how long, and what it
+// did to the remaining estimate.
+type demoWork struct {
+	user, task int // indexes in DemoUsers and demoTasks
+	hours      float64
+	adjust     Adjust
+	by         float64 // hours, for set and reduce
+	comment    string
+}
+
+// demoWeek is the demo's work, one list per working day (oldest first): on tasks in
+// progress, in review and done, with every remaining-estimate choice.
+var demoWeek = [5][]demoWork{
+	{{0, 0, 3, AdjustAuto, 0, "Pipeline runs tests and vet"}, {1, 1, 2, AdjustAuto, 0, "Reproduced with a+b@example.com"}, {2, 3, 2.5, AdjustAuto, 0, ""}},
+	{{0, 3, 4, AdjustAuto, 0, "WIP badge on the column header"}, {1, 2, 5, AdjustLeave, 0, "Token table and expiry"}, {2, 4, 3, AdjustAuto, 0, "SortableJS spike"}},
+	{{0, 0, 2, AdjustSet, 0, "Done: caching the module download"}, {1, 1, 1.5, AdjustAuto, 0, "Fix and a test"}, {2, 4, 4, AdjustReduce, 2, "Drop between columns works"}},
+	{{0, 5, 2, AdjustAuto, 0, ""}, {1, 2, 6, AdjustSet, 3, "Emails sent; the form is left"}, {2, 3, 1.5, AdjustLeave, 0, "Review notes"}, {1, 20, 1, AdjustAuto, 0, ""}},
+	{{0, 4, 3.5, AdjustAuto, 0, "Keyboard alternative to the drag"}, {1, 2, 2, AdjustAuto, 0, "Reset form"}, {2, 5, 1, AdjustReduce, 0.5, "Help dialog copy"}},
+}
+
+// seedDemoWork logs the demo week: the five working days before today, by all three
+// demo users, then gives the viewers their read-only role.
+func (s *Store) seedDemoWork(ctx context.Context, p *Project, users []*User, tasks []*Task) error {
+	days := lastWorkingDays(s.Now().UTC(), len(demoWeek))
+	for d, work := range demoWeek {
+		for _, w := range work {
+			_, err := s.LogWork(ctx, users[w.user].ID, NewWorklog{TaskID: tasks[w.task].ID, Date: days[d],
+				Seconds: int64(w.hours * 3600), Comment: w.comment, Adjust: w.adjust, AdjustBy: int64(w.by * 3600)})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for i, du := range DemoUsers[1:] {
+		if du.Role == RoleViewer {
+			if err := s.ChangeMemberRole(ctx, users[0].ID, p.ID, users[i+1].ID, du.Role); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lastWorkingDays returns the n weekdays (Monday to Friday) before today's date, oldest
+// first, as YYYY-MM-DD.
+func lastWorkingDays(today time.Time, n int) []string {
+	out := make([]string, n)
+	d := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	for i := n - 1; i >= 0; {
+		d = d.AddDate(0, 0, -1)
+		if d.Weekday() != time.Saturday && d.Weekday() != time.Sunday {
+			out[i] = d.Format(time.DateOnly)
+			i--
+		}
+	}
+	return out
 }
 
 // seedDemoSprints plans the demo tasks: a completed sprint (one task added after its

@@ -212,6 +212,9 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 			h.Text += ", in " + sprint(e.SprintID)
 		}
 		change("Title", "", e.Title)
+		if e.Estimate != nil {
+			change("Original estimate", "none", formatSeconds(p, e.Estimate))
+		}
 	case *TaskSprintChanged:
 		if e.CarriedOver {
 			h.Text = fmt.Sprintf("carried %s over from %s to %s", key, sprint(e.From), sprint(e.To))
