@@ -72,13 +72,17 @@ func TestTimeSettings(t *testing.T) {
 	}
 
 	// An estimate written 1d with 8-hour days: 8 hours, stored as seconds.
-	task := a.task("DEMO-1")
+	task, err := a.st.CreateTask(a.ctx, a.ana.ID, store.NewTask{ProjectID: a.demo.ID, Title: "Estimate me"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	eight := int64(8 * 3600)
 	if _, err := a.st.UpdateTask(a.ctx, a.ana.ID, store.TaskUpdate{TaskID: task.ID, BaseVersion: task.Version, Estimate: store.Some(&eight)}); err != nil {
 		t.Fatal(err)
 	}
-	history := ana.get("/projects/DEMO/tasks/DEMO-1")
-	expectText(t, history, "ol.history", "set the original estimate of DEMO-1 to 1d")
+	taskPage := "/projects/DEMO/tasks/" + task.Key
+	history := ana.get(taskPage)
+	expectText(t, history, "ol.history", "set the original estimate of "+task.Key+" to 1d")
 	if strings.Contains(history.Text("ol.history"), "to 1d 1h") {
 		t.Errorf("with 8-hour days 8h reads 1d 1h")
 	}
@@ -104,9 +108,9 @@ func TestTimeSettings(t *testing.T) {
 	// With 7-hour days the same 8 hours read 1d 1h; the stored seconds did not change.
 	r = ana.submit(page, form, map[string]string{"day_hours": "7", "week_days": "5"})
 	expectRedirect(t, r, "/projects/DEMO/settings")
-	history = ana.get("/projects/DEMO/tasks/DEMO-1")
-	expectText(t, history, "ol.history", "set the original estimate of DEMO-1 to 1d 1h")
-	if got := a.task("DEMO-1").Estimate; got == nil || *got != eight {
+	history = ana.get(taskPage)
+	expectText(t, history, "ol.history", "set the original estimate of "+task.Key+" to 1d 1h")
+	if got := a.task(task.Key).Estimate; got == nil || *got != eight {
 		t.Errorf("the stored estimate became %v, want %d seconds", got, eight)
 	}
 	r = ana.submit(page, form, map[string]string{"day_hours": "7h 20m", "week_days": "5"})

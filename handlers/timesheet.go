@@ -29,9 +29,6 @@ func (h *Handler) timesheet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.namePerson(c, &v, q); err != nil {
-		return err
-	}
 	return render(c, http.StatusOK, views.TimesheetPage(h.page(c, v.Heading()), v))
 }
 
@@ -117,6 +114,12 @@ func (h *Handler) timesheetFilters(c echo.Context) (views.TimesheetView, store.T
 		v.Query.Set("who", who)
 	default:
 		q.Person, v.Own = who, false
+		if v.People != nil { // an admin: name the person; others are refused by the store
+			var err error
+			if v.Person, err = h.personNamed(c, v.People, who); err != nil {
+				return v, q, err
+			}
+		}
 		v.Query.Set("who", who)
 	}
 	if s := c.QueryParam("sprint"); s != "" {
@@ -155,21 +158,17 @@ func timesheetRange(from, to, week, today string) (string, string) {
 	return mon, views.AddDays(mon, 6)
 }
 
-// namePerson finds the person whose time an admin is looking at.
-func (h *Handler) namePerson(c echo.Context, v *views.TimesheetView, q store.TimesheetQuery) error {
-	if q.Person == "" {
-		return nil
-	}
-	for _, m := range v.People {
-		if m.User.ID == q.Person {
-			v.Person = &m.User
-			return nil
+// personNamed finds a person an admin asked for among the project's members, or among
+// everyone (someone removed from the project may have logged time in it).
+func (h *Handler) personNamed(c echo.Context, members []store.Member, id string) (*store.User, error) {
+	for _, m := range members {
+		if m.User.ID == id {
+			return &m.User, nil
 		}
 	}
-	u, err := h.store.User(ctx(c), q.Person)
-	if err != nil {
-		return fmt.Errorf("timesheet: person %s: %w", q.Person, err)
+	u, err := h.store.User(ctx(c), id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return nil, &store.Error{Code: store.EINVALID, Field: "who", Message: "There is no such person."}
 	}
-	v.Person = u
-	return nil
+	return u, err
 }

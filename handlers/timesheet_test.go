@@ -410,6 +410,7 @@ func TestTimesheetRefusals(t *testing.T) {
 		{"an end before the start", "from=2026-01-11&to=2026-01-05", "to", "before the start date"},
 		{"more than 31 days", "from=2026-01-01&to=2026-02-01", "to", "at most 31 days"},
 		{"a sprint that does not exist", "week=2026-01-05&sprint=99", "sprint", "no sprint"},
+		{"a person who does not exist", "week=2026-01-05&who=nobody", "who", "no such person"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := ana.get("/projects/DEMO/timesheet?" + tc.query)
