@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sheetWorld is a board with worklogs by Ana, Ben and Cleo in TACK over two weeks, Ana's
@@ -330,5 +331,57 @@ func TestNewTimesheetLeavesOutOtherDays(t *testing.T) {
 	}
 	if len(ts.Entries) != 2 {
 		t.Errorf("%d entries kept, want the 2 inside the range", len(ts.Entries))
+	}
+}
+
+// BenchmarkTimesheet reads one week of a team (50 worklogs a week by three people) from
+// logs of 40 and of 400 weeks: the cost should follow the week's worklogs, not the
+// table's size. "own" reads one person's week across projects (author index), "team"
+// the project's (project index).
+func BenchmarkTimesheet(b *testing.B) {
+	for _, weeks := range []int{40, 400} {
+		ctx := context.Background()
+		bd := mustBoard(b)
+		var tasks []*Task
+		for i := range 20 {
+			t, err := bd.s.CreateTask(ctx, bd.ana, NewTask{ProjectID: bd.p.ID, Title: fmt.Sprint("task ", i)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tasks = append(tasks, t)
+		}
+		// The store's clock says 2 November 2026: the logs go back from the week before.
+		last := time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC)
+		people := []string{bd.ana, bd.ben, bd.cleo}
+		for i := range weeks * 50 {
+			day := last.AddDate(0, 0, -(i % (weeks * 7)))
+			_, err := bd.s.LogWork(ctx, people[i%3], NewWorklog{TaskID: tasks[i%20].ID, Date: day.Format(time.DateOnly), Seconds: 1800, Adjust: AdjustLeave})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, view := range []struct {
+			name string
+			q    TimesheetQuery
+		}{
+			{"own", TimesheetQuery{Viewer: bd.ben}},
+			{"team", TimesheetQuery{Viewer: bd.ana, ProjectID: bd.p.ID, Team: true}},
+		} {
+			b.Run(fmt.Sprintf("weeks=%d/%s", weeks, view.name), func(b *testing.B) {
+				q := view.q
+				q.From, q.To = "2026-10-19", "2026-10-25"
+				cpu := processCPU(b)
+				n, rows := 0, 0
+				for b.Loop() {
+					ts, err := bd.s.Timesheet(ctx, q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n, rows = n+1, len(ts.Entries)
+				}
+				b.ReportMetric(float64(processCPU(b)-cpu)/float64(n), "cpu-ns/op")
+				b.ReportMetric(float64(rows), "worklogs")
+			})
+		}
 	}
 }
