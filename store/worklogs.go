@@ -344,9 +344,6 @@ func appendWorklogEvent(w *writer, actor string, t *Task, p Payload) (*Task, []E
 func (s *Store) LogWork(ctx context.Context, actor string, in NewWorklog) (*WorklogResult, error) {
 	logged := WorkLogged{WorklogID: newID(), Seconds: in.Seconds, AdjustBy: in.AdjustBy}
 	var err error
-	if logged.Date, err = normWorkDate(in.Date, s.Now()); err != nil {
-		return nil, err
-	}
 	if logged.Start, err = normStart(in.Start); err != nil {
 		return nil, err
 	}
@@ -364,6 +361,11 @@ func (s *Store) LogWork(ctx context.Context, actor string, in NewWorklog) (*Work
 	}
 	res := &WorklogResult{}
 	_, err = s.writeTx(ctx, func(w *writer) error {
+		date, err := normWorkDate(in.Date, w.now) // checked against the write's own clock
+		if err != nil {
+			return err
+		}
+		logged.Date = date
 		t, _, err := worklogTask(w, in.TaskID, actor, "log work")
 		if err != nil {
 			return err
@@ -530,10 +532,6 @@ func (e WorklogEdit) changes(now time.Time) ([]worklogChange, error) {
 // now, or to the one its user saw, is no change. The author may edit (while a member
 // who can change tasks), and admins may edit anyone's.
 func (s *Store) EditWorklog(ctx context.Context, actor string, e WorklogEdit) (*WorklogResult, error) {
-	changes, err := e.changes(s.Now())
-	if err != nil {
-		return nil, err
-	}
 	adjust, err := normAdjust(e.Adjust, e.AdjustBy, true)
 	if err != nil {
 		return nil, err
@@ -541,6 +539,10 @@ func (s *Store) EditWorklog(ctx context.Context, actor string, e WorklogEdit) (*
 	res := &WorklogResult{}
 	var conflict *WorklogConflictError
 	_, err = s.writeTx(ctx, func(w *writer) error {
+		changes, err := e.changes(w.now) // the date is checked against the write's own clock
+		if err != nil {
+			return err
+		}
 		wl, t, since, err := worklogFrame(w, actor, e.WorklogID, e.BaseVersion)
 		if err != nil {
 			return err
