@@ -42,12 +42,12 @@ type problem struct {
 	Status    int    `json:"status"`
 	Detail    string `json:"detail"`
 	Field     string `json:"field,omitempty"`
-	Conflicts any    `json:"conflicts,omitempty"` // []conflictJSON, or []sprintConflictJSON for a sprint
+	Conflicts any    `json:"conflicts,omitempty"` // []conflictJSON; []sprintConflictJSON, []worklogConflictJSON
 	// ConflictSeq names the recorded conflict, pending for its author until answered
 	// (POST .../conflicts/{seq}).
 	ConflictSeq int64 `json:"conflict_seq,omitempty"`
-	// Current is the task (taskJSON) or sprint (sprintJSON) as it is now; currentVersion
-	// is its version, for the ETag.
+	// Current is the task (taskJSON), sprint (sprintJSON) or worklog (worklogJSON) as it
+	// is now; currentVersion is its version, for the ETag.
 	Current        any `json:"current,omitempty"`
 	currentVersion int
 }
@@ -108,6 +108,7 @@ func problemFor(err error, refs *sprintRefs) problem {
 		p.Current, p.currentVersion = newTaskJSON(pe.Task, refs), pe.Task.Version
 	}
 	sprintProblem(&p, err, refs)
+	worklogProblem(&p, err)
 	return p
 }
 
@@ -123,6 +124,10 @@ func apiField(field string) string {
 		return "position"
 	case "version": // a sprint's base version
 		return "base_version"
+	case string(store.FieldEstimate):
+		return "original_estimate"
+	case string(store.FieldRemaining):
+		return "remaining_estimate"
 	}
 	return field
 }

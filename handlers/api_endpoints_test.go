@@ -82,6 +82,10 @@ func TestAPIEndpoints(t *testing.T) {
 	for _, o := range sprintOps {
 		skip[o.op] = true
 	}
+	// The worklog operations: TestAPIWorklogErrors and TestAPIWorklogLifecycle.
+	for _, o := range worklogOps {
+		skip[o.op] = true
+	}
 	for path, item := range e.doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if skip[op.OperationID] {
@@ -700,7 +704,7 @@ func (e *apiEnv) testBadQuery(t *testing.T) {
 		if item.Get == nil {
 			continue
 		}
-		path = strings.NewReplacer("{key}", "DEMO", "{task}", "DEMO-1", "{sprint}", "1").Replace(path) + "?cursor=%%%"
+		path = strings.NewReplacer("{key}", "DEMO", "{task}", "DEMO-1", "{sprint}", "1", "{worklog}", "w1").Replace(path) + "?cursor=%%%"
 		t.Run(path, func(t *testing.T) {
 			e.get(t, e.chloeTok, path).expectProblem(t, http.StatusBadRequest, "query string")
 		})

@@ -9,28 +9,33 @@ import (
 
 // taskJSON is a task as the API shows it. version is also the ETag.
 type taskJSON struct {
-	ID          string    `json:"id"`
-	Key         string    `json:"key"`
-	Number      int       `json:"number"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Type        string    `json:"type"`
-	Priority    string    `json:"priority"`
-	ColumnID    string    `json:"column_id"`
-	Rank        string    `json:"rank"`
-	AssigneeID  *string   `json:"assignee_id"`
-	Labels      []string  `json:"labels"`
-	Points      *float64  `json:"points"`
-	Due         *string   `json:"due"`
-	Archived    bool      `json:"archived"`
-	Sprint      *int      `json:"sprint"`       // the sprint's number; null in the backlog
-	SprintID    *string   `json:"sprint_id"`    // the sprint's id; null in the backlog
-	CarriedFrom *int      `json:"carried_from"` // the sprint a completion carried it over from
-	Version     int       `json:"version"`
-	CreatedBy   string    `json:"created_by"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedBy   string    `json:"updated_by"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string   `json:"id"`
+	Key         string   `json:"key"`
+	Number      int      `json:"number"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Type        string   `json:"type"`
+	Priority    string   `json:"priority"`
+	ColumnID    string   `json:"column_id"`
+	Rank        string   `json:"rank"`
+	AssigneeID  *string  `json:"assignee_id"`
+	Labels      []string `json:"labels"`
+	Points      *float64 `json:"points"`
+	Due         *string  `json:"due"`
+	Archived    bool     `json:"archived"`
+	Sprint      *int     `json:"sprint"`       // the sprint's number; null in the backlog
+	SprintID    *string  `json:"sprint_id"`    // the sprint's id; null in the backlog
+	CarriedFrom *int     `json:"carried_from"` // the sprint a completion carried it over from
+	// Time tracking, in seconds: the original and remaining estimates (null when not
+	// estimated) and the time its worklogs add up to.
+	OriginalEstimate  *int64    `json:"original_estimate"`
+	RemainingEstimate *int64    `json:"remaining_estimate"`
+	TimeLogged        int64     `json:"time_logged"`
+	Version           int       `json:"version"`
+	CreatedBy         string    `json:"created_by"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedBy         string    `json:"updated_by"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // newTaskJSON shows a task; refs turns its sprint ids into the numbers the API names
@@ -40,6 +45,7 @@ func newTaskJSON(t *store.Task, refs *sprintRefs) taskJSON {
 		ID: t.ID, Key: t.Key, Number: t.Number, Title: t.Title, Description: t.Description,
 		Type: string(t.Type), Priority: string(t.Priority), ColumnID: t.ColumnID, Rank: t.Rank,
 		Labels: t.Labels, Points: t.Points, Archived: t.Archived, Version: t.Version,
+		OriginalEstimate: t.Estimate, RemainingEstimate: t.Remaining, TimeLogged: t.Logged,
 		CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, UpdatedBy: t.UpdatedBy, UpdatedAt: t.UpdatedAt,
 	}
 	if j.Labels == nil {
@@ -78,6 +84,11 @@ func fieldJSON(f store.Field, v any, refs *sprintRefs) any {
 			return nil
 		}
 		return *x
+	case *int64: // an estimate, in seconds
+		if x == nil {
+			return nil
+		}
+		return *x
 	case store.TaskType, store.Priority:
 		return x
 	}
@@ -92,8 +103,12 @@ type projectJSON struct {
 	Role    string       `json:"role"`
 	Columns []columnJSON `json:"columns"`
 	// ParallelSprints says whether more than one sprint may be active at a time.
-	ParallelSprints bool      `json:"parallel_sprints"`
-	CreatedAt       time.Time `json:"created_at"`
+	ParallelSprints bool `json:"parallel_sprints"`
+	// HoursPerDay and DaysPerWeek are the working calendar duration strings are read
+	// and written by ("1d" is HoursPerDay hours); admins set them on the board.
+	HoursPerDay float64   `json:"hours_per_day"`
+	DaysPerWeek int       `json:"days_per_week"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // columnJSON is one workflow column with the status category in effect; its tasks
@@ -120,8 +135,10 @@ func newColumnsJSON(p *store.Project) []columnJSON {
 }
 
 func newProjectJSON(p *store.Project, role store.Role) projectJSON {
+	cal := p.Calendar()
 	return projectJSON{ID: p.ID, Key: p.Key, Name: p.Name, Role: string(role), Columns: newColumnsJSON(p),
-		ParallelSprints: p.ParallelSprints, CreatedAt: p.CreatedAt}
+		ParallelSprints: p.ParallelSprints, HoursPerDay: float64(cal.DayMinutes) / 60, DaysPerWeek: cal.WeekDays,
+		CreatedAt: p.CreatedAt}
 }
 
 // memberJSON is a project member.

@@ -21,6 +21,10 @@ import (
 // was made on and is judged by Tack's merge rule, never strictly. Each op_id is an
 // idempotency key of its own, so re-sending a batch (or part of one) after a lost answer
 // applies nothing twice and answers with the results first given.
+//
+// log_work logs time spent on a task. It never conflicts (time spent adds up; the
+// remaining-estimate choice is relative or an explicit statement), so it needs no
+// base_version; given one, it lets later operations made on that version build on it.
 
 // maxSyncOps bounds one batch; a larger queue is sent in several.
 const maxSyncOps = 500
@@ -52,21 +56,24 @@ type syncCommand struct {
 	op          syncOp
 	fingerprint string
 	update      *store.TaskUpdate // update, archive and restore
+	estimates   taskEstimates     // of update, read with the task's project's calendar
 	move        *store.TaskMove
 	plan        *store.TaskPlan
+	logWork     *worklogInput
 	sprint      sprintChoice // of update and plan, resolved in the task's project
 }
 
 // syncResult is the outcome of one operation. applied and merged are present for
 // applied and merged operations, conflict for a conflict, reason for a rejection.
 type syncResult struct {
-	OpID     string    `json:"op_id"`
-	Status   string    `json:"status"`
-	Task     *taskJSON `json:"task,omitempty"`
-	Applied  *[]string `json:"applied,omitempty"`
-	Merged   *[]string `json:"merged,omitempty"`
-	Conflict *problem  `json:"conflict,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
+	OpID     string       `json:"op_id"`
+	Status   string       `json:"status"`
+	Task     *taskJSON    `json:"task,omitempty"`
+	Worklog  *worklogJSON `json:"worklog,omitempty"` // the worklog log_work added
+	Applied  *[]string    `json:"applied,omitempty"`
+	Merged   *[]string    `json:"merged,omitempty"`
+	Conflict *problem     `json:"conflict,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
 }
 
 func (h *Handler) apiSync(c echo.Context) error {
@@ -90,14 +97,22 @@ func (h *Handler) apiSync(c echo.Context) error {
 			return nil
 		}
 		task := strings.ToUpper(strings.TrimSpace(cmd.op.Task))
-		res, err := h.syncOne(ctx(c), currentUser(c).ID, cmd, chains[task].base(*cmd.op.BaseVersion))
+		base := 0 // log_work has none
+		if cmd.logWork == nil {
+			base = chains[task].base(*cmd.op.BaseVersion)
+		}
+		res, err := h.syncOne(ctx(c), currentUser(c).ID, cmd, base)
 		if err != nil {
 			// Only a failure on our side stops the batch; the operations before it keep
 			// their saved results, so the client can simply send the batch again.
 			return err
 		}
 		results = append(results, res)
-		chains[task] = chains[task].after(*cmd.op.BaseVersion, res)
+		if cmd.logWork == nil {
+			chains[task] = chains[task].after(*cmd.op.BaseVersion, res)
+		} else {
+			chains[task] = chains[task].afterLog(cmd.op.BaseVersion, res)
+		}
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"results": results})
 }
@@ -124,6 +139,32 @@ func (ch syncChain) base(v int) int {
 
 // after returns the chain once an operation made on version v has the result res.
 func (ch syncChain) after(v int, res json.RawMessage) syncChain {
+	if to := appliedVersion(res); to > 0 {
+		return syncChain{from: v, to: to}
+	}
+	return ch
+}
+
+// afterLog returns the chain once a log_work has the result res; v is the version it
+// says it was made on, if it says. Logging adds one event to the task, the client's own:
+// when it directly follows the chain's end, or version v, later operations made on the
+// chain's version (or v) are judged from after it, so that the remaining estimate the
+// log moved is not someone else's change to them.
+func (ch syncChain) afterLog(v *int, res json.RawMessage) syncChain {
+	to := appliedVersion(res)
+	switch {
+	case to == 0:
+	case ch.to > 0 && to == ch.to+1:
+		return syncChain{from: ch.from, to: to}
+	case v != nil && to == *v+1:
+		return syncChain{from: *v, to: to}
+	}
+	return ch
+}
+
+// appliedVersion is the task's version in an applied operation's result, 0 for any
+// other result.
+func appliedVersion(res json.RawMessage) int {
 	var r struct {
 		Status string `json:"status"`
 		Task   *struct {
@@ -131,9 +172,9 @@ func (ch syncChain) after(v int, res json.RawMessage) syncChain {
 		} `json:"task"`
 	}
 	if json.Unmarshal(res, &r) != nil || r.Status != syncApplied || r.Task == nil {
-		return ch
+		return 0
 	}
-	return syncChain{from: v, to: r.Task.Version}
+	return r.Task.Version
 }
 
 // syncCommands checks the shape of every operation before any is applied: a malformed
@@ -176,7 +217,7 @@ func syncCommandOf(raw json.RawMessage) (syncCommand, error) {
 		return cmd, &store.Error{Code: store.EINVALID, Field: "op_id", Message: "op_id is required: 1 to 255 visible ASCII characters."}
 	case strings.TrimSpace(op.Task) == "":
 		return cmd, &store.Error{Code: store.EINVALID, Field: "task", Message: `task is required: the key of the task, such as "DEMO-12".`}
-	case op.BaseVersion == nil || *op.BaseVersion < 1:
+	case op.BaseVersion != nil && *op.BaseVersion < 1, op.BaseVersion == nil && op.Action != "log_work":
 		return cmd, &store.Error{Code: store.EINVALID, Field: "base_version", Message: "base_version is required: the version of the task the change was made on (1 or more)."}
 	}
 	changes := op.Changes
@@ -190,6 +231,9 @@ func syncCommandOf(raw json.RawMessage) (syncCommand, error) {
 			return cmd, err
 		}
 		u, err := f.update("")
+		if err == nil {
+			cmd.estimates, err = f.estimates()
+		}
 		if err == nil {
 			cmd.sprint, err = parseSprintChoice(f.Sprint)
 		}
@@ -222,8 +266,18 @@ func syncCommandOf(raw json.RawMessage) (syncCommand, error) {
 			return cmd, err
 		}
 		cmd.update = &store.TaskUpdate{Archived: store.Some(op.Action == "archive")}
+	case "log_work":
+		var f newWorklogBody
+		if err := strictJSON(changes, &f); err != nil {
+			return cmd, err
+		}
+		in, err := f.check()
+		if err != nil {
+			return cmd, inChanges(err)
+		}
+		cmd.logWork = &in
 	default:
-		return cmd, &store.Error{Code: store.EINVALID, Field: "action", Message: "action must be one of update, move, plan, archive or restore."}
+		return cmd, &store.Error{Code: store.EINVALID, Field: "action", Message: "action must be one of update, move, plan, archive, restore or log_work."}
 	}
 	var err error
 	cmd.fingerprint, err = syncFingerprint(*op, changes)
@@ -298,7 +352,7 @@ func syncFingerprint(op syncOp, changes json.RawMessage) (string, error) {
 		return "", badJSON(err)
 	}
 	canonical, err := json.Marshal(map[string]any{ // map keys are marshalled sorted
-		"op_id": op.OpID, "task": strings.ToUpper(strings.TrimSpace(op.Task)), "base_version": *op.BaseVersion,
+		"op_id": op.OpID, "task": strings.ToUpper(strings.TrimSpace(op.Task)), "base_version": op.BaseVersion,
 		"action": op.Action, "changes": c,
 	})
 	if err != nil {
@@ -353,6 +407,9 @@ func (h *Handler) syncOne(ctx context.Context, userID string, cmd syncCommand, b
 // outcome; an error is a failure on our side.
 func (h *Handler) syncApply(ctx context.Context, userID string, cmd syncCommand, base int) (*syncResult, error) {
 	p, t, err := h.syncTask(ctx, userID, cmd.op.Task)
+	if cmd.logWork != nil {
+		return h.syncLogWork(ctx, userID, cmd, p, t, err)
+	}
 	var sprint store.Opt[string]
 	if err == nil {
 		sprint, err = h.sprintIDOf(ctx, p, cmd.sprint)
@@ -371,7 +428,9 @@ func (h *Handler) syncApply(ctx context.Context, userID string, cmd syncCommand,
 		default:
 			u := *cmd.update
 			u.TaskID, u.BaseVersion, u.Sprint = t.ID, base, sprint
-			res, err = h.store.UpdateTask(ctx, userID, u)
+			if err = cmd.estimates.apply(&u, p.Calendar()); err == nil {
+				res, err = h.store.UpdateTask(ctx, userID, u)
+			}
 		}
 	}
 	out := &syncResult{OpID: cmd.op.OpID}
@@ -396,6 +455,34 @@ func (h *Handler) syncApply(ctx context.Context, userID string, cmd syncCommand,
 	if refs.err != nil {
 		return nil, refs.err
 	}
+	return out, nil
+}
+
+// syncLogWork logs the work of a log_work operation on task t of project p (or tells
+// why not: findErr is the error finding the task).
+func (h *Handler) syncLogWork(ctx context.Context, userID string, cmd syncCommand, p *store.Project, t *store.Task, findErr error) (*syncResult, error) {
+	err := findErr
+	var res *store.WorklogResult
+	if err == nil {
+		var nw store.NewWorklog
+		if nw, err = cmd.logWork.command(t.ID, p.Calendar()); err == nil {
+			res, err = h.store.LogWork(ctx, userID, nw)
+		}
+	}
+	out := &syncResult{OpID: cmd.op.OpID}
+	switch {
+	case err != nil && store.ErrorCode(err) == store.EINTERNAL:
+		return nil, err
+	case err != nil:
+		out.Status, out.Reason = syncRejected, store.ErrorMessage(err)
+		return out, nil
+	}
+	refs := h.sprintRefs(ctx)
+	task, worklog := newTaskJSON(res.Task, refs), newWorklogJSON(res.Worklog, res.Task.Key)
+	if refs.err != nil {
+		return nil, refs.err
+	}
+	out.Status, out.Task, out.Worklog = syncApplied, &task, &worklog
 	return out, nil
 }
 

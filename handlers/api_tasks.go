@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/store/duration"
 )
 
 func (h *Handler) apiProjects(c echo.Context) error {
@@ -199,6 +200,9 @@ type newTaskBody struct {
 	Points      *float64 `json:"points"`
 	Due         *string  `json:"due"`
 	Sprint      *int     `json:"sprint"`
+	// OriginalEstimate is whole seconds, a duration string ("2h 30m") or null; the
+	// remaining estimate starts equal to it.
+	OriginalEstimate json.RawMessage `json:"original_estimate"`
 }
 
 func (h *Handler) apiCreateTask(c echo.Context) error {
@@ -207,10 +211,17 @@ func (h *Handler) apiCreateTask(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	estimate, err := readDuration(in.OriginalEstimate, "original_estimate", true)
+	if err != nil {
+		return err
+	}
 	nt := store.NewTask{
 		ProjectID: p.ID, Title: in.Title, Description: in.Description, Type: store.TaskType(in.Type),
 		Priority: store.Priority(in.Priority), ColumnID: in.ColumnID, AssigneeID: deref(in.AssigneeID),
 		Labels: in.Labels, Points: in.Points, Due: deref(in.Due),
+	}
+	if nt.Estimate, err = estimate.resolve(p.Calendar()); err != nil {
+		return err
 	}
 	if in.Sprint != nil {
 		sprint, err := h.sprintIDOf(ctx(c), p, sprintChoice{set: true, number: *in.Sprint})
@@ -241,7 +252,7 @@ type taskPatch struct {
 }
 
 // taskFields are the task fields a PATCH or a sync update changes: only the fields
-// present change; null clears assignee_id, points and due.
+// present change; null clears assignee_id, points, due and the estimates.
 type taskFields struct {
 	Title       *string         `json:"title"`
 	Description *string         `json:"description"`
@@ -253,9 +264,38 @@ type taskFields struct {
 	Due         json.RawMessage `json:"due"`
 	Archived    *bool           `json:"archived"`
 	Sprint      json.RawMessage `json:"sprint"` // a sprint number; null for the backlog
+	// The estimates: whole seconds, a duration string ("2h 30m") or null.
+	OriginalEstimate  json.RawMessage `json:"original_estimate"`
+	RemainingEstimate json.RawMessage `json:"remaining_estimate"`
 }
 
-// update turns the fields into a store command; fields absent from the body stay unset.
+// taskEstimates are the estimates a task write sets, read but for duration strings,
+// which the task's project's calendar reads.
+type taskEstimates struct{ original, remaining durationInput }
+
+// estimates reads the estimate members.
+func (in taskFields) estimates() (taskEstimates, error) {
+	var e taskEstimates
+	var err error
+	if e.original, err = readDuration(in.OriginalEstimate, "original_estimate", true); err != nil {
+		return e, err
+	}
+	e.remaining, err = readDuration(in.RemainingEstimate, "remaining_estimate", true)
+	return e, err
+}
+
+// apply sets the estimates of u, reading duration strings with cal.
+func (e taskEstimates) apply(u *store.TaskUpdate, cal duration.Calendar) error {
+	var err error
+	if u.Estimate, err = e.original.opt(cal); err != nil {
+		return err
+	}
+	u.Remaining, err = e.remaining.opt(cal)
+	return err
+}
+
+// update turns the fields into a store command, but for the estimates (see estimates);
+// fields absent from the body stay unset.
 func (in taskFields) update(taskID string) (store.TaskUpdate, error) {
 	u := store.TaskUpdate{TaskID: taskID}
 	if in.Title != nil {
@@ -311,6 +351,13 @@ func (h *Handler) apiPatchTask(c echo.Context) error {
 	}
 	u, err := in.update(t.ID)
 	if err != nil {
+		return err
+	}
+	est, err := in.estimates()
+	if err != nil {
+		return err
+	}
+	if err := est.apply(&u, p.Calendar()); err != nil {
 		return err
 	}
 	choice, err := parseSprintChoice(in.Sprint)

@@ -419,7 +419,9 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 		t.Errorf("no http bearer security scheme")
 	}
 	for _, name := range []string{"Task", "TaskWithOutcome", "Project", "Column", "Member", "HistoryEntry", "Event", "Problem", "Conflict",
-		"Sprint", "SprintCreate", "SprintUpdate", "SprintStart", "SprintCompletion", "CompletionPlan", "TaskPlan"} {
+		"Sprint", "SprintCreate", "SprintUpdate", "SprintStart", "SprintCompletion", "CompletionPlan", "TaskPlan",
+		"Duration", "NullableDuration", "Adjust", "Worklog", "WorklogWithTask", "WorklogCreate", "WorklogPatch", "WorklogDelete",
+		"WorklogDeleted", "WorklogConflict"} {
 		if e.doc.Components.Schemas[name] == nil {
 			t.Errorf("schema %s is missing", name)
 		}
@@ -453,8 +455,8 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	if len(ids) != 29 {
-		t.Errorf("%d operations, want 29", len(ids))
+	if len(ids) != 34 {
+		t.Errorf("%d operations, want 34", len(ids))
 	}
 }
 

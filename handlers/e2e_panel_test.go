@@ -35,7 +35,7 @@ func e2ePanel(t *testing.T, browser context.Context, seed string) {
 
 	// Edit in place: the panel says it saved; the card on the board shows the new title.
 	ben.exec(`document.querySelector('#task-panel input[name="title"]').value = "Retitled in the panel"`)
-	ben.do("save", chromedp.Click(chromedp.CSS(`#task-panel button[type="submit"]`)))
+	ben.do("save", chromedp.Click(chromedp.CSS(`#task-panel button[type="submit"][form="panel-task-form"]`)))
 	ben.waitUntil("saved", e2eWait, `(document.querySelector("#task-panel .panel-status")||{}).textContent === "Saved `+x.Key+`."`)
 	ben.waitUntil("card retitled", e2eWait, fmt.Sprintf(`document.querySelector("#task-%s .card-title").textContent === "Retitled in the panel"`, x.ID))
 	if got := s.task(x.ID).Title; got != "Retitled in the panel" {
@@ -53,7 +53,7 @@ func e2ePanel(t *testing.T, browser context.Context, seed string) {
 		t.Fatal(err)
 	}
 	ben.exec(`document.querySelector('#task-panel input[name="title"]').value = "Ben's title"`)
-	ben.do("save again", chromedp.Click(chromedp.CSS(`#task-panel button[type="submit"]`)))
+	ben.do("save again", chromedp.Click(chromedp.CSS(`#task-panel button[type="submit"][form="panel-task-form"]`)))
 	ben.waitUntil("conflict in the panel", e2eWait, `document.activeElement && document.activeElement.matches("#task-panel [data-conflict-confirm]")`)
 	text := e2eEval[string](ben, `document.querySelector("#task-panel .conflict").textContent`)
 	for _, want := range []string{"Ana Lima", "Ana's title", "Ben's title"} {

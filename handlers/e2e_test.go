@@ -83,6 +83,10 @@ func TestE2EBoard(t *testing.T) {
 		{"BacklogAxe", e2eBacklogAxe},
 		{"SprintLifecycle", e2eSprintLifecycle},
 		{"SprintPagesAxe", e2eSprintPagesAxe},
+		{"LogWorkFromTaskPage", e2eLogWorkFromTaskPage},
+		{"LogWorkByKeyboard", e2eLogWorkByKeyboard},
+		{"TimeWithoutJavaScript", e2eTimeWithoutJavaScript},
+		{"TimeAxe", e2eTimeAxe},
 		{"TimesheetAxe", e2eTimesheetAxe},
 		{"TimesheetKeyboard", e2eTimesheetKeyboard},
 	} {

@@ -185,7 +185,7 @@ func (pub *publisher) publish(ctx context.Context, batch []store.Event) error {
 			return err
 		}
 	}
-	return nil
+	return pub.h.publishTime(ctx, batch)
 }
 
 // taskProjectsKept bounds the publisher's memory of which project each task is in.

@@ -93,6 +93,13 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/tasks/:task", h.updateTask)
 	p.POST("/tasks/:task/move", h.moveTask)
 	p.POST("/tasks/:task/conflicts/:seq", h.answerConflict)
+	p.GET("/tasks/:task/time", h.taskTime)
+	p.GET("/tasks/:task/stream", h.taskStream)
+	p.POST("/tasks/:task/worklogs", h.logWork)
+	p.GET("/tasks/:task/worklogs/:id", h.worklogPage(false))
+	p.POST("/tasks/:task/worklogs/:id", h.editWorklog)
+	p.GET("/tasks/:task/worklogs/:id/delete", h.worklogPage(true))
+	p.POST("/tasks/:task/worklogs/:id/delete", h.deleteWorklog)
 	p.GET("/board", h.board)
 	p.GET("/board/stream", h.boardStream)
 	p.POST("/board/move", h.boardMove)
@@ -159,6 +166,11 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 		{http.MethodPost, "/tasks/:task/restore", h.apiArchive(false)},
 		{http.MethodGet, "/tasks/:task/history", h.apiTaskHistory},
 		{http.MethodPost, "/tasks/:task/plan", h.apiPlanTask},
+		{http.MethodGet, "/tasks/:task/worklogs", h.apiWorklogs},
+		{http.MethodPost, "/tasks/:task/worklogs", h.apiLogWork},
+		{http.MethodGet, "/tasks/:task/worklogs/:worklog", h.apiWorklog},
+		{http.MethodPatch, "/tasks/:task/worklogs/:worklog", h.apiPatchWorklog},
+		{http.MethodDelete, "/tasks/:task/worklogs/:worklog", h.apiDeleteWorklog},
 		{http.MethodGet, "/sprints", h.apiSprints},
 		{http.MethodPost, "/sprints", h.apiCreateSprint},
 		{http.MethodGet, "/sprints/:sprint", h.apiSprint},

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/store/duration"
 	"github.com/tack-pm/tack/views"
 )
 
@@ -54,7 +55,15 @@ func (h *Handler) renderTask(c echo.Context, status int, t *store.Task, form vie
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.TaskPage(h.page(c, t.Key+" "+t.Title), v))
+	return render(c, status, views.TaskPage(h.taskPageOf(c, t), v))
+}
+
+// taskPageOf is the task page's frame: htmx and the page's script, which swap the time
+// tracking section in place and keep it live.
+func (h *Handler) taskPageOf(c echo.Context, t *store.Task) views.Page {
+	pg := h.page(c, t.Key+" "+t.Title)
+	pg.Live, pg.Script = true, "task.js"
+	return pg
 }
 
 // taskView loads what the task page and the card panel show, the user's pending
@@ -74,6 +83,9 @@ func (h *Handler) taskView(c echo.Context, t *store.Task, form views.TaskForm) (
 		return views.TaskView{}, err
 	}
 	v := views.TaskView{Task: t, Members: members, History: history, Form: form, Sprints: sprints}
+	if v.Time, err = h.timeView(c, t, members); err != nil {
+		return views.TaskView{}, err
+	}
 	if !role.CanEdit() {
 		return v, nil
 	}
@@ -121,7 +133,8 @@ func (h *Handler) updateTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := parseTaskUpdate(c, t.ID)
+	p, _ := currentProject(c)
+	u, err := parseTaskUpdate(c, t.ID, p.Calendar())
 	if err == nil {
 		var res *store.TaskResult
 		if res, err = h.store.UpdateTask(ctx(c), currentUser(c).ID, u); err == nil {
@@ -138,7 +151,7 @@ func (h *Handler) updateTask(c echo.Context) error {
 	form := views.TaskFormFrom(t)
 	submitted, _ := c.FormParams()
 	form.Fill(submitted)
-	form.Errors = fieldErrors(err)
+	form.Errors = taskFieldErrors(err)
 	if inPanel(c) {
 		return h.renderPanel(c, http.StatusUnprocessableEntity, t, form, "")
 	}
@@ -164,7 +177,7 @@ func joinFields(fs []store.Field) string {
 }
 
 // parseTaskUpdate reads a task form: only the fields present are changed.
-func parseTaskUpdate(c echo.Context, taskID string) (store.TaskUpdate, error) {
+func parseTaskUpdate(c echo.Context, taskID string, cal duration.Calendar) (store.TaskUpdate, error) {
 	u := store.TaskUpdate{TaskID: taskID}
 	var err error
 	if u.BaseVersion, err = baseVersion(c); err != nil {
@@ -214,7 +227,35 @@ func parseTaskUpdate(c echo.Context, taskID string) (store.TaskUpdate, error) {
 	if has("archived") {
 		u.Archived = store.Some(form.Get("archived") == "true")
 	}
+	for name, dst := range map[string]*store.Opt[*int64]{"estimate": &u.Estimate, "remaining": &u.Remaining} {
+		if !has(name) {
+			continue
+		}
+		s := strings.TrimSpace(form.Get(name))
+		if s == "" {
+			*dst = store.Some[*int64](nil)
+			continue
+		}
+		n, err := parseDuration(cal, s, name)
+		if err != nil {
+			return u, err
+		}
+		*dst = store.Some(&n)
+	}
 	return u, nil
+}
+
+// taskFieldErrors places a refused edit's message next to its field in the task form,
+// whose estimate fields the store names as the API does.
+func taskFieldErrors(err error) map[string]string {
+	errs := fieldErrors(err)
+	for from, to := range map[string]string{"original_estimate": "estimate", "remaining_estimate": "remaining"} {
+		if msg, ok := errs[from]; ok {
+			delete(errs, from)
+			errs[to] = msg
+		}
+	}
+	return errs
 }
 
 func baseVersion(c echo.Context) (int, error) {

@@ -124,6 +124,8 @@ type TaskView struct {
 	// Sprints are the project's sprints: the task's sprint, the one it was carried over
 	// from, and the choices of its sprint field.
 	Sprints []*store.Sprint
+	// Time is the task's time tracking section; nil leaves it out.
+	Time *TimeView
 }
 
 // TaskForm is the task edit form's state, as strings.
@@ -131,6 +133,8 @@ type TaskForm struct {
 	Title, Description, Type, Priority, Assignee, Labels, Points, Due string
 	// Sprint is the task's sprint id, "" for the backlog.
 	Sprint string
+	// Estimate and Remaining are the original and remaining estimates (time tracking).
+	Estimate, Remaining DurationField
 	// BaseVersion is the version the values were read at; a form shown again after an
 	// error keeps the version the user started from, so the merge rule still protects
 	// changes others made meanwhile.
@@ -148,6 +152,7 @@ func TaskFormFrom(t *store.Task) TaskForm {
 		Title: t.Title, Description: t.Description, Type: string(t.Type), Priority: string(t.Priority),
 		Assignee: t.AssigneeID, Labels: strings.Join(t.Labels, ", "), Points: pts, Due: t.Due,
 		Sprint: t.SprintID, BaseVersion: t.Version,
+		Estimate: DurationField{Seconds: t.Estimate}, Remaining: DurationField{Seconds: t.Remaining},
 	}
 }
 
@@ -160,6 +165,11 @@ func (f *TaskForm) Fill(submitted url.Values) {
 	} {
 		if vs, ok := submitted[name]; ok && len(vs) > 0 {
 			*dst = vs[0]
+		}
+	}
+	for name, dst := range map[string]*DurationField{"estimate": &f.Estimate, "remaining": &f.Remaining} {
+		if vs, ok := submitted[name]; ok && len(vs) > 0 {
+			*dst = DurationField{Text: vs[0], Typed: true}
 		}
 	}
 	if v, err := strconv.Atoi(submitted.Get("base_version")); err == nil && v > 0 {
@@ -224,6 +234,11 @@ func (f *TaskForm) Keep(pc *store.PendingConflict) {
 	} {
 		if v, ok := pc.Wants(field); ok {
 			*dst = formValue(v)
+		}
+	}
+	for field, dst := range map[store.Field]*DurationField{store.FieldEstimate: &f.Estimate, store.FieldRemaining: &f.Remaining} {
+		if v, ok := pc.Wants(field); ok {
+			*dst = DurationField{Seconds: seconds(v)}
 		}
 	}
 }

@@ -81,6 +81,15 @@
       target.insertBefore(card, target.children[index] || null);
       return true;
     },
+    // w logs work on the focused card: its panel opens on the log-work form.
+    extraKey: function (evt, card) {
+      var link = evt.key === "w" && card && card.querySelector(".card-link");
+      if (!link) return false;
+      evt.preventDefault();
+      panelFocus = "#log-date";
+      htmx.ajax("GET", link.getAttribute("href") + "/panel", { source: link, target: "#task-panel-body", swap: "innerHTML" });
+      return true;
+    },
     // Newly drawn cards' links describe the pick-up keys. (The key handlers do not wait
     // for it: a card swapped in a moment ago works too.)
     onLoad: function (root) {
@@ -107,6 +116,7 @@
   });
 
   var panel = document.getElementById("task-panel");
+  var panelFocus = null;   // what gets focus when the panel opens ("w": the log-work form)
   var panelCard = null;    // id of the card whose link opened the panel
   var panelWanted = false; // a card was opened and the panel not closed since
 
@@ -127,7 +137,9 @@
     // An answer that settles after the panel was closed does not open it again.
     if (!panelWanted) return;
     if (!panel.open) panel.showModal();
-    var target = panel.querySelector("[data-conflict-confirm]") ||
+    var wanted = panelFocus && panel.querySelector(panelFocus);
+    panelFocus = null;
+    var target = wanted || panel.querySelector("[data-conflict-confirm]") ||
       panel.querySelector('[aria-invalid="true"]') ||
       panel.querySelector(".panel-status") ||
       panel.querySelector('input[name="title"]') ||
@@ -142,7 +154,8 @@
     panel.addEventListener("close", function () {
       panelWanted = false;
       var body = document.getElementById("task-panel-body");
-      if (body) body.textContent = "";
+      // Through htmx, so that the panel's live stream of the task is closed too.
+      if (body) htmx.swap(body, "", { swapStyle: "innerHTML" });
       // Back to the card, wherever live updates have put it meanwhile.
       var card = panelCard && document.getElementById(panelCard);
       var link = card && card.querySelector(".card-link");

@@ -566,3 +566,22 @@
 
   window.TackLists = { create: create };
 })();
+
+// A task's time tracking section (task page and card panel), swapped in place by its
+// forms: focus goes where the answer asks for attention (a conflict's confirm button, the
+// first field with an error, the edit form, or the message of what was saved), so
+// keyboard and screen-reader users follow without hunting for it.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    // After an outerHTML swap the event may name the section replaced: take the new one.
+    var swapped = evt.detail && evt.detail.target;
+    var section = swapped && swapped.id === "time-tracking" && document.getElementById("time-tracking");
+    if (!section) return;
+    var target = section.querySelector("[data-conflict-confirm]") ||
+      section.querySelector('[aria-invalid="true"]') ||
+      section.querySelector("#change-worklog input:not([type=hidden]), #change-worklog button[type=submit]") ||
+      section.querySelector(".time-status");
+    if (target) target.focus();
+  });
+})();
