@@ -87,6 +87,8 @@ func TestE2EBoard(t *testing.T) {
 		{"LogWorkByKeyboard", e2eLogWorkByKeyboard},
 		{"TimeWithoutJavaScript", e2eTimeWithoutJavaScript},
 		{"TimeAxe", e2eTimeAxe},
+		{"TimesheetAxe", e2eTimesheetAxe},
+		{"TimesheetKeyboard", e2eTimesheetKeyboard},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

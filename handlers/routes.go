@@ -78,6 +78,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	app := web.Group("", h.requireUser)
 	app.GET("/projects", h.listProjects)
 	app.GET("/my-work", h.myWork)
+	app.GET("/timesheet", h.timesheet)
+	app.GET("/timesheet.csv", h.timesheetCSV)
 	app.POST("/projects", h.createProject)
 	app.GET("/settings/tokens", h.tokensPage)
 	app.POST("/settings/tokens", h.createToken)
@@ -129,6 +131,10 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/members/:user/password-reset", h.createPasswordReset)
 	p.POST("/invitations", h.createInvitation)
 	p.POST("/invitations/:id/revoke", h.revokeInvitation)
+	p.GET("/timesheet", h.timesheet)
+	p.GET("/timesheet.csv", h.timesheetCSV)
+	p.GET("/settings", h.settings)
+	p.POST("/settings/time", h.saveTimeSettings)
 }
 
 // apiRoutes registers the JSON API: token auth, no cookies, so no CSRF.
