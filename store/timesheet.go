@@ -132,20 +132,7 @@ func (s *Store) Timesheet(ctx context.Context, q TimesheetQuery) (*Timesheet, er
 		args = append(args, person)
 	}
 	var rows []struct {
-		ID          string `db:"id"`
-		TaskID      string `db:"task_id"`
-		ProjectID   string `db:"project_id"`
-		AuthorID    string `db:"author_id"`
-		Date        string `db:"work_date"`
-		Start       string `db:"start_time"`
-		Seconds     int64  `db:"seconds"`
-		Comment     string `db:"comment"`
-		Version     int    `db:"version"`
-		CreatedAt   string `db:"created_at"`
-		UpdatedAt   string `db:"updated_at"`
-		TaskNumber  int    `db:"number"`
-		TaskTitle   string `db:"title"`
-		ProjectKey  string `db:"key"`
+		worklogRow
 		AuthorName  string `db:"name"`
 		AuthorEmail string `db:"email"`
 	}
@@ -155,17 +142,12 @@ func (s *Store) Timesheet(ctx context.Context, q TimesheetQuery) (*Timesheet, er
 	}
 	entries := make([]*TimesheetEntry, 0, len(rows))
 	for _, r := range rows {
-		e := &TimesheetEntry{Worklog: Worklog{ID: r.ID, TaskID: r.TaskID, ProjectID: r.ProjectID, AuthorID: r.AuthorID,
-			Date: r.Date, Start: r.Start, Seconds: r.Seconds, Comment: r.Comment, Version: r.Version,
-			TaskKey: fmt.Sprintf("%s-%d", r.ProjectKey, r.TaskNumber), TaskTitle: r.TaskTitle},
-			ProjectKey: r.ProjectKey, TaskNumber: r.TaskNumber, AuthorName: r.AuthorName, AuthorEmail: r.AuthorEmail}
-		if e.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
+		w, err := r.worklog()
+		if err != nil {
 			return nil, err
 		}
-		if e.UpdatedAt, err = parseTime(r.UpdatedAt); err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
+		entries = append(entries, &TimesheetEntry{Worklog: *w, ProjectKey: r.ProjectKey, TaskNumber: r.Number,
+			AuthorName: r.AuthorName, AuthorEmail: r.AuthorEmail})
 	}
 	return NewTimesheet(days, q.Team, entries), nil
 }
@@ -175,12 +157,8 @@ func (s *Store) Timesheet(ctx context.Context, q TimesheetQuery) (*Timesheet, er
 // statement itself, so a row is read only from a project the viewer is in, and someone
 // else's only by that project's admin.
 func timesheetStatement(where []string) string {
-	return `SELECT w.id, w.task_id, w.project_id, w.author_id, w.work_date, w.start_time,
-			w.seconds, w.comment, w.version, w.created_at, w.updated_at, t.number, t.title, p.key, u.name, u.email
-		FROM worklogs w
+	return `SELECT ` + worklogColumns + `, u.name, u.email` + worklogFrom + `
 		JOIN members m ON m.project_id = w.project_id AND m.user_id = ? AND (m.role = 'admin' OR w.author_id = m.user_id)
-		JOIN tasks t ON t.id = w.task_id
-		JOIN projects p ON p.id = w.project_id
 		JOIN users u ON u.id = w.author_id
 		WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY w.work_date, w.start_time = '', w.start_time, w.created_at, w.id`
