@@ -40,7 +40,7 @@ func TestWeekdaysText(t *testing.T) {
 		127: "Mon–Sun",
 		0:   "none",
 		1<<time.Monday | 1<<time.Wednesday | 1<<time.Thursday | 1<<time.Friday: "Mon, Wed–Fri",
-		1<<time.Saturday | 1<<time.Sunday:                                       "Sat, Sun",
+		1<<time.Saturday | 1<<time.Sunday:                                      "Sat, Sun",
 	} {
 		if got := WeekdaysText(bits); got != want {
 			t.Errorf("WeekdaysText(%b) = %q, want %q", bits, got, want)
