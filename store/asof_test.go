@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,6 +83,8 @@ func projectSeqs(t *testing.T, s *Store) map[string][]int64 {
 func TestBoardAsOfMatchesLive(t *testing.T) {
 	defer func(n int) { checkpointEvery = n }(checkpointEvery)
 	checkpointEvery = 40 // many checkpoints in a short history
+	defer func(n int64) { indexChunk = n }(indexChunk)
+	indexChunk = 97 // event_projects caught up in many transactions
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	g := newLogGenerator(11)
@@ -105,9 +108,20 @@ func TestBoardAsOfMatchesLive(t *testing.T) {
 	p := g.projects[0]
 	var recorded []liveBoard
 	recorded = append(recorded, readLiveBoard(t, s, p.id))
-	for range 1000 {
+	for i := range 1000 {
 		step(g.step)
-		recorded = append(recorded, readLiveBoard(t, s, p.id))
+		live := readLiveBoard(t, s, p.id)
+		recorded = append(recorded, live)
+		if i%97 == 0 {
+			// Reads while the log grows: event_projects and checkpoints catch up in steps.
+			b, err := s.BoardAsOf(ctx, p.id, live.seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(b.Tasks, live.tasks) || !reflect.DeepEqual(b.Project.Columns, live.columns) {
+				t.Fatalf("as of %d, read at once: cards differ\n%s", live.seq, firstDiff(b.Tasks, live.tasks))
+			}
+		}
 	}
 	t.Logf("events by type: %v", g.counts)
 	if g.counts[TypeSprintStarted] == 0 || g.counts[TypeSprintCompleted] == 0 || g.counts[TypeWorkflowChanged] == 0 || g.counts[TypeTaskArchived] == 0 {
@@ -184,3 +198,115 @@ func firstDiff(got, want []*Task) string {
 }
 
 func taskString(t *Task) string { return fmt.Sprintf("%+v", *t) }
+
+// TestBoardAsOfBesideMoves: an as-of read (which lists new events and stores
+// checkpoints, both writes) and a move released together, 30 rounds: the read answers
+// the board as it was before the move, and event_projects ends up listing exactly each
+// project's events.
+func TestBoardAsOfBesideMoves(t *testing.T) {
+	defer func(n int) { checkpointEvery = n }(checkpointEvery)
+	checkpointEvery = 3
+	ctx := context.Background()
+	bd := mustBoard(t)
+	var tasks []*Task
+	for i := range 6 {
+		tasks = append(tasks, bd.mustCreate(t, fmt.Sprint("card ", i), colToDo))
+	}
+	columns := []string{colToDo, colInProgress, colInReview, colDone}
+	for round := range 30 {
+		before := readLiveBoard(t, bd.s, bd.p.ID)
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+			got   *BoardState
+			rerr  error
+			merr  error
+		)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			<-start
+			got, rerr = bd.s.BoardAsOf(ctx, bd.p.ID, before.seq)
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			i := round % len(tasks)
+			res, err := bd.s.MoveTask(ctx, bd.ben, TaskMove{TaskID: tasks[i].ID, BaseVersion: tasks[i].Version, ColumnID: columns[(round/len(tasks)+1)%len(columns)]})
+			if err == nil {
+				tasks[i] = res.Task
+			}
+			merr = err
+		}()
+		close(start)
+		wg.Wait()
+		if rerr != nil || merr != nil {
+			t.Fatalf("round %d: read %v, move %v", round, rerr, merr)
+		}
+		if !reflect.DeepEqual(got.Tasks, before.tasks) {
+			t.Fatalf("round %d: the board as of %d is not the board then\n%s", round, before.seq, firstDiff(got.Tasks, before.tasks))
+		}
+	}
+	if _, err := bd.s.BoardAsOf(ctx, bd.p.ID, readLiveBoard(t, bd.s, bd.p.ID).seq); err != nil {
+		t.Fatal(err)
+	}
+	var listed []int64
+	if err := bd.s.read.Select(&listed, `SELECT seq FROM event_projects WHERE project_id = ? ORDER BY seq`, bd.p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if want := projectSeqs(t, bd.s)[bd.p.ID]; !slices.Equal(listed, want) {
+		t.Errorf("event_projects lists %d events of the project, the log has %d", len(listed), len(want))
+	}
+}
+
+// TestBoardAsOfPositions: positions outside the project's life are refused with a
+// message a person understands; SeqAt finds the last change at or before an instant.
+func TestBoardAsOfPositions(t *testing.T) {
+	ctx := context.Background()
+	bd := mustBoard(t) // the users are registered before the project
+	first := projectSeqs(t, bd.s)[bd.p.ID][0]
+	a := bd.mustCreate(t, "first card", colToDo)
+	bd.s.Now = func() time.Time { return time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC) }
+	b := bd.mustCreate(t, "second card", colToDo)
+	seqs := projectSeqs(t, bd.s)[bd.p.ID]
+	head := seqs[len(seqs)-1]
+
+	for _, tc := range []struct {
+		at      int64
+		message string
+	}{
+		{0, "A position in the log is a whole number from 1; 0 is not one."},
+		{first - 1, fmt.Sprintf("TACK did not exist yet at position %d: it begins at %d.", first-1, first)},
+		{head + 1, fmt.Sprintf("Position %d is after the last change (%d): there is nothing to show there yet.", head+1, head)},
+	} {
+		_, err := bd.s.BoardAsOf(ctx, bd.p.ID, tc.at)
+		wantCode(t, err, EINVALID, tc.message)
+	}
+	_, err := bd.s.BoardAsOf(ctx, "nope", head)
+	if ErrorCode(err) != ENOTFOUND {
+		t.Errorf("unknown project: %v", err)
+	}
+
+	st, err := bd.s.BoardAsOf(ctx, bd.p.ID, head-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Tasks) != 1 || st.Tasks[0].ID != a.ID || st.Since != 1 || st.Next != head {
+		t.Errorf("before the second card: %d cards, %d since, next %d", len(st.Tasks), st.Since, st.Next)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want int64
+	}{
+		{time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+		{time.Date(2026, 11, 20, 13, 59, 59, 0, time.UTC), head - 1},
+		{time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC), head},
+		{time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), head},
+	} {
+		got, err := bd.s.SeqAt(ctx, bd.p.ID, tc.at)
+		if err != nil || got != tc.want {
+			t.Errorf("SeqAt(%v) = %d, %v; want %d", tc.at, got, err, tc.want)
+		}
+	}
+	_ = b
+}
