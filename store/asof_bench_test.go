@@ -69,4 +69,3 @@ func BenchmarkBoardAsOf(b *testing.B) {
 		}
 	}
 }
-
