@@ -366,6 +366,15 @@ func (a AsOfView) SinceText() string {
 	return fmt.Sprintf("%d changes since", a.Since)
 }
 
+// PositionText says which change of the log the board shows last, and when it was made
+// when that is not the moment asked for.
+func (a AsOfView) PositionText() string {
+	if a.ChangeWhen == a.When {
+		return fmt.Sprintf("The board after change %d of the log.", a.Seq)
+	}
+	return fmt.Sprintf("The board after change %d of the log, made %s.", a.Seq, a.ChangeWhen)
+}
+
 // URL is the board as it was at position seq.
 func (a AsOfView) URL(p *store.Project, seq int64) string {
 	return ProjectURL(p, "/board") + "?at=" + strconv.FormatInt(seq, 10)
