@@ -308,5 +308,15 @@ func TestBoardAsOfPositions(t *testing.T) {
 			t.Errorf("SeqAt(%v) = %d, %v; want %d", tc.at, got, err, tc.want)
 		}
 	}
-	_ = b
+	// A checkpoint that cannot be read (another format, damage) is passed over.
+	if _, err := bd.s.write.Exec(`INSERT INTO board_checkpoints (project_id, seq, state) VALUES (?, ?, ?)`, bd.p.ID, head-1, []byte("not a checkpoint")); err != nil {
+		t.Fatal(err)
+	}
+	st, err = bd.s.BoardAsOf(ctx, bd.p.ID, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.From != 0 || len(st.Tasks) != 2 || st.Tasks[1].ID != b.ID || st.Tasks[0].ID != a.ID {
+		t.Errorf("past a damaged checkpoint: from %d, %d cards", st.From, len(st.Tasks))
+	}
 }
