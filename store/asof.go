@@ -5,10 +5,11 @@ import (
 	"compress/flate"
 	"context"
 	"database/sql"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -402,75 +403,213 @@ func copyPoints(p *float64) *float64 {
 	return &v
 }
 
-// foldTask is a task as a checkpoint stores it: what the board needs and the fold keeps.
-type foldTask struct {
-	ID          string   `json:"id"`
-	Number      int      `json:"n"`
-	Title       string   `json:"t"`
-	Type        TaskType `json:"ty"`
-	Priority    Priority `json:"pr"`
-	ColumnID    string   `json:"c"`
-	Rank        string   `json:"r"`
-	AssigneeID  string   `json:"a,omitempty"`
-	Labels      []string `json:"l"`
-	Points      *float64 `json:"p,omitempty"`
-	Due         string   `json:"d,omitempty"`
-	Archived    bool     `json:"x,omitempty"`
-	SprintID    string   `json:"s,omitempty"`
-	CarriedFrom string   `json:"cf,omitempty"`
-	Estimate    *int64   `json:"e,omitempty"`
-	Remaining   *int64   `json:"re,omitempty"`
-	Logged      int64    `json:"lo,omitempty"`
-	Version     int      `json:"v"`
-}
-
-type foldJSON struct {
-	*boardFold
-	Tasks []foldTask `json:"tasks"`
-}
-
-// encode returns the fold as a checkpoint stores it: JSON, tasks by id, deflated.
+// encode returns the fold as a checkpoint stores it: a compact binary record (fields in
+// a fixed order, tasks by id), deflated. JSON took two thirds of an as-of read to decode.
 func (f *boardFold) encode() ([]byte, error) {
-	out := foldJSON{boardFold: f, Tasks: make([]foldTask, 0, len(f.Tasks))}
-	for _, t := range f.Tasks {
-		out.Tasks = append(out.Tasks, foldTask{
-			ID: t.ID, Number: t.Number, Title: t.Title, Type: t.Type, Priority: t.Priority, ColumnID: t.ColumnID, Rank: t.Rank,
-			AssigneeID: t.AssigneeID, Labels: t.Labels, Points: t.Points, Due: t.Due, Archived: t.Archived, SprintID: t.SprintID,
-			CarriedFrom: t.CarriedFrom, Estimate: t.Estimate, Remaining: t.Remaining, Logged: t.Logged, Version: t.Version,
-		})
+	var w cpWriter
+	w.uint(checkpointFormat)
+	w.int(f.Seq)
+	w.int(f.At.UnixNano())
+	w.int(int64(f.Count))
+	w.str(f.Key)
+	w.str(f.Name)
+	w.uint(uint64(len(f.Columns)))
+	for _, c := range f.Columns {
+		w.str(c.ID)
+		w.str(c.Name)
+		w.int(int64(c.WIPLimit))
+		w.str(string(c.Category))
 	}
-	slices.SortFunc(out.Tasks, func(a, b foldTask) int { return strings.Compare(a.ID, b.ID) })
+	ids := make([]string, 0, len(f.Tasks))
+	for id := range f.Tasks {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	w.uint(uint64(len(ids)))
+	for _, id := range ids {
+		t := f.Tasks[id]
+		w.str(t.ID)
+		w.int(int64(t.Number))
+		w.str(t.Title)
+		w.str(string(t.Type))
+		w.str(string(t.Priority))
+		w.str(t.ColumnID)
+		w.str(t.Rank)
+		w.str(t.AssigneeID)
+		w.uint(uint64(len(t.Labels)))
+		for _, l := range t.Labels {
+			w.str(l)
+		}
+		w.bool(t.Points != nil)
+		if t.Points != nil {
+			w.uint(math.Float64bits(*t.Points))
+		}
+		w.str(t.Due)
+		w.bool(t.Archived)
+		w.str(t.SprintID)
+		w.str(t.CarriedFrom)
+		w.optInt(t.Estimate)
+		w.optInt(t.Remaining)
+		w.int(t.Logged)
+		w.int(int64(t.Version))
+	}
 	var buf bytes.Buffer
 	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.NewEncoder(zw).Encode(out); err != nil {
+	if _, err := zw.Write(w.b); err != nil {
 		return nil, fmt.Errorf("store: encode checkpoint: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: encode checkpoint: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
-// decodeFold reads a checkpoint's state.
+// decodeFold reads a checkpoint's state; a checkpoint of another format is an error.
 func decodeFold(state []byte) (*boardFold, error) {
 	data, err := io.ReadAll(flate.NewReader(bytes.NewReader(state)))
 	if err != nil {
 		return nil, fmt.Errorf("store: read checkpoint: %w", err)
 	}
-	in := foldJSON{boardFold: newBoardFold()}
-	if err := json.Unmarshal(data, &in); err != nil {
-		return nil, fmt.Errorf("store: read checkpoint: %w", err)
+	r := cpReader{b: data}
+	f := newBoardFold()
+	if v := r.uint(); v != checkpointFormat {
+		return nil, fmt.Errorf("store: checkpoint format %d, want %d", v, checkpointFormat)
 	}
-	f := in.boardFold
-	for _, t := range in.Tasks {
-		f.Tasks[t.ID] = &Task{
-			ID: t.ID, Number: t.Number, Title: t.Title, Type: t.Type, Priority: t.Priority, ColumnID: t.ColumnID, Rank: t.Rank,
-			AssigneeID: t.AssigneeID, Labels: nonNil(t.Labels), Points: t.Points, Due: t.Due, Archived: t.Archived, SprintID: t.SprintID,
-			CarriedFrom: t.CarriedFrom, Estimate: t.Estimate, Remaining: t.Remaining, Logged: t.Logged, Version: t.Version,
+	f.Seq = r.int()
+	f.At = time.Unix(0, r.int()).UTC()
+	f.Count = int(r.int())
+	f.Key = r.str()
+	f.Name = r.str()
+	f.Columns = make([]Column, r.count())
+	for i := range f.Columns {
+		f.Columns[i] = Column{ID: r.str(), Name: r.str(), WIPLimit: int(r.int()), Category: Category(r.str())}
+	}
+	n := r.count()
+	tasks := make([]Task, n)
+	for i := range tasks {
+		t := &tasks[i]
+		t.ID = r.str()
+		t.Number = int(r.int())
+		t.Title = r.str()
+		t.Type = TaskType(r.str())
+		t.Priority = Priority(r.str())
+		t.ColumnID = r.str()
+		t.Rank = r.str()
+		t.AssigneeID = r.str()
+		t.Labels = make([]string, r.count())
+		for j := range t.Labels {
+			t.Labels[j] = r.str()
 		}
+		if r.bool() {
+			p := math.Float64frombits(r.uint())
+			t.Points = &p
+		}
+		t.Due = r.str()
+		t.Archived = r.bool()
+		t.SprintID = r.str()
+		t.CarriedFrom = r.str()
+		t.Estimate = r.optInt()
+		t.Remaining = r.optInt()
+		t.Logged = r.int()
+		t.Version = int(r.int())
+		f.Tasks[t.ID] = t
+	}
+	if r.err != nil || len(r.b) != 0 {
+		return nil, fmt.Errorf("store: read checkpoint: damaged (%v, %d bytes left)", r.err, len(r.b))
 	}
 	return f, nil
+}
+
+// cpWriter appends a checkpoint's fields: varints, and strings with their length.
+type cpWriter struct{ b []byte }
+
+func (w *cpWriter) uint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
+func (w *cpWriter) int(v int64)   { w.b = binary.AppendVarint(w.b, v) }
+func (w *cpWriter) str(s string) {
+	w.uint(uint64(len(s)))
+	w.b = append(w.b, s...)
+}
+func (w *cpWriter) bool(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+func (w *cpWriter) optInt(p *int64) {
+	w.bool(p != nil)
+	if p != nil {
+		w.int(*p)
+	}
+}
+
+// cpReader reads what cpWriter wrote; the first error sticks and later reads are zero.
+type cpReader struct {
+	b   []byte
+	err error
+}
+
+func (r *cpReader) fail() {
+	if r.err == nil {
+		r.err = errors.New("truncated")
+	}
+	r.b = nil
+}
+
+func (r *cpReader) uint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *cpReader) int() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a length, refusing one longer than what is left.
+func (r *cpReader) count() int {
+	v := r.uint()
+	if v > uint64(len(r.b)) {
+		r.fail()
+		return 0
+	}
+	return int(v)
+}
+
+func (r *cpReader) str() string {
+	n := r.count()
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *cpReader) bool() bool {
+	if len(r.b) == 0 {
+		r.fail()
+		return false
+	}
+	v := r.b[0] != 0
+	r.b = r.b[1:]
+	return v
+}
+
+func (r *cpReader) optInt() *int64 {
+	if !r.bool() {
+		return nil
+	}
+	v := r.int()
+	return &v
 }
