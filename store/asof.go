@@ -28,11 +28,11 @@ import (
 // what it did (a trigger on the log did it at append time for about 15% more CPU per
 // move, measured with BoardTasks' move benchmark).
 //
-// Checkpoints are written lazily: an as-of read that folds past a checkpoint position
-// (every CheckpointEvery events of the project, and each sprint start and completion)
-// stores the board there, since the nearest stored checkpoint is before it, none after
-// it is stored either. The live write path does not change: a move costs what it did,
-// less the trigger's one row.
+// Checkpoints are written lazily too: an as-of read that folds past a checkpoint
+// position (every CheckpointEvery events of the project, and each sprint start and
+// completion) stores the board there; as the fold starts from the nearest stored
+// checkpoint, every position it passes is one still missing. The first read of a deep
+// position stores them all at once (BenchmarkBoardAsOf logs what that costs).
 
 // CheckpointEvery is how many of a project's events lie between two board checkpoints.
 const CheckpointEvery = 500
@@ -319,15 +319,15 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // boardFold is a project's board folded from its events: what a checkpoint stores.
 type boardFold struct {
-	V       int       `json:"v"`
-	Seq     int64     `json:"seq"`   // the last event folded
-	At      time.Time `json:"at"`    // its instant
-	Count   int       `json:"count"` // the project's events folded
-	Key     string    `json:"key"`
-	Name    string    `json:"name"`
-	Columns []Column  `json:"columns"`
+	V       int       // checkpointFormat
+	Seq     int64     // the last event folded
+	At      time.Time // its instant
+	Count   int       // the project's events folded
+	Key     string
+	Name    string
+	Columns []Column
 	// Tasks are all the project's tasks, archived ones too (a restore brings them back).
-	Tasks map[string]*Task `json:"-"`
+	Tasks map[string]*Task
 }
 
 func newBoardFold() *boardFold {
