@@ -94,6 +94,9 @@ func (h *Handler) boardStream(c echo.Context) error {
 // the page would show: nothing happened in the project since, for the same user, role
 // and query, and no flash message waits (a page with one is never cached).
 func (h *Handler) board(c echo.Context) error {
+	if c.QueryParams().Has("at") {
+		return h.boardAsOf(c) // the board as it was (asof.go)
+	}
 	p, _ := currentProject(c)
 	head, err := h.store.ProjectHead(ctx(c), p.ID)
 	if err != nil {

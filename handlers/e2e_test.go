@@ -89,6 +89,7 @@ func TestE2EBoard(t *testing.T) {
 		{"TimeAxe", e2eTimeAxe},
 		{"TimesheetAxe", e2eTimesheetAxe},
 		{"TimesheetKeyboard", e2eTimesheetKeyboard},
+		{"BoardAsOf", e2eBoardAsOf},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

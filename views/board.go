@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -340,4 +341,41 @@ func priorityGlyph(p store.Priority) string {
 // panelEditable reports whether the card panel shows the edit form.
 func panelEditable(p Page, v TaskView) bool {
 	return p.Role.CanEdit() && !v.Task.Archived
+}
+
+// AsOfView is what the board as it was says about its moment.
+type AsOfView struct {
+	When       string // the moment shown, in the viewer's zone: "Fri 20 Nov 2026 14:00"
+	ChangeWhen string // the instant of the last change shown, in the viewer's zone
+	Seq        int64  // the position of the log shown
+	Since      int    // the project's changes after it
+	Prev, Next int64  // positions one change earlier and later (0: none)
+}
+
+// AsOfTime is how the board as it was writes a moment.
+const AsOfTime = "Mon 2 Jan 2006 15:04"
+
+// SinceText says how many changes came since: "37 changes since", "no change since".
+func (a AsOfView) SinceText() string {
+	switch a.Since {
+	case 0:
+		return "no change since"
+	case 1:
+		return "1 change since"
+	}
+	return fmt.Sprintf("%d changes since", a.Since)
+}
+
+// PositionText says which change of the log the board shows last, and when it was made
+// when that is not the moment asked for.
+func (a AsOfView) PositionText() string {
+	if a.ChangeWhen == a.When {
+		return fmt.Sprintf("The board after change %d of the log.", a.Seq)
+	}
+	return fmt.Sprintf("The board after change %d of the log, made %s.", a.Seq, a.ChangeWhen)
+}
+
+// URL is the board as it was at position seq.
+func (a AsOfView) URL(p *store.Project, seq int64) string {
+	return ProjectURL(p, "/board") + "?at=" + strconv.FormatInt(seq, 10)
 }

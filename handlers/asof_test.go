@@ -1,0 +1,162 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tack-pm/tack/store"
+)
+
+// lastSeq is the log's last position.
+func (a *app) lastSeq() int64 {
+	a.t.Helper()
+	events, err := a.st.Events(a.ctx, 0, 100000)
+	if err != nil || len(events) == 0 {
+		a.t.Fatalf("events: %d, %v", len(events), err)
+	}
+	return events[len(events)-1].Seq
+}
+
+// asofColumns is every column's card keys, in order.
+func asofColumns(a *app, r *response) [][]string {
+	var out [][]string
+	for _, col := range a.demo.Columns {
+		out = append(out, columnCards(r, col.ID))
+	}
+	return out
+}
+
+// TestBoardAsOf: the board as of a position or a moment (in the viewer's zone) shows the
+// cards where they were, read-only, with a banner counting the changes since and links
+// one change back and forward; it matches the live board of that moment.
+func TestBoardAsOf(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC).UnixNano())
+	a := newAppWith(t, appOptions{now: func() time.Time { return time.Unix(0, clock.Load()).UTC() }})
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+
+	live := ben.get("/projects/DEMO/board")
+	expectStatus(t, live, http.StatusOK)
+	before := asofColumns(a, live)
+	at := a.lastSeq()
+
+	// Two moves, at 14:00 and 14:30 in Berlin (13:00 and 13:30 UTC).
+	first := a.task("DEMO-1")
+	if _, err := a.st.MoveTask(a.ctx, a.ben.ID, store.TaskMove{TaskID: first.ID, BaseVersion: first.Version, ColumnID: a.demo.Columns[3].ID}); err != nil {
+		t.Fatal(err)
+	}
+	firstMove := a.lastSeq()
+	afterFirst := asofColumns(a, ben.get("/projects/DEMO/board"))
+	if slices.EqualFunc(afterFirst, before, slices.Equal) {
+		t.Fatal("the first move did not change the live board")
+	}
+	clock.Store(time.Date(2026, 12, 1, 13, 30, 0, 0, time.UTC).UnixNano())
+	second := a.task("DEMO-2")
+	if _, err := a.st.MoveTask(a.ctx, a.ben.ID, store.TaskMove{TaskID: second.ID, BaseVersion: second.Version, ColumnID: a.demo.Columns[3].ID}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Store(time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC).UnixNano())
+
+	r := ben.get("/projects/DEMO/board?at=" + strconv.FormatInt(at, 10))
+	expectStatus(t, r, http.StatusOK)
+	if got := asofColumns(a, r); !slices.EqualFunc(got, before, slices.Equal) {
+		t.Errorf("as of %d the board shows\n%v\nthe live board was\n%v", at, got, before)
+	}
+	expectText(t, r, "#asof-banner", "As of", "2 changes since", "Back to live", "← Previous change", "Next change →")
+	if href := r.Doc.Find("#asof-next").AttrOr("href", ""); href != "/projects/DEMO/board?at="+strconv.FormatInt(firstMove, 10) {
+		t.Errorf("next change links to %q, want the first move %d", href, firstMove)
+	}
+	if href := r.Doc.Find("#asof-live").AttrOr("href", ""); href != "/projects/DEMO/board" {
+		t.Errorf("back to live links to %q", href)
+	}
+	// Read-only: no Move controls, no forms on the board, no create form, no live stream,
+	// no drag script.
+	for _, sel := range []string{"a.move-button", "#board-asof form", "#board-create", "#drag-move", "[sse-connect]", `script[src*="Sortable"]`, `script[src*="board.js"]`} {
+		if n := r.Doc.Find(sel).Length(); n != 0 {
+			t.Errorf("the board as it was has %d %s", n, sel)
+		}
+	}
+	if r.Doc.Find("li.card").Length() != 21 {
+		t.Errorf("%d cards as of %d, want the demo's 21", r.Doc.Find("li.card").Length(), at)
+	}
+
+	// Next: the board after the first move, one change since, and both links.
+	next := ben.get(r.Doc.Find("#asof-next").AttrOr("href", ""))
+	expectStatus(t, next, http.StatusOK)
+	if got := asofColumns(a, next); !slices.EqualFunc(got, afterFirst, slices.Equal) {
+		t.Errorf("after the first move the board shows\n%v\nwant\n%v", got, afterFirst)
+	}
+	expectText(t, next, "#asof-banner", "1 change since")
+	prev := next.Doc.Find("#asof-prev").AttrOr("href", "")
+	if prev == "" {
+		t.Fatal("no previous change link after the first move")
+	}
+	if got := asofColumns(a, ben.get(prev)); !slices.EqualFunc(got, before, slices.Equal) {
+		t.Errorf("previous change from the first move shows\n%v\nwant\n%v", got, before)
+	}
+
+	// A moment in the viewer's zone: 14:10 in Berlin is after the first move (14:00
+	// there), before the second (14:30).
+	u, _ := url.Parse(a.srv.URL)
+	ben.client.Jar.SetCookies(u, []*http.Cookie{{Name: "tz", Value: url.QueryEscape("Europe/Berlin"), Path: "/"}})
+	berlin := ben.get("/projects/DEMO/board?at=2026-12-01T14:10")
+	expectStatus(t, berlin, http.StatusOK)
+	if got := asofColumns(a, berlin); !slices.EqualFunc(got, afterFirst, slices.Equal) {
+		t.Errorf("at 14:10 Berlin the board shows\n%v\nwant\n%v", got, afterFirst)
+	}
+	expectText(t, berlin, "#asof-banner", "As of Tue 1 Dec 2026 14:10", "1 change since", "Tue 1 Dec 2026 14:00")
+
+	// The latest position: no change since, no next link.
+	latest := ben.get("/projects/DEMO/board?at=" + strconv.FormatInt(a.lastSeq(), 10))
+	expectStatus(t, latest, http.StatusOK)
+	expectText(t, latest, "#asof-banner", "no change since", "No later change")
+
+	// A viewer may look too.
+	chloe := a.browser()
+	chloe.signIn(chloeEmail, chloePass)
+	expectStatus(t, chloe.get("/projects/DEMO/board?at="+strconv.FormatInt(at, 10)), http.StatusOK)
+}
+
+// TestBoardAsOfRefusals: what ?at= cannot show is a 422 with a message a person
+// understands; a non-member gets 404 whatever the moment.
+func TestBoardAsOfRefusals(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	last := a.lastSeq()
+	for _, tc := range []struct{ at, says string }{
+		{"", "Say which moment to show"},
+		{"yesterday", `"yesterday" is not a moment Tack can read`},
+		{"2026-13-40T99:00", "is not a moment Tack can read"},
+		{"0", "A position in the log is a whole number from 1"},
+		{"-4", "A position in the log is a whole number from 1"},
+		{"1", "DEMO did not exist yet at position 1"},
+		{strconv.FormatInt(last+10, 10), "after the last change"},
+		{"2019-05-01T09:00", "DEMO did not exist yet on Wed 1 May 2019 09:00: it was created on"},
+		{"2999-01-01T00:00", "is in the future"},
+	} {
+		r := ben.get("/projects/DEMO/board?at=" + url.QueryEscape(tc.at))
+		expectStatus(t, r, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.Body, tc.says) && !strings.Contains(r.Body, strings.ReplaceAll(tc.says, `"`, "&#34;")) {
+			t.Errorf("?at=%s: the page does not say %q: %.300s", tc.at, tc.says, r.Text("main"))
+		}
+	}
+	dana := a.browser()
+	dana.signUp("dana@example.com", "Dana Outsider", "dana-password")
+	for _, path := range []string{"/projects/DEMO/board?at=" + strconv.FormatInt(last, 10), "/projects/NOPE/board?at=1"} {
+		r := dana.get(path)
+		expectStatus(t, r, http.StatusNotFound)
+		if strings.Contains(r.Body, "Demo project") || strings.Contains(r.Body, "Set up the project") {
+			t.Errorf("%s: the 404 page reveals the project", path)
+		}
+	}
+}
