@@ -389,20 +389,12 @@ func (f *boardFold) cards(projectID string) []*Task {
 			out = append(out, &Task{
 				ID: t.ID, ProjectID: projectID, Number: t.Number, Key: prefix + strconv.Itoa(t.Number), Title: t.Title,
 				Type: t.Type, Priority: t.Priority, ColumnID: t.ColumnID, AssigneeID: t.AssigneeID,
-				Labels: slices.Clone(t.Labels), Points: copyPoints(t.Points), SprintID: t.SprintID, CarriedFrom: t.CarriedFrom,
-				Estimate: copySeconds(t.Estimate), Remaining: copySeconds(t.Remaining), Logged: t.Logged, Version: t.Version,
+				Labels: slices.Clone(t.Labels), Points: clonePtr(t.Points), SprintID: t.SprintID, CarriedFrom: t.CarriedFrom,
+				Estimate: clonePtr(t.Estimate), Remaining: clonePtr(t.Remaining), Logged: t.Logged, Version: t.Version,
 			})
 		}
 	}
 	return out
-}
-
-func copyPoints(p *float64) *float64 {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 // encode returns the fold as a checkpoint stores it: a compact binary record (fields in

@@ -216,7 +216,7 @@ func wantedSeconds(v any) (*int64, bool) {
 	case nil:
 		return nil, true
 	case *int64:
-		return copySeconds(x), true
+		return clonePtr(x), true
 	case int64:
 		return &x, true
 	case float64:

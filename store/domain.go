@@ -282,10 +282,6 @@ func equalValues(a, b any) bool {
 func (t *Task) clone() *Task {
 	c := *t
 	c.Labels = slices.Clone(t.Labels)
-	if t.Points != nil {
-		p := *t.Points
-		c.Points = &p
-	}
-	c.Estimate, c.Remaining = copySeconds(t.Estimate), copySeconds(t.Remaining)
+	c.Points, c.Estimate, c.Remaining = clonePtr(t.Points), clonePtr(t.Estimate), clonePtr(t.Remaining)
 	return &c
 }

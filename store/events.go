@@ -647,7 +647,7 @@ func applyTask(t *Task, e Event, p Payload) (*Task, error) {
 			Title: c.Title, Description: c.Description, Type: c.Type, Priority: c.Priority,
 			ColumnID: c.ColumnID, Rank: c.Rank, AssigneeID: c.AssigneeID,
 			Labels: nonNil(c.Labels), Points: c.Points, Due: c.Due, SprintID: c.SprintID,
-			Estimate: copySeconds(c.Estimate), Remaining: copySeconds(c.Remaining),
+			Estimate: clonePtr(c.Estimate), Remaining: clonePtr(c.Remaining),
 			Version: e.Version, CreatedBy: e.Actor, CreatedAt: e.At, UpdatedBy: e.Actor, UpdatedAt: e.At,
 		}, nil
 	}
@@ -686,23 +686,23 @@ func applyTask(t *Task, e Event, p Payload) (*Task, error) {
 			t.CarriedFrom = ""
 		}
 	case *TaskEstimated:
-		t.Estimate = copySeconds(p.To)
+		t.Estimate = clonePtr(p.To)
 		if p.RemainingTo != nil {
-			t.Remaining = copySeconds(p.RemainingTo)
+			t.Remaining = clonePtr(p.RemainingTo)
 		}
 	case *TaskRemainingChanged:
-		t.Remaining = copySeconds(p.To)
+		t.Remaining = clonePtr(p.To)
 	case *WorkLogged:
 		t.Logged += p.Seconds
-		t.Remaining = copySeconds(p.RemainingTo)
+		t.Remaining = clonePtr(p.RemainingTo)
 	case *WorklogEdited:
 		if p.Seconds != nil {
 			t.Logged += p.Seconds.To - p.Seconds.From
 		}
-		t.Remaining = copySeconds(p.RemainingTo)
+		t.Remaining = clonePtr(p.RemainingTo)
 	case *WorklogDeleted:
 		t.Logged -= p.Seconds
-		t.Remaining = copySeconds(p.RemainingTo)
+		t.Remaining = clonePtr(p.RemainingTo)
 	default:
 		return nil, fmt.Errorf("store: %s is not a task event", e.Type)
 	}
@@ -711,8 +711,9 @@ func applyTask(t *Task, e Event, p Payload) (*Task, error) {
 	return t, nil
 }
 
-// copySeconds returns a copy of a duration pointer, so that tasks never share one.
-func copySeconds(p *int64) *int64 {
+// clonePtr returns a copy of *p in a new variable (nil for nil), so that a value read
+// from one task or event is never shared with another.
+func clonePtr[T any](p *T) *T {
 	if p == nil {
 		return nil
 	}

@@ -89,17 +89,9 @@ func (f *reportFold) reportTask(id string, ref eventRef) ReportTask {
 		return rt
 	}
 	t := st.task
-	rt.Points, rt.Estimate, rt.Remaining = copyPoints(t.Points), copySeconds(t.Estimate), copySeconds(t.Remaining)
+	rt.Points, rt.Estimate, rt.Remaining = clonePtr(t.Points), clonePtr(t.Estimate), clonePtr(t.Remaining)
 	rt.Value = unitValue(t, f.unit)
 	return rt
-}
-
-func copyPoints(p *float64) *float64 {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 // active reports whether the sprint is running now.

@@ -205,9 +205,9 @@ func eventFor(t *Task, c change) Payload {
 	case FieldSprint:
 		return &TaskSprintChanged{From: t.SprintID, To: c.value.(string)}
 	case FieldEstimate:
-		return &TaskEstimated{From: copySeconds(t.Estimate), To: copySeconds(c.value.(*int64))}
+		return &TaskEstimated{From: clonePtr(t.Estimate), To: clonePtr(c.value.(*int64))}
 	case FieldRemaining:
-		return &TaskRemainingChanged{From: copySeconds(t.Remaining), To: copySeconds(c.value.(*int64))}
+		return &TaskRemainingChanged{From: clonePtr(t.Remaining), To: clonePtr(c.value.(*int64))}
 	case FieldArchived:
 		if c.value.(bool) {
 			return &TaskArchived{}

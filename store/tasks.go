@@ -116,7 +116,7 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 	if created.Estimate, err = normEstimate("original_estimate", in.Estimate); err != nil {
 		return nil, err
 	}
-	created.Remaining = copySeconds(created.Estimate)
+	created.Remaining = clonePtr(created.Estimate)
 	id := newID()
 	_, err = s.writeTx(ctx, func(w *writer) error {
 		if _, err := requireRole(w.tx, in.ProjectID, actor, Role.CanEdit, "create tasks"); err != nil {

@@ -172,7 +172,7 @@ func joinAnd(words []string) string {
 func nextRemaining(cur *int64, delta int64, a Adjust, by int64) *int64 {
 	switch a {
 	case AdjustLeave:
-		return copySeconds(cur)
+		return clonePtr(cur)
 	case AdjustSet:
 		return &by
 	case AdjustReduce:
@@ -202,7 +202,7 @@ type TimeSummary struct {
 
 // Time returns the task's time summary.
 func (t *Task) Time() TimeSummary {
-	ts := TimeSummary{Estimate: copySeconds(t.Estimate), Remaining: copySeconds(t.Remaining), Logged: t.Logged}
+	ts := TimeSummary{Estimate: clonePtr(t.Estimate), Remaining: clonePtr(t.Remaining), Logged: t.Logged}
 	var remaining, estimate int64
 	if t.Remaining != nil {
 		remaining = *t.Remaining
@@ -373,7 +373,7 @@ func (s *Store) LogWork(ctx context.Context, actor string, in NewWorklog) (*Work
 		if err := canReduce(t, logged.Adjust); err != nil {
 			return err
 		}
-		logged.RemainingFrom = copySeconds(t.Remaining)
+		logged.RemainingFrom = clonePtr(t.Remaining)
 		logged.RemainingTo = nextRemaining(t.Remaining, logged.Seconds, logged.Adjust, logged.AdjustBy)
 		if res.Task, res.Events, err = appendWorklogEvent(w, actor, t, &logged); err != nil {
 			return err
@@ -599,7 +599,7 @@ func (s *Store) EditWorklog(ctx context.Context, actor string, e WorklogEdit) (*
 		if adjust == AdjustSet || adjust == AdjustReduce {
 			edited.AdjustBy = e.AdjustBy
 		}
-		edited.RemainingFrom = copySeconds(t.Remaining)
+		edited.RemainingFrom = clonePtr(t.Remaining)
 		edited.RemainingTo = nextRemaining(t.Remaining, delta, adjust, edited.AdjustBy)
 		if res.Task, res.Events, err = appendWorklogEvent(w, actor, t, edited); err != nil {
 			return err
@@ -653,7 +653,7 @@ func (s *Store) DeleteWorklog(ctx context.Context, actor string, d WorklogDelete
 		if adjust == AdjustSet {
 			deleted.AdjustBy = d.AdjustBy
 		}
-		deleted.RemainingFrom = copySeconds(t.Remaining)
+		deleted.RemainingFrom = clonePtr(t.Remaining)
 		deleted.RemainingTo = nextRemaining(t.Remaining, -wl.Seconds, adjust, deleted.AdjustBy)
 		if res.Task, res.Events, err = appendWorklogEvent(w, actor, t, deleted); err != nil {
 			return err
@@ -839,7 +839,7 @@ func normEstimate(field string, v *int64) (*int64, error) {
 	case *v > duration.Max:
 		return nil, invalidField(field, "%s can be 100,000 hours at most.", what)
 	}
-	return copySeconds(v), nil
+	return clonePtr(v), nil
 }
 
 // estimateSetsRemaining applies Jira's habit to an edit's events: an original estimate
