@@ -46,6 +46,12 @@ type Project struct {
 	// by (Calendar); not in the API's project yet.
 	DayMinutes int `json:"-"`
 	WeekDays   int `json:"-"`
+	// TimeZone, WorkWeekdays and Holidays are the working calendar reports count days
+	// by (WorkCalendar): an IANA zone name, a bit set of working time.Weekdays (bit i =
+	// weekday i; Mon–Fri = 62) and sorted non-working dates YYYY-MM-DD.
+	TimeZone     string   `json:"-"`
+	WorkWeekdays int      `json:"-"`
+	Holidays     []string `json:"-"`
 }
 
 // Column returns the workflow column with the given id.

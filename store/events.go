@@ -246,6 +246,18 @@ type SettingsChanged struct {
 	// by: minutes in a working day, days in a working week.
 	DayMinutes *IntChange `json:"day_minutes,omitempty"`
 	WeekDays   *IntChange `json:"week_days,omitempty"`
+	// TimeZone, WorkWeekdays and Holidays are the working calendar reports count days
+	// by: the project's time zone, its working weekdays (bit i = time.Weekday i) and its
+	// non-working dates (sorted YYYY-MM-DD).
+	TimeZone     *StringChange  `json:"time_zone,omitempty"`
+	WorkWeekdays *IntChange     `json:"work_weekdays,omitempty"`
+	Holidays     *StringsChange `json:"holidays,omitempty"`
+}
+
+// StringsChange is a change of a list of texts.
+type StringsChange struct {
+	From []string `json:"from"`
+	To   []string `json:"to"`
 }
 
 // IntChange is a number setting's change.

@@ -239,6 +239,18 @@ func describeEvent(h *HistoryEntry, p *Project, payload Payload, name func(strin
 				change("Working week", fmt.Sprintf("%d days", c.From), fmt.Sprintf("%d days", c.To))
 			}
 		}
+		if e.TimeZone != nil || e.WorkWeekdays != nil || e.Holidays != nil {
+			h.Text = "changed the working calendar for reports: " + calendarChangeText(e)
+			if c := e.TimeZone; c != nil {
+				change("Time zone", c.From, c.To)
+			}
+			if c := e.WorkWeekdays; c != nil {
+				change("Working days", WeekdaysText(c.From), WeekdaysText(c.To))
+			}
+			if c := e.Holidays; c != nil {
+				change("Non-working dates", orNone(strings.Join(c.From, ", ")), orNone(strings.Join(c.To, ", ")))
+			}
+		}
 	case *SprintCreated:
 		h.Text = "created " + e.Name
 		if e.Start != "" || e.End != "" {

@@ -196,6 +196,15 @@ func (pr projector) projectProject(id string, e Event, p Payload) error {
 		if err == nil && p.WeekDays != nil {
 			_, err = tx.Exec(`UPDATE projects SET week_days = ? WHERE id = ?`, p.WeekDays.To, id)
 		}
+		if err == nil && p.TimeZone != nil {
+			_, err = tx.Exec(`UPDATE projects SET time_zone = ? WHERE id = ?`, p.TimeZone.To, id)
+		}
+		if err == nil && p.WorkWeekdays != nil {
+			_, err = tx.Exec(`UPDATE projects SET work_weekdays = ? WHERE id = ?`, p.WorkWeekdays.To, id)
+		}
+		if err == nil && p.Holidays != nil {
+			_, err = tx.Exec(`UPDATE projects SET holidays = ? WHERE id = ?`, holidaysJSON(p.Holidays.To), id)
+		}
 	case *WorkflowChanged:
 		if _, err = tx.Exec(`DELETE FROM columns WHERE project_id = ?`, id); err != nil {
 			return err

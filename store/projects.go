@@ -194,7 +194,7 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 	// One statement, so one snapshot: the project, the caller's role now (a removed
 	// member finds nothing, a changed role applies at once) and the workflow, a row per
 	// column. It runs on every request under /projects/:key and the API's project routes.
-	rows, err := s.read.QueryContext(ctx, `SELECT p.id, p.key, p.name, p.created_at, p.version, p.parallel_sprints, p.day_minutes, p.week_days, m.role,
+	rows, err := s.read.QueryContext(ctx, `SELECT p.id, p.key, p.name, p.created_at, p.version, p.parallel_sprints, p.day_minutes, p.week_days, p.time_zone, p.work_weekdays, p.holidays, m.role,
 			c.id, c.name, c.wip_limit, c.category
 		FROM projects p JOIN members m ON m.project_id = p.id AND m.user_id = ?
 		LEFT JOIN columns c ON c.project_id = p.id
@@ -211,15 +211,18 @@ func (s *Store) ProjectFor(ctx context.Context, userID, key string) (*Project, R
 			version                  int
 			parallel                 bool
 			dayMinutes, weekDays     int
+			zone, holidays           string
+			workWeekdays             int
 			colID, colName, category sql.NullString
 			wip                      sql.NullInt64
 		}
-		if err := rows.Scan(&r.id, &r.key, &r.name, &r.createdAt, &r.version, &r.parallel, &r.dayMinutes, &r.weekDays, &role, &r.colID, &r.colName, &r.wip, &r.category); err != nil {
+		if err := rows.Scan(&r.id, &r.key, &r.name, &r.createdAt, &r.version, &r.parallel, &r.dayMinutes, &r.weekDays, &r.zone, &r.workWeekdays, &r.holidays, &role, &r.colID, &r.colName, &r.wip, &r.category); err != nil {
 			return nil, "", fmt.Errorf("store: project %s: %w", key, err)
 		}
 		if p == nil {
 			p = &Project{ID: r.id, Key: r.key, Name: r.name, Version: r.version, ParallelSprints: r.parallel,
-				DayMinutes: r.dayMinutes, WeekDays: r.weekDays}
+				DayMinutes: r.dayMinutes, WeekDays: r.weekDays,
+				TimeZone: r.zone, WorkWeekdays: r.workWeekdays, Holidays: parseHolidays(r.holidays)}
 			if p.CreatedAt, err = parseTime(r.createdAt); err != nil {
 				return nil, "", err
 			}
@@ -254,11 +257,15 @@ func (s *Store) project(ctx context.Context, q queryer, id string) (*Project, er
 		Parallel  bool   `db:"parallel_sprints"`
 		Day       int    `db:"day_minutes"`
 		Week      int    `db:"week_days"`
+		Zone      string `db:"time_zone"`
+		Weekdays  int    `db:"work_weekdays"`
+		Holidays  string `db:"holidays"`
 	}
-	if err := q.GetContext(ctx, &r, `SELECT id, key, name, created_at, version, parallel_sprints, day_minutes, week_days FROM projects WHERE id = ?`, id); err != nil {
+	if err := q.GetContext(ctx, &r, `SELECT id, key, name, created_at, version, parallel_sprints, day_minutes, week_days, time_zone, work_weekdays, holidays FROM projects WHERE id = ?`, id); err != nil {
 		return nil, notFound(err, "project %s", id)
 	}
-	p := &Project{ID: r.ID, Key: r.Key, Name: r.Name, Version: r.Version, ParallelSprints: r.Parallel, DayMinutes: r.Day, WeekDays: r.Week}
+	p := &Project{ID: r.ID, Key: r.Key, Name: r.Name, Version: r.Version, ParallelSprints: r.Parallel, DayMinutes: r.Day, WeekDays: r.Week,
+		TimeZone: r.Zone, WorkWeekdays: r.Weekdays, Holidays: parseHolidays(r.Holidays)}
 	var err error
 	if p.CreatedAt, err = parseTime(r.CreatedAt); err != nil {
 		return nil, err
