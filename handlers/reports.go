@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,7 +89,7 @@ func (h *Handler) report(c echo.Context, chartOnly bool) error {
 	if err != nil {
 		return err
 	}
-	v := views.ReportView{Sprint: s, Report: r, Name: h.userName(c), Location: p.WorkCalendar().Location,
+	v := views.ReportView{Sprint: s, Report: r, Name: h.userName(c), Location: reportLocation(r.TimeZone),
 		Print: q.Print, Paper: q.Paper, AsOfAsked: q.AsOf, ChartOnly: chartOnly}
 	if v.Sprints, err = h.store.Sprints(ctx(c), p.ID); err != nil {
 		return err
@@ -109,6 +110,14 @@ func (h *Handler) report(c echo.Context, chartOnly bool) error {
 		return render(c, http.StatusOK, views.BurndownPage(h.page(c, "Burndown: "+s.Name), v))
 	}
 	return render(c, http.StatusOK, views.SprintReportPage(h.page(c, "Sprint report: "+s.Name), v))
+}
+
+// reportLocation is the report's time zone (UTC when it cannot be loaded).
+func reportLocation(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	return time.UTC
 }
 
 // reportPrintCSS is the stylesheet of a report's printed pages: the paper size and the
@@ -204,7 +213,7 @@ func writeReportCSV(c echo.Context, p *store.Project, v views.ReportView) error 
 	}
 	tasks := func(bucket string, list []store.ReportTask, withTo bool) {
 		for _, t := range list {
-			task(bucket, t, views.ReportValue(t, r.Unit), 0, 0, withTo)
+			task(bucket, t, t.Value, 0, 0, withTo)
 		}
 	}
 	changes := func(bucket string, list []store.ReportChange) {

@@ -104,28 +104,6 @@ func ReportUnitLabel(u store.ReportUnit) string {
 	return "Story points"
 }
 
-// ReportValue is a task's value in a report unit: its points, 1, or its remaining or
-// original estimate in seconds (0 when not set).
-func ReportValue(t store.ReportTask, u store.ReportUnit) float64 {
-	switch u {
-	case store.UnitCount:
-		return 1
-	case store.UnitRemaining:
-		if t.Remaining != nil {
-			return float64(*t.Remaining)
-		}
-	case store.UnitOriginal:
-		if t.Estimate != nil {
-			return float64(*t.Estimate)
-		}
-	default:
-		if t.Points != nil {
-			return *t.Points
-		}
-	}
-	return 0
-}
-
 // RawValue writes a value as CSV, JSON and data-value attributes carry it: points as a
 // decimal, counts and seconds as integers.
 func RawValue(v float64) string {
