@@ -181,7 +181,9 @@ func writeReportCSV(c echo.Context, p *store.Project, v views.ReportView) error 
 	cw := csv.NewWriter(c.Response())
 	write := func(row []string) {
 		for i := range row {
-			row[i] = csvSafe(row[i])
+			if _, err := strconv.ParseFloat(row[i], 64); err != nil { // a number stays a number
+				row[i] = csvSafe(row[i])
+			}
 		}
 		cw.Write(row) // errors are kept by the writer and returned by Error
 	}
