@@ -89,6 +89,9 @@ func TestE2EBoard(t *testing.T) {
 		{"TimeAxe", e2eTimeAxe},
 		{"TimesheetAxe", e2eTimesheetAxe},
 		{"TimesheetKeyboard", e2eTimesheetKeyboard},
+		{"ReportPagesAxe", e2eReportPagesAxe},
+		{"ReportKeyboard", e2eReportKeyboard},
+		{"ReportPrintPDF", e2eReportPrintPDF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

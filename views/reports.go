@@ -273,7 +273,7 @@ type Chart struct {
 	Ticks                    []ChartTick
 	Marks                    []ChartMark
 	LastX, LastY             float64 // the remaining line's end, where its label goes
-	GuideLabelY              float64
+	GuideLabelX, GuideLabelY float64 // the guideline's label, above its end
 	HasRemaining             bool
 }
 
@@ -342,7 +342,11 @@ func NewChart(p *store.Project, b store.Burndown, commitment float64) Chart {
 		c.Days = append(c.Days, cd)
 	}
 	c.Remaining, c.Guide = rem.String(), guide.String()
-	c.GuideLabelY = c.StartY - 6
+	last := c.Days[n-1]
+	c.GuideLabelX, c.GuideLabelY = last.X-4, last.GuideY-8
+	if c.HasRemaining && c.LastX == last.X && math.Abs(c.LastY-last.GuideY) < 16 {
+		c.GuideLabelY = last.GuideY + 18 // below, clear of the remaining line's label
+	}
 	// Marks stack in the band of the day the change happened in.
 	stack := map[int]int{}
 	for _, ch := range b.Changes {
