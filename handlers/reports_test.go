@@ -458,3 +458,59 @@ func TestReportPrintLayout(t *testing.T) {
 		t.Errorf("the sprint's name is not escaped in the print stylesheet:\n%s", css.Body)
 	}
 }
+
+// TestReportVersions: a sprint reopened and completed again has two versions; the
+// report shows the latest and links the earlier one, which still answers as it was.
+func TestReportVersions(t *testing.T) {
+	t.Parallel()
+	a, sp, clock := newReportApp(t)
+	b := a.browser()
+	b.signIn(anaEmail, anaPass)
+	first := b.get(reportPath(sp, "report"))
+	firstAsOf := first.Doc.Find(".report-asof").AttrOr("data-as-of", "")
+	clock.set(clock.Now().Add(2 * time.Hour))
+	cur, err := a.st.Sprint(a.ctx, sp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, err = a.st.ReopenSprint(a.ctx, a.ana.ID, sp.ID, cur.Version); err != nil {
+		t.Fatal(err)
+	}
+	// Reopened: the report runs again, and links the completed version.
+	running := b.get(reportPath(sp, "report"))
+	expectStatus(t, running, http.StatusOK)
+	if running.Doc.Find(`.report-versions a[href*="as_of=`+firstAsOf+`"]`).Length() != 1 {
+		t.Errorf("the reopened sprint's report does not link version 1 (as_of=%s): %q", firstAsOf, running.Text(".report-head"))
+	}
+	tk := a.task("DEMO-9") // sent to the backlog at the first completion: back in, and done
+	if _, err := a.st.UpdateTask(a.ctx, a.ana.ID, store.TaskUpdate{TaskID: tk.ID, BaseVersion: tk.Version, Sprint: store.Some(sp.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	tk = a.task("DEMO-9")
+	done := a.demo.Columns[len(a.demo.Columns)-1].ID
+	if _, err := a.st.MoveTask(a.ctx, a.ana.ID, store.TaskMove{TaskID: tk.ID, BaseVersion: tk.Version, ColumnID: done}); err != nil {
+		t.Fatal(err)
+	}
+	clock.set(clock.Now().Add(time.Hour))
+	if cur, err = a.st.Sprint(a.ctx, sp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.CompleteSprint(a.ctx, a.ana.ID, store.SprintCompletion{SprintID: sp.ID, BaseVersion: cur.Version, Default: store.DestBacklog}); err != nil {
+		t.Fatal(err)
+	}
+	second := b.get(reportPath(sp, "report"))
+	expectText(t, second, ".report-asof", "Version 2, frozen at its completion.")
+	link := second.Doc.Find(".report-versions a").First()
+	if href := link.AttrOr("href", ""); !strings.Contains(href, "as_of="+firstAsOf) || !strings.Contains(link.Text(), "version 1") {
+		t.Fatalf("version 2 links %q (%q), want version 1 at as_of=%s", href, link.Text(), firstAsOf)
+	}
+	old := b.get(link.AttrOr("href", ""))
+	expectStatus(t, old, http.StatusOK)
+	expectText(t, old, ".report-asof", "Version 1, frozen at its completion.")
+	if old.Text("table.totals") != first.Text("table.totals") {
+		t.Errorf("version 1's totals changed: %q, were %q", old.Text("table.totals"), first.Text("table.totals"))
+	}
+	if second.Text(`table[data-bucket="completed"]`) == first.Text(`table[data-bucket="completed"]`) {
+		t.Errorf("version 2 completed the same tasks as version 1, though DEMO-9 was done in between")
+	}
+}
