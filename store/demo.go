@@ -66,6 +66,12 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 	if n > 0 {
 		return false, nil
 	}
+	// The demo tells a story over weeks: its setup and its completed sprint happen on a
+	// story clock in the past (see demoClock), the rest now.
+	base := s.Now
+	defer func() { s.Now = base }()
+	clock, story := demoClock(s, base)
+	clock("2026-10-16 09:00")
 	users := make([]*User, len(DemoUsers))
 	for i, du := range DemoUsers {
 		u, err := s.UserByEmail(ctx, du.Email)
@@ -123,7 +129,7 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 		}
 		tasks[i] = t
 	}
-	if err := s.seedDemoSprints(ctx, p, users, tasks); err != nil {
+	if err := s.seedDemoSprints(ctx, p, users, tasks, clock, story); err != nil {
 		return false, fmt.Errorf("store: seed demo sprints: %w", err)
 	}
 	if err := s.seedDemoWork(ctx, p, users, tasks); err != nil {
@@ -204,11 +210,74 @@ func lastWorkingDays(today time.Time, n int) []string {
 	return out
 }
 
-// seedDemoSprints plans the demo tasks: a completed sprint (one task added after its
-// start, two carried over to the next, one done), the active sprint (one task added and one
-// removed after its start), a planned sprint, and the rest left in the backlog.
-func (s *Store) seedDemoSprints(ctx context.Context, p *Project, users []*User, tasks []*Task) error {
-	ana, ben := users[0].ID, users[1].ID
+// demoClock returns a function that sets the store's clock to a moment of the demo's
+// story ("2026-10-19 09:30", UTC, one second more per event after it) or, given "", back
+// to base. The story clock is used only when base's now is after the story (the demo's
+// first sprint ends on 30 October 2026), as story reports; otherwise everything happens
+// now. SeedDemo runs before the store serves: nothing else reads the clock meanwhile.
+func demoClock(s *Store, base func() time.Time) (clock func(at string), story bool) {
+	story = base().After(time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC))
+	return func(at string) {
+		if at == "" || !story {
+			s.Now = base
+			return
+		}
+		t, err := time.Parse("2006-01-02 15:04", at)
+		if err != nil {
+			panic("demo clock: " + err.Error())
+		}
+		s.Now = func() time.Time {
+			t = t.Add(time.Second)
+			return t
+		}
+	}, story
+}
+
+// demoSprintWork are the tasks of the demo's completed sprint besides three of the
+// board's: the team's first sprint, finished and archived after its review. Points 0
+// means none; the estimate follows the points (demoHoursByPoints) except where noted.
+var demoSprintWork = []struct {
+	title  string
+	typ    TaskType
+	points float64
+}{
+	{"Project and column model", TypeTask, 3}, {"Create a project with a key", TypeStory, 2},
+	{"Board page renders the columns", TypeStory, 3}, {"Cards show key, title and assignee", TypeStory, 2},
+	{"Create a task from the board", TypeStory, 3}, {"Task page with its fields", TypeStory, 5},
+	{"Edit a task's title inline", TypeStory, 2}, {"Assign a task to a member", TypeStory, 2},
+	{"Task types and their icons", TypeTask, 1}, {"Priorities with a sort order", TypeTask, 1},
+	{"Labels on tasks", TypeStory, 3}, {"Story points on tasks", TypeStory, 2},
+	{"Due dates with a date picker", TypeStory, 3}, {"Event log table and append", TypeTask, 5},
+	{"Projections rebuild from the log", TypeTask, 8}, {"Replay command compares read models", TypeTask, 5},
+	{"Sign-in with email and password", TypeStory, 5}, {"Session cookies and sign-out", TypeTask, 3},
+	{"CSRF tokens on every form", TypeTask, 2}, {"Members and roles", TypeStory, 5},
+	{"Invite a member by email", TypeStory, 3}, {"Viewers cannot change anything", TypeTask, 2},
+	{"Move a card with the keyboard", TypeStory, 3}, {"Rank cards within a column", TypeTask, 5},
+	{"Live board updates over SSE", TypeStory, 8}, {"Reconnect the live stream after sleep", TypeBug, 2},
+	{"Conflicting edits are refused with both values", TypeStory, 5}, {"Task history lists every change", TypeStory, 3},
+	{"Project activity page", TypeStory, 3}, {"Archive and restore a task", TypeStory, 2},
+	{"Filter the board by assignee", TypeStory, 2}, {"Filter the board by label", TypeStory, 1},
+	{"Empty column placeholder text", TypeTask, 1}, {"Focus ring visible on every control", TypeBug, 1},
+	{"Screen reader names for card actions", TypeTask, 2}, {"Error page for unknown projects", TypeTask, 1},
+	{"Rate of board queries under load", TypeTask, 0}, {"SQLite settings for concurrent writers", TypeTask, 3},
+	{"Backups with VACUUM INTO", TypeTask, 2}, {"Release notes for the first beta", TypeTask, 0},
+	// Added after the start:
+	{"Card title overflows on long words", TypeBug, 1}, {"Column WIP limit stored per column", TypeTask, 2},
+}
+
+// demoSprintAdded is how many of demoSprintWork (the last ones) join after the start.
+const demoSprintAdded = 2
+
+// seedDemoSprints plans the demo tasks: a completed sprint of the past (the team's
+// first: 43 tasks committed, 3 added after its start and one removed, points and
+// estimates changed during it, work logged every working day, a weekend inside it, two
+// tasks carried over to the next and one completed before it began), the active sprint
+// (one task added and one removed after its start), a planned sprint, and the rest left
+// in the backlog. The first sprint's own tasks are archived after its review, so the
+// board shows the 21 tasks of today.
+func (s *Store) seedDemoSprints(ctx context.Context, p *Project, users []*User, tasks []*Task, clock func(string), story bool) error {
+	ana, ben, chloe := users[0].ID, users[1].ID, users[2].ID
+	clock("2026-10-16 14:00")
 	var sprints [3]*Sprint
 	for i, d := range []NewSprint{
 		{Goal: "A board the team can work on every day", Start: "2026-10-19", End: "2026-10-30"},
@@ -240,22 +309,141 @@ func (s *Store) seedDemoSprints(ctx context.Context, p *Project, users []*User, 
 		_, err = s.StartSprint(ctx, actor, SprintStart{SprintID: sp.ID, BaseVersion: current.Version})
 		return err
 	}
-	steps := []func() error{
-		// Sprint 1: the sign-in bug and keyboard help committed; password reset joins
-		// after the start. The bug gets done; the other two carry over.
-		func() error { return plan(ana, 1, sprints[0].ID) },
-		func() error { return plan(ben, 5, sprints[0].ID) },
-		func() error { return start(ana, sprints[0]) },
-		func() error { return plan(ben, 2, sprints[0].ID) },
-		func() error {
-			current, err := s.Sprint(ctx, sprints[0].ID)
-			if err != nil {
+	// Sprint 1's own tasks, created into it.
+	work := make([]string, len(demoSprintWork))
+	create := func(i int) error {
+		w := demoSprintWork[i]
+		in := NewTask{ProjectID: p.ID, Title: w.title, Type: w.typ, Priority: PriorityMedium, SprintID: sprints[0].ID,
+			AssigneeID: users[i%2].ID}
+		if w.points > 0 {
+			pts := w.points
+			in.Points = &pts
+			if h, ok := demoHoursByPoints[w.points]; ok && i%7 != 3 {
+				sec := int64(h * 3600)
+				in.Estimate = &sec
+			}
+		}
+		t, err := s.CreateTask(ctx, ana, in)
+		if err != nil {
+			return err
+		}
+		work[i] = t.ID
+		return nil
+	}
+	update := func(actor string, i int, u TaskUpdate) error {
+		t, err := s.Task(ctx, work[i])
+		if err != nil {
+			return err
+		}
+		u.TaskID, u.BaseVersion = t.ID, t.Version
+		_, err = s.UpdateTask(ctx, actor, u)
+		return err
+	}
+	move := func(i, col int) error {
+		t, err := s.Task(ctx, work[i])
+		if err != nil {
+			return err
+		}
+		_, err = s.MoveTask(ctx, t.AssigneeID, TaskMove{TaskID: t.ID, BaseVersion: t.Version, ColumnID: p.Columns[col].ID})
+		return err
+	}
+	for i := range len(demoSprintWork) - demoSprintAdded {
+		if err := create(i); err != nil {
+			return err
+		}
+	}
+	if err := plan(ana, 1, sprints[0].ID); err != nil { // done already: completed outside the sprint
+		return err
+	}
+	if err := plan(ben, 5, sprints[0].ID); err != nil {
+		return err
+	}
+	clock("2026-10-19 09:30")
+	if err := start(ana, sprints[0]); err != nil {
+		return err
+	}
+	// Ten working days: each day some tasks start, some are reviewed, some are done.
+	days := []string{"2026-10-19", "2026-10-20", "2026-10-21", "2026-10-22", "2026-10-23",
+		"2026-10-26", "2026-10-27", "2026-10-28", "2026-10-29", "2026-10-30"}
+	removed := 7 // archived as a duplicate on the fourth day: leaves the sprint
+	for d, day := range days {
+		clock(day + " 10:00")
+		for i := range work {
+			if work[i] == "" || i == removed {
+				continue
+			}
+			// Task i starts on day i*8/len (work logged that day), is in review the next
+			// day and done the one after.
+			begin := i * 8 / len(work) // 0…7
+			if col := d - begin + 1; col >= 1 && col <= 3 {
+				if err := move(i, col); err != nil {
+					return err
+				}
+				if col == 1 && story { // work dated in the past needs the story clock
+					t, err := s.Task(ctx, work[i])
+					if err != nil {
+						return err
+					}
+					hours := 1 + float64(i%4)
+					if _, err := s.LogWork(ctx, t.AssigneeID, NewWorklog{TaskID: t.ID, Date: day, Seconds: int64(hours * 3600),
+						Adjust: AdjustAuto}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		var err error
+		switch d {
+		case 1: // re-estimates
+			clock(day + " 15:00")
+			five, three := 5.0, 3.0
+			if err = update(ben, 14, TaskUpdate{Points: Some(&five)}); err == nil {
+				err = update(ana, 15, TaskUpdate{Points: Some(&three)})
+			}
+			if err == nil {
+				est := int64(24 * 3600)
+				err = update(ben, 24, TaskUpdate{Estimate: Some(&est)})
+			}
+		case 2: // the password reset joins
+			clock(day + " 11:00")
+			err = plan(ben, 2, sprints[0].ID)
+		case 3: // two more join, one leaves
+			clock(day + " 16:00")
+			for i := len(work) - demoSprintAdded; i < len(work) && err == nil; i++ {
+				err = create(i)
+			}
+			if err == nil {
+				err = update(ana, removed, TaskUpdate{Archived: Some(true)})
+			}
+		case 6:
+			clock(day + " 14:00")
+			rem := int64(2 * 3600)
+			err = update(chloe, 26, TaskUpdate{Remaining: Some(&rem)})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	clock("2026-10-30 17:00")
+	current, err := s.Sprint(ctx, sprints[0].ID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.CompleteSprint(ctx, ana, SprintCompletion{SprintID: current.ID, BaseVersion: current.Version,
+		Default: DestSprint(sprints[1].ID)}); err != nil {
+		return err
+	}
+	// After the review the sprint's own tasks leave the board.
+	clock("2026-10-30 17:30")
+	for i := range work {
+		if i != removed {
+			if err := update(ana, i, TaskUpdate{Archived: Some(true)}); err != nil {
 				return err
 			}
-			_, err = s.CompleteSprint(ctx, ana, SprintCompletion{SprintID: current.ID, BaseVersion: current.Version,
-				Default: DestSprint(sprints[1].ID)})
-			return err
-		},
+		}
+	}
+	clock("") // back to the clock SeedDemo found
+	steps := []func() error{
 		// Sprint 2, active: the rate limit joins after the start, the slow task page
 		// goes back to the backlog.
 		func() error { return plan(ana, 3, sprints[1].ID) },

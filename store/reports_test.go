@@ -292,3 +292,53 @@ func TestSprintReportRefusals(t *testing.T) {
 	var e *Error
 	_ = errors.As(err, &e)
 }
+
+// TestDemoSprintReport: the demo's completed sprint is a report worth printing: over 40
+// tasks, scope added and removed after its start, re-estimates, a carry-over, a task
+// completed before it began, work logged, and a weekend inside it.
+func TestDemoSprintReport(t *testing.T) {
+	s := mustOpenStore(t) // its clock starts on Monday 2026-11-02, after the demo's first sprint
+	ctx := t.Context()
+	if _, err := s.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var projectID string
+	if err := s.read.Get(&projectID, `SELECT id FROM projects WHERE key = 'DEMO'`); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := s.SprintByNumber(ctx, projectID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.SprintReport(ctx, sp.ID, UnitPoints, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := len(rep.Completed) + len(rep.CompletedOutside) + len(rep.NotCompleted)
+	if len(rep.Committed) < 40 || tasks < 40 {
+		t.Errorf("%d committed, %d at completion; want at least 40", len(rep.Committed), tasks)
+	}
+	if len(rep.Added) < 1 || len(rep.Removed) < 1 || len(rep.Reestimated) < 1 || len(rep.NotCompleted) < 1 || len(rep.CompletedOutside) < 1 {
+		t.Errorf("added %d, removed %d, re-estimated %d, not completed %d, completed outside %d; want each at least 1",
+			len(rep.Added), len(rep.Removed), len(rep.Reestimated), len(rep.NotCompleted), len(rep.CompletedOutside))
+	}
+	if rep.TimeLogged == 0 {
+		t.Error("no time logged in the demo's first sprint")
+	}
+	weekend := 0
+	for _, d := range rep.Burndown.Days {
+		if !d.Working {
+			weekend++
+		}
+	}
+	if rep.Burndown.Days[0].Date != "2026-10-19" || rep.Burndown.Days[len(rep.Burndown.Days)-1].Date != "2026-10-30" || weekend != 2 {
+		t.Errorf("burndown days %s … %s with %d not working; want 19–30 October with a weekend",
+			rep.Burndown.Days[0].Date, rep.Burndown.Days[len(rep.Burndown.Days)-1].Date, weekend)
+	}
+	for _, u := range ReportUnits[1:] {
+		if _, err := s.SprintReport(ctx, sp.ID, u, 0); err != nil {
+			t.Errorf("unit %s: %v", u, err)
+		}
+	}
+	t.Logf("demo sprint 1: committed %d, totals %v, time logged %ds\n%s", len(rep.Committed), rep.Totals, rep.TimeLogged, daysText(rep.Burndown.Days))
+}

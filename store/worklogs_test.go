@@ -1136,7 +1136,10 @@ func TestDemoTimeTracking(t *testing.T) {
 		authors[r.Author], dates[r.Date] = true, true
 		sum += r.Sum
 	}
-	wantDates := map[string]bool{"2026-10-26": true, "2026-10-27": true, "2026-10-28": true, "2026-10-29": true, "2026-10-30": true}
+	// The week before today (26–30 October), and the work of the demo's first sprint,
+	// logged during it on each of its working days (19–30 October).
+	wantDates := map[string]bool{"2026-10-19": true, "2026-10-20": true, "2026-10-21": true, "2026-10-22": true, "2026-10-23": true,
+		"2026-10-26": true, "2026-10-27": true, "2026-10-28": true, "2026-10-29": true, "2026-10-30": true}
 	if len(authors) != 3 || !reflect.DeepEqual(dates, wantDates) || sum != logged {
 		t.Errorf("worklogs by %d users on %v, %d s (tasks say %d s)", len(authors), dates, sum, logged)
 	}
