@@ -197,6 +197,12 @@ func (s *Store) SprintReport(ctx context.Context, sprintID string, unit ReportUn
 	if err != nil {
 		return nil, err
 	}
+	if len(sprintEvents) == 0 {
+		return nil, Errorf(ENOTFOUND, "No such sprint.")
+	}
+	if sprintEvents[0].Seq > asOf {
+		return nil, invalidField("as_of", "This sprint did not exist yet at position %d; it was created at position %d.", asOf, sprintEvents[0].Seq)
+	}
 	sprintEvents = upTo(sprintEvents, asOf)
 	var sp *Sprint
 	var lastCompletion int64
@@ -249,36 +255,50 @@ func upTo(events []decodedEvent, p int64) []decodedEvent {
 // sprint's, the project's and those of every task that was in the sprint while it was
 // active (its commitment and the tasks added to it).
 func reportEvents(q sqlx.Queryer, projectID string, sprintEvents []decodedEvent, asOf int64) ([]decodedEvent, error) {
-	all := slices.Clone(sprintEvents)
-	projectEvents, err := streamEvents(q, projectStream(projectID))
-	if err != nil {
-		return nil, err
-	}
-	all = append(all, upTo(projectEvents, asOf)...)
+	streams := []string{projectStream(projectID)}
 	seen := map[string]bool{}
-	var ids []string
-	add := func(id string) {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
 	for _, e := range sprintEvents {
+		var ids []string
 		switch p := e.payload.(type) {
 		case *SprintStarted:
 			for _, t := range p.Commitment {
-				add(t.TaskID)
+				ids = append(ids, t.TaskID)
 			}
 		case *SprintScopeChanged:
-			add(p.TaskID)
+			ids = append(ids, p.TaskID)
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				streams = append(streams, taskStream(id))
+			}
 		}
 	}
-	for _, id := range ids {
-		te, err := streamEvents(q, taskStream(id))
+	all := slices.Clone(sprintEvents)
+	// A few hundred streams per statement keeps under SQLite's limit of variables.
+	for len(streams) > 0 {
+		n := min(len(streams), 500)
+		query, args, err := sqlx.In(`SELECT seq, stream, version, type, actor, at, data FROM events
+			WHERE stream IN (?) AND seq <= ? ORDER BY seq`, streams[:n], asOf)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: sprint report events: %w", err)
 		}
-		all = append(all, upTo(te, asOf)...)
+		var rows []eventRow
+		if err := sqlx.Select(q, &rows, query, args...); err != nil {
+			return nil, fmt.Errorf("store: sprint report events: %w", err)
+		}
+		for _, r := range rows {
+			e, err := r.event()
+			if err != nil {
+				return nil, err
+			}
+			p, err := e.Decode()
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, decodedEvent{Event: e, payload: p})
+		}
+		streams = streams[n:]
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
 	return all, nil

@@ -1,8 +1,8 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -289,8 +289,13 @@ func TestSprintReportRefusals(t *testing.T) {
 	if _, err := r.s.SprintReport(r.ctx, sp.ID, UnitPoints, r.head(t)+5); ErrorCode(err) != EINVALID {
 		t.Errorf("position beyond the log: %v", err)
 	}
-	var e *Error
-	_ = errors.As(err, &e)
+	_, err = r.s.SprintReport(r.ctx, sp.ID, UnitPoints, 1)
+	if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "did not exist yet at position 1") {
+		t.Errorf("position before the sprint: %v", err)
+	}
+	if _, err := r.s.SprintReport(r.ctx, sp.ID, UnitPoints, -1); ErrorCode(err) != EINVALID {
+		t.Errorf("negative position: %v", err)
+	}
 }
 
 // TestDemoSprintReport: the demo's completed sprint is a report worth printing: over 40
@@ -341,4 +346,24 @@ func TestDemoSprintReport(t *testing.T) {
 		}
 	}
 	t.Logf("demo sprint 1: committed %d, totals %v, time logged %ds\n%s", len(rep.Committed), rep.Totals, rep.TimeLogged, daysText(rep.Burndown.Days))
+}
+
+// BenchmarkSprintReportDemo computes the demo's completed sprint report (46 tasks,
+// about 400 events folded) from the log.
+func BenchmarkSprintReportDemo(b *testing.B) {
+	s := mustOpenStore(b)
+	ctx := context.Background()
+	if _, err := s.SeedDemo(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var id string
+	if err := s.read.Get(&id, `SELECT s.id FROM sprints s JOIN projects p ON p.id = s.project_id WHERE p.key = 'DEMO' AND s.number = 1`); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.SprintReport(ctx, id, UnitPoints, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
