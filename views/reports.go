@@ -273,7 +273,7 @@ type Chart struct {
 	Ticks                    []ChartTick
 	Marks                    []ChartMark
 	LastX, LastY             float64 // the remaining line's end, where its label goes
-	GuideLabelX, GuideLabelY float64 // the guideline's label, above its end
+	GuideLabelX, GuideLabelY float64 // the guideline's label
 	HasRemaining             bool
 }
 
@@ -296,6 +296,7 @@ type ChartMark struct {
 	X, Y   float64
 	Symbol string
 	Kind   string
+	Count  string // how many changes of this kind that day, when more than one
 }
 
 // NewChart lays out a burndown starting at commitment.
@@ -342,36 +343,61 @@ func NewChart(p *store.Project, b store.Burndown, commitment float64) Chart {
 		c.Days = append(c.Days, cd)
 	}
 	c.Remaining, c.Guide = rem.String(), guide.String()
-	last := c.Days[n-1]
-	c.GuideLabelX, c.GuideLabelY = last.X-4, last.GuideY-8
-	if c.HasRemaining && c.LastX == last.X && math.Abs(c.LastY-last.GuideY) < 16 {
-		c.GuideLabelY = last.GuideY + 18 // below, clear of the remaining line's label
+	// The guideline's label sits at its middle day, on the side away from the remaining
+	// line, so that neither the other line nor the axis covers it.
+	mid := c.Days[(n-1)/2]
+	c.GuideLabelX, c.GuideLabelY = mid.X, mid.GuideY+16
+	if !mid.Future && mid.Y > mid.GuideY {
+		c.GuideLabelY = mid.GuideY - 8
 	}
-	// Marks stack in the band of the day the change happened in.
-	stack := map[int]int{}
+	c.GuideLabelY = math.Min(math.Max(c.GuideLabelY, c.Top+12), c.Bottom-4)
+	// One mark per day and kind, with how many changes of that kind the day had; they
+	// stack in the band of the day the changes happened in.
+	type dayKind struct {
+		day  int
+		kind string
+	}
+	counts := map[dayKind]int{}
+	var order []dayKind
 	for _, ch := range b.Changes {
 		i := 0
 		for i < n-1 && ch.Task.At.After(b.Days[i].End) {
 			i++
 		}
-		k := stack[i]
-		stack[i]++
-		c.Marks = append(c.Marks, ChartMark{X: round1((c.Days[i].X0 + c.Days[i].X1) / 2), Y: c.Top + 10 + float64(k)*13,
-			Symbol: changeSymbol(ch.Kind), Kind: ch.Kind})
+		k := dayKind{i, ch.Kind}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	stack := map[int]int{}
+	for _, k := range order {
+		m := ChartMark{X: round1((c.Days[k.day].X0 + c.Days[k.day].X1) / 2), Y: c.Top + 10 + float64(stack[k.day])*15,
+			Symbol: changeSymbol(k.kind), Kind: k.kind}
+		if counts[k] > 1 {
+			m.Count = strconv.Itoa(counts[k])
+		}
+		stack[k.day]++
+		c.Marks = append(c.Marks, m)
 	}
 	return c
 }
 
 // niceStep picks a y axis step giving about four gridlines: 1, 2 or 5 times a power of
-// ten, or whole hours for time units.
+// ten, or for time units a round number of hours, days or weeks (of 8-hour days).
 func niceStep(top float64, u store.ReportUnit) float64 {
-	scale := 1.0
 	if u == store.UnitRemaining || u == store.UnitOriginal {
-		scale = 3600
+		raw := top / 3600 / 4
+		for _, h := range []float64{1, 2, 4, 8, 16, 24, 40, 80, 120, 200, 400, 800, 2000, 4000} {
+			if h >= raw {
+				return h * 3600
+			}
+		}
+		return math.Ceil(raw/4000) * 4000 * 3600
 	}
-	raw := top / scale / 4
+	raw := top / 4
 	if raw <= 0 {
-		return scale
+		return 1
 	}
 	pow := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := pow
@@ -381,10 +407,10 @@ func niceStep(top float64, u store.ReportUnit) float64 {
 			break
 		}
 	}
-	if u == store.UnitCount || scale > 1 {
+	if u == store.UnitCount {
 		step = math.Max(1, math.Round(step))
 	}
-	return step * scale
+	return step
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
@@ -421,7 +447,7 @@ func ChartDesc(p *store.Project, b store.Burndown, commitment float64) string {
 		s += fmt.Sprintf(" %s hatched as non-working.", plural(nonWorking, "day"))
 	}
 	if len(b.Changes) > 0 {
-		s += fmt.Sprintf(" %s marked (+ added, − removed, ± re-estimated).", plural(len(b.Changes), "scope change"))
+		s += fmt.Sprintf(" %s marked, one mark per day and kind with its count (+ added, − removed, ± re-estimated).", plural(len(b.Changes), "scope change"))
 	}
 	return s + " The table that follows gives every value."
 }
