@@ -19,14 +19,14 @@ func TestAPIConcurrency(t *testing.T) {
 	created := e.post(t, e.anaTok, "/projects/DEMO/tasks", map[string]any{"title": "Offline sync", "labels": []string{"api"}}).
 		expect(t, http.StatusCreated)
 	task := created.task(t)
-	if task.Key != "DEMO-22" || task.Version != 1 || task.Title != "Offline sync" || !slices.Equal(task.Labels, []string{"api"}) {
+	if task.Key != "DEMO-64" || task.Version != 1 || task.Title != "Offline sync" || !slices.Equal(task.Labels, []string{"api"}) {
 		t.Fatalf("created %+v", task)
 	}
 	if got := created.header.Get("ETag"); got != `"1"` {
 		t.Errorf("ETag %q, want \"1\"", got)
 	}
 	loc := created.header.Get("Location")
-	if loc != "/api/v1/projects/DEMO/tasks/DEMO-22" {
+	if loc != "/api/v1/projects/DEMO/tasks/DEMO-64" {
 		t.Fatalf("Location %q", loc)
 	}
 

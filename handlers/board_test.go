@@ -410,11 +410,11 @@ func TestBoardCreateTask(t *testing.T) {
 	expectStatus(t, r, http.StatusSeeOther)
 	back := ben.follow(r)
 	cards := columnCards(back, "c1")
-	if len(cards) == 0 || cards[len(cards)-1] != "DEMO-22" {
-		t.Fatalf("To Do is %v, want DEMO-22 at the bottom", cards)
+	if len(cards) == 0 || cards[len(cards)-1] != "DEMO-64" {
+		t.Fatalf("To Do is %v, want DEMO-64 at the bottom", cards)
 	}
-	expectText(t, back, "#announcer", "Created DEMO-22 in To Do.")
-	if _, ok := back.Doc.Find(cardOf("DEMO-22") + ` a.move-button`).Attr("autofocus"); !ok {
+	expectText(t, back, "#announcer", "Created DEMO-64 in To Do.")
+	if _, ok := back.Doc.Find(cardOf("DEMO-64") + ` a.move-button`).Attr("autofocus"); !ok {
 		t.Errorf("the new card's Move button is not focused")
 	}
 	// With htmx: the new card comes back out of band after the last card of To Do,
@@ -422,8 +422,8 @@ func TestBoardCreateTask(t *testing.T) {
 	form := url.Values{"_csrf": {ben.token}, "title": {"Second one"}}
 	res := ben.do(http.MethodPost, "/projects/DEMO/board/tasks", form, http.Header{"HX-Request": {"true"}})
 	expectStatus(t, res, http.StatusOK)
-	if res.Doc.Find(`div[hx-swap-oob="afterend:#task-`+a.task("DEMO-22").ID+`"] `+cardOf("DEMO-23")).Length() != 1 {
-		t.Errorf("the htmx answer does not put DEMO-23 after DEMO-22: %.300s", res.Body)
+	if res.Doc.Find(`div[hx-swap-oob="afterend:#task-`+a.task("DEMO-64").ID+`"] `+cardOf("DEMO-65")).Length() != 1 {
+		t.Errorf("the htmx answer does not put DEMO-65 after DEMO-64: %.300s", res.Body)
 	}
 	if res.Doc.Find("section").Length() != 0 || res.Doc.Find("li.card").Length() != 1 {
 		t.Errorf("the htmx answer carries more than the new card: %.300s", res.Body)

@@ -1039,15 +1039,15 @@ func e2eNoJavaScript(t *testing.T, browser context.Context, seed string) {
 		chromedp.SendKeys(chromedp.CSS("#board-new-title"), "Written without JavaScript"),
 		chromedp.Click(chromedp.CSS(`#board-create button[type=submit]`)),
 	)
-	ben.waitUntil("board reloaded after the create", e2eWait, `document.readyState === "complete" && document.querySelector("#col-c1 li.card:has(a[href$='/tasks/DEMO-22'])")`)
-	ben.expectVisible("after the create", "#board-notice", "Created DEMO-22 in To Do")
-	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/DEMO-22"))
+	ben.waitUntil("board reloaded after the create", e2eWait, `document.readyState === "complete" && document.querySelector("#col-c1 li.card:has(a[href$='/tasks/DEMO-64'])")`)
+	ben.expectVisible("after the create", "#board-notice", "Created DEMO-64 in To Do")
+	ben.do("open the task page", chromedp.Navigate(s.url+"/projects/DEMO/tasks/DEMO-64"))
 	ben.do("edit the title",
 		chromedp.SetValue(chromedp.CSS("form.task-form #title"), "Edited without JavaScript"),
 		chromedp.Click(chromedp.CSS(`form.task-form button[type=submit]`)),
 	)
 	ben.waitUntil("task page reloaded after the edit", e2eWait, `document.readyState === "complete" && document.querySelector("h1").textContent.includes("Edited without JavaScript")`)
-	ben.expectVisible("after the edit", ".flash", "Saved DEMO-22.")
+	ben.expectVisible("after the edit", ".flash", "Saved DEMO-64.")
 }
 
 // expectVisible checks that the element shows the text on screen: rendered, not

@@ -250,9 +250,9 @@ func TestCSRF(t *testing.T) {
 	t.Run("right token", func(t *testing.T) {
 		r := b.submit(home, `form.quick-create`, map[string]string{"title": "Real task from Ben"})
 		expectRedirect(t, r, "/projects/DEMO")
-		expectText(t, b.follow(r), ".flash", "Created DEMO-22.")
-		if got := a.task("DEMO-22"); got.Title != "Real task from Ben" || got.CreatedBy != a.ben.ID {
-			t.Errorf("DEMO-22 = %q by %s, want %q by Ben", got.Title, got.CreatedBy, "Real task from Ben")
+		expectText(t, b.follow(r), ".flash", "Created DEMO-64.")
+		if got := a.task("DEMO-64"); got.Title != "Real task from Ben" || got.CreatedBy != a.ben.ID {
+			t.Errorf("DEMO-64 = %q by %s, want %q by Ben", got.Title, got.CreatedBy, "Real task from Ben")
 		}
 	})
 
@@ -262,8 +262,8 @@ func TestCSRF(t *testing.T) {
 		r := b.do(http.MethodPost, "/projects/DEMO/tasks", url.Values{"title": {"Same-origin task"}},
 			http.Header{"Sec-Fetch-Site": {"same-origin"}})
 		expectRedirect(t, r, "/projects/DEMO")
-		if got := a.task("DEMO-23").Title; got != "Same-origin task" {
-			t.Errorf("DEMO-23 title = %q", got)
+		if got := a.task("DEMO-65").Title; got != "Same-origin task" {
+			t.Errorf("DEMO-65 title = %q", got)
 		}
 	})
 

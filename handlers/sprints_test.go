@@ -393,11 +393,11 @@ func TestSprintBoardCreateAndFilters(t *testing.T) {
 	r := ben.submit(board, "#board-create", map[string]string{"title": "Written on the sprint board"})
 	expectStatus(t, r, http.StatusSeeOther)
 	board = ben.follow(r)
-	expectText(t, board, "#board-notice", "Created DEMO-22 in To Do, in "+s.Name)
-	if got := a.task("DEMO-22"); got.SprintID != s.ID {
-		t.Errorf("DEMO-22 created in sprint %q, want %q", got.SprintID, s.ID)
+	expectText(t, board, "#board-notice", "Created DEMO-64 in To Do, in "+s.Name)
+	if got := a.task("DEMO-64"); got.SprintID != s.ID {
+		t.Errorf("DEMO-64 created in sprint %q, want %q", got.SprintID, s.ID)
 	}
-	if board.Doc.Find(`li.card a[href$="/tasks/DEMO-22"]`).Length() == 0 {
+	if board.Doc.Find(`li.card a[href$="/tasks/DEMO-64"]`).Length() == 0 {
 		t.Errorf("the new card is not on the sprint board")
 	}
 
