@@ -90,6 +90,9 @@ func TestE2EBoard(t *testing.T) {
 		{"TimesheetAxe", e2eTimesheetAxe},
 		{"TimesheetKeyboard", e2eTimesheetKeyboard},
 		{"BoardAsOf", e2eBoardAsOf},
+		{"ReportPagesAxe", e2eReportPagesAxe},
+		{"ReportKeyboard", e2eReportKeyboard},
+		{"ReportPrintPDF", e2eReportPrintPDF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
