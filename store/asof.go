@@ -134,15 +134,12 @@ func (s *Store) boardAsOf(ctx context.Context, projectID string, at int64, o aso
 		return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 	}
 	for _, r := range rows {
-		e, err := r.event()
+		d, err := r.decoded()
 		if err != nil {
 			return nil, err
 		}
-		p, err := e.Decode()
-		if err != nil {
-			return nil, err
-		}
-		if err := f.apply(e, p); err != nil {
+		e := d.Event
+		if err := f.apply(e, d.payload); err != nil {
 			return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 		}
 		st.Folded++

@@ -194,15 +194,11 @@ func readLog(ctx context.Context, src *sqlx.Tx, out chan<- []decodedEvent) error
 		if err := rows.Scan(&r.Seq, &r.Stream, &r.Version, &r.Type, &r.Actor, &r.At, &r.Data); err != nil {
 			return fmt.Errorf("store: replay: read events: %w", err)
 		}
-		e, err := r.event()
+		d, err := r.decoded()
 		if err != nil {
 			return err
 		}
-		p, err := e.Decode()
-		if err != nil {
-			return err
-		}
-		batch = append(batch, decodedEvent{Event: e, payload: p})
+		batch = append(batch, d)
 		if len(batch) == batchSize {
 			if err := send(); err != nil {
 				return err

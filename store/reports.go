@@ -287,17 +287,11 @@ func reportEvents(q sqlx.Queryer, projectID string, sprintEvents []decodedEvent,
 		if err := sqlx.Select(q, &rows, query, args...); err != nil {
 			return nil, fmt.Errorf("store: sprint report events: %w", err)
 		}
-		for _, r := range rows {
-			e, err := r.event()
-			if err != nil {
-				return nil, err
-			}
-			p, err := e.Decode()
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, decodedEvent{Event: e, payload: p})
+		decoded, err := decodeRows(rows)
+		if err != nil {
+			return nil, err
 		}
+		all = append(all, decoded...)
 		streams = streams[n:]
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })

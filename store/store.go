@@ -329,17 +329,31 @@ func streamEventsAfter(q sqlx.Queryer, stream string, after int) ([]decodedEvent
 	if err := sqlx.Select(q, &rows, `SELECT seq, stream, version, type, actor, at, data FROM events WHERE stream = ? AND version > ? ORDER BY version`, stream, after); err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", stream, err)
 	}
+	return decodeRows(rows)
+}
+
+// decoded is the row as an event with its payload decoded.
+func (r eventRow) decoded() (decodedEvent, error) {
+	e, err := r.event()
+	if err != nil {
+		return decodedEvent{}, err
+	}
+	p, err := e.Decode()
+	if err != nil {
+		return decodedEvent{}, err
+	}
+	return decodedEvent{Event: e, payload: p}, nil
+}
+
+// decodeRows decodes rows in their order.
+func decodeRows(rows []eventRow) ([]decodedEvent, error) {
 	out := make([]decodedEvent, 0, len(rows))
 	for _, r := range rows {
-		e, err := r.event()
+		d, err := r.decoded()
 		if err != nil {
 			return nil, err
 		}
-		p, err := e.Decode()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, decodedEvent{Event: e, payload: p})
+		out = append(out, d)
 	}
 	return out, nil
 }

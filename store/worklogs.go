@@ -413,16 +413,8 @@ func worklogFrame(w *writer, actor, worklogID string, base int) (*Worklog, *Task
 			ORDER BY version`, taskStream(t.ID), TypeWorklogEdited, wl.ID, base); err != nil {
 			return nil, nil, nil, fmt.Errorf("store: edits of worklog %s: %w", wl.ID, err)
 		}
-		for _, r := range rows {
-			e, err := r.event()
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			p, err := e.Decode()
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			since = append(since, decodedEvent{Event: e, payload: p})
+		if since, err = decodeRows(rows); err != nil {
+			return nil, nil, nil, err
 		}
 		if len(since) != wl.Version-base {
 			return nil, nil, nil, fmt.Errorf("store: worklog %s at version %d, %d edits since %d", wl.ID, wl.Version, len(since), base)
