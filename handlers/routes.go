@@ -138,6 +138,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("/timesheet.csv", h.timesheetCSV)
 	p.GET("/settings", h.settings)
 	p.POST("/settings/time", h.saveTimeSettings)
+	p.POST("/settings/calendar", h.saveWorkCalendar)
 }
 
 // apiRoutes registers the JSON API: token auth, no cookies, so no CSRF.

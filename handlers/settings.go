@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,11 +13,11 @@ import (
 	"github.com/tack-pm/tack/views"
 )
 
-// settings shows the project's time-tracking settings: a form for admins, the values
-// for everyone else.
+// settings shows the project's settings (time tracking, the working calendar for
+// reports): forms for admins, the values for everyone else.
 func (h *Handler) settings(c echo.Context) error {
 	p, _ := currentProject(c)
-	return render(c, http.StatusOK, views.TimeSettings(h.page(c, p.Key+" settings"), views.NewTimeSettingsForm(p.Calendar())))
+	return render(c, http.StatusOK, views.Settings(h.page(c, p.Key+" settings"), views.NewTimeSettingsForm(p.Calendar()), views.NewWorkCalendarForm(p)))
 }
 
 // saveTimeSettings sets the project's working calendar (admins only; the store says no to
@@ -41,7 +42,39 @@ func (h *Handler) saveTimeSettings(c echo.Context) error {
 		}
 	}
 	f.Errors = errs
-	return render(c, http.StatusUnprocessableEntity, views.TimeSettings(h.page(c, p.Key+" settings"), f))
+	return render(c, http.StatusUnprocessableEntity, views.Settings(h.page(c, p.Key+" settings"), f, views.NewWorkCalendarForm(p)))
+}
+
+// saveWorkCalendar sets the calendar reports count days by (admins only; the store says
+// no to anyone else). Bad input shows the form again (422) with the values as typed.
+func (h *Handler) saveWorkCalendar(c echo.Context) error {
+	p, _ := currentProject(c)
+	if err := c.Request().ParseForm(); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	f := views.WorkCalendarForm{TimeZone: strings.TrimSpace(c.FormValue("time_zone")), Holidays: c.FormValue("holidays")}
+	in := store.WorkCalendarInput{TimeZone: f.TimeZone, Holidays: strings.FieldsFunc(f.Holidays, func(r rune) bool {
+		return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t'
+	})}
+	for _, v := range c.Request().PostForm["weekday"] {
+		d, err := strconv.Atoi(v)
+		if err != nil || d < 0 || d > 6 {
+			f.Errors = map[string]string{"weekdays": "Choose working days from the list."}
+			return render(c, http.StatusUnprocessableEntity, views.Settings(h.page(c, p.Key+" settings"), views.NewTimeSettingsForm(p.Calendar()), f))
+		}
+		f.Weekdays[d] = true
+		in.Weekdays = append(in.Weekdays, time.Weekday(d))
+	}
+	err := h.store.SetWorkCalendar(ctx(c), currentUser(c).ID, p.ID, in)
+	if err == nil {
+		h.flash(c, "Working calendar saved.")
+		return c.Redirect(http.StatusSeeOther, views.ProjectURL(p, "/settings"))
+	}
+	if store.ErrorCode(err) != store.EINVALID {
+		return err
+	}
+	f.Errors = fieldErrors(err)
+	return render(c, http.StatusUnprocessableEntity, views.Settings(h.page(c, p.Key+" settings"), views.NewTimeSettingsForm(p.Calendar()), f))
 }
 
 // readCalendar reads the form's hours per day ("8", "7.5", "7,5" or "7h 30m") and days

@@ -164,3 +164,85 @@ func containsWord(s, w string) bool {
 	}
 	return false
 }
+
+// TestWorkCalendarSettings: the calendar reports count days by is set on the settings
+// page by admins; bad input is refused next to its field and changes nothing.
+func TestWorkCalendarSettings(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ana := a.browser()
+	ana.signIn(anaEmail, anaPass)
+	project := func() *store.Project {
+		t.Helper()
+		p, _, err := a.st.ProjectFor(a.ctx, a.ana.ID, "DEMO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const form = `form#work-calendar`
+	page := ana.get("/projects/DEMO/settings")
+	expectStatus(t, page, http.StatusOK)
+	if got := page.Doc.Find(form + ` input[name="time_zone"]`).AttrOr("value", "?"); got != "UTC" {
+		t.Errorf("the time zone field holds %q, want UTC", got)
+	}
+	if got := formValues(page.Doc.Find(form))["weekday"]; strings.Join(got, ",") != "1,2,3,4,5" {
+		t.Errorf("the checked weekdays are %v, want Monday to Friday (1–5)", got)
+	}
+
+	before := a.eventCount()
+	for _, tc := range []struct {
+		name   string
+		values url.Values
+		field  string
+		want   string
+	}{
+		{"unknown zone", url.Values{"time_zone": {"Mars/Olympus"}, "weekday": {"1"}}, "time_zone", "Unknown time zone"},
+		{"no working day", url.Values{"time_zone": {"UTC"}}, "weekdays", "at least one working day"},
+		{"a weekday that is not one", url.Values{"time_zone": {"UTC"}, "weekday": {"9"}}, "weekdays", "from the list"},
+		{"a date that is not one", url.Values{"time_zone": {"UTC"}, "weekday": {"1"}, "holidays": {"2026-12-24, Christmas"}}, "holidays", "is not a date"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ana.post("/projects/DEMO/settings/calendar", tc.values)
+			expectStatus(t, r, http.StatusUnprocessableEntity)
+			expectText(t, r, "#err-"+tc.field, tc.want)
+			if got := r.Doc.Find(form + ` [name="holidays"]`).Text(); got != tc.values.Get("holidays") {
+				t.Errorf("after the refusal the dates field holds %q, want %q as typed", got, tc.values.Get("holidays"))
+			}
+		})
+	}
+	if a.eventCount() != before {
+		t.Fatalf("refused calendars changed something")
+	}
+
+	r := ana.submit(page, form, map[string]string{"time_zone": "Europe/Berlin", "holidays": "2026-12-24\n2026-12-25, 2026-12-31"})
+	expectRedirect(t, r, "/projects/DEMO/settings")
+	p := project()
+	cal := p.WorkCalendar()
+	if cal.Location.String() != "Europe/Berlin" || store.WeekdaysText(p.WorkWeekdays) != "Mon–Fri" ||
+		strings.Join(p.Holidays, ",") != "2026-12-24,2026-12-25,2026-12-31" {
+		t.Fatalf("stored calendar: zone %s, days %s, dates %v", cal.Location, store.WeekdaysText(p.WorkWeekdays), p.Holidays)
+	}
+	if cal.Working("2026-12-24") || !cal.Working("2026-12-23") {
+		t.Errorf("24 Dec should be a non-working date and 23 Dec a working day")
+	}
+	page = ana.follow(r)
+	expectText(t, page, ".flash", "Working calendar saved")
+	if got := page.Doc.Find(form + ` input[name="time_zone"]`).AttrOr("value", "?"); got != "Europe/Berlin" {
+		t.Errorf("the form shows the zone as %q", got)
+	}
+	expectText(t, ana.get("/projects/DEMO/activity"), "ol.history", "Europe/Berlin")
+
+	// Members read it; they cannot change it. Non-members get 404.
+	ben := a.browser()
+	ben.signIn(benEmail, benPass)
+	expectText(t, ben.get("/projects/DEMO/settings"), ".work-calendar-facts", "Europe/Berlin")
+	dana := a.browser()
+	dana.signUp("dana@example.com", "Dana Outsider", "dana-password")
+	before = a.eventCount()
+	expectStatus(t, ben.post("/projects/DEMO/settings/calendar", url.Values{"time_zone": {"UTC"}, "weekday": {"1"}}), http.StatusForbidden)
+	expectStatus(t, dana.post("/projects/DEMO/settings/calendar", url.Values{"time_zone": {"UTC"}, "weekday": {"1"}}), http.StatusNotFound)
+	if a.eventCount() != before {
+		t.Errorf("a member or a non-member changed the calendar")
+	}
+}

@@ -3,9 +3,12 @@ package views
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 
+	"github.com/tack-pm/tack/store"
 	"github.com/tack-pm/tack/store/duration"
 )
 
@@ -16,6 +19,24 @@ type TimeSettingsForm struct {
 	WeekDays string // working days in a week, 1–7
 	Errors   map[string]string
 }
+
+// WorkCalendarForm is the working-calendar form's state: the values as typed (or as
+// stored) and a message per field that is wrong.
+type WorkCalendarForm struct {
+	TimeZone string
+	Weekdays [7]bool // indexed by time.Weekday
+	Holidays string  // as typed: dates separated by commas or lines
+	Errors   map[string]string
+}
+
+// NewWorkCalendarForm is the form filled with the project's calendar for reports.
+func NewWorkCalendarForm(p *store.Project) WorkCalendarForm {
+	c := p.WorkCalendar()
+	return WorkCalendarForm{TimeZone: c.Location.String(), Weekdays: c.Weekdays, Holidays: strings.Join(p.Holidays, "\n")}
+}
+
+// weekOrder is the week as the form lists it, Monday first.
+var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 
 // NewTimeSettingsForm is the form filled with the project's calendar.
 func NewTimeSettingsForm(c duration.Calendar) TimeSettingsForm {
