@@ -183,7 +183,7 @@ func TestWorkCalendarSettings(t *testing.T) {
 	const form = `form#work-calendar`
 	page := ana.get("/projects/DEMO/settings")
 	expectStatus(t, page, http.StatusOK)
-	if got := page.Doc.Find(form + ` input[name="time_zone"]`).AttrOr("value", "?"); got != "UTC" {
+	if got := page.Doc.Find(form+` input[name="time_zone"]`).AttrOr("value", "?"); got != "UTC" {
 		t.Errorf("the time zone field holds %q, want UTC", got)
 	}
 	if got := formValues(page.Doc.Find(form))["weekday"]; strings.Join(got, ",") != "1,2,3,4,5" {
@@ -228,7 +228,7 @@ func TestWorkCalendarSettings(t *testing.T) {
 	}
 	page = ana.follow(r)
 	expectText(t, page, ".flash", "Working calendar saved")
-	if got := page.Doc.Find(form + ` input[name="time_zone"]`).AttrOr("value", "?"); got != "Europe/Berlin" {
+	if got := page.Doc.Find(form+` input[name="time_zone"]`).AttrOr("value", "?"); got != "Europe/Berlin" {
 		t.Errorf("the form shows the zone as %q", got)
 	}
 	expectText(t, ana.get("/projects/DEMO/activity"), "ol.history", "Europe/Berlin")
