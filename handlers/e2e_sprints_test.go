@@ -133,7 +133,9 @@ func e2eSprintLifecycle(t *testing.T, browser context.Context, seed string) {
 	ben.waitConnected(true)
 	ben.do("show all tasks", chromedp.Click(chromedp.CSS(`.sprint-switch a:not([aria-current])`)))
 	ben.waitUntil("all tasks", e2eWait, `location.search === "?sprint=all" && document.querySelectorAll("#board li.card").length === 21`)
-	ben.do("back to the sprint", chromedp.Click(chromedp.CSS(`.sprint-switch a:not([aria-current])`)))
+	// The page was loaded by a click: chromedp's copy of the DOM may still be the previous
+	// page's for a moment (its node ids then fail), so act through the page's own script.
+	ben.exec(`document.querySelector(".sprint-switch a:not([aria-current])").click()`)
 	ben.waitUntil("the sprint's cards", e2eWait, `location.search === "" && document.querySelectorAll("#board li.card").length === 3`)
 	ben.waitConnected(true)
 	// Filtering (htmx, no reload) keeps the switch's links up to date with the filter.
@@ -172,10 +174,9 @@ func e2eSprintLifecycle(t *testing.T, browser context.Context, seed string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ben.do("send DEMO-10 to the backlog",
-		chromedp.SetValue(chromedp.CSS("#to-"+demo10.ID), "backlog"),
-		chromedp.Click(chromedp.CSS(`form[action$="/complete"] button[type=submit]`)),
-	)
+	// Loaded by a click, as above: set and send the form through the page's script.
+	ben.exec(`document.getElementById("to-` + demo10.ID + `").value = "backlog";
+		document.querySelector('form[action$="/complete"] button[type=submit]').click()`)
 	ben.waitUntil("completed", e2eWait, flashSays("Completed "+name+": 1 done"))
 	ben.expectVisible("after completing", ".sprint-facts", "Completed")
 	demo9, err := s.st.TaskByKey(ctx, s.demo, "DEMO-9")
