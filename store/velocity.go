@@ -41,7 +41,7 @@ type VelocityReport struct {
 	// sprints the project has.
 	Asked     int `json:"asked"`
 	Available int `json:"available"`
-	// Sprints are the last completed sprints, oldest completion first.
+	// Sprints are the last completed sprints, oldest completion first (in log order).
 	Sprints []VelocitySprint `json:"sprints"`
 	// Average and Median of Completed over Sprints (0 when there are none).
 	Average float64 `json:"average"`
@@ -51,7 +51,7 @@ type VelocityReport struct {
 // Velocity composes the velocity report of a project's last n completed sprints (n 0:
 // all of them) from each sprint's report at its latest completion: a completed
 // sprint's report is frozen, so this is a pure function of the log as of its end.
-// Sprints are ordered by completion instant (then number).
+// Sprints are ordered by their latest completion's position in the log.
 func (s *Store) Velocity(ctx context.Context, projectID string, unit ReportUnit, n int) (*VelocityReport, error) {
 	unit, err := validUnit(unit)
 	if err != nil {
@@ -64,25 +64,32 @@ func (s *Store) Velocity(ctx context.Context, projectID string, unit ReportUnit,
 	if err != nil {
 		return nil, err
 	}
-	var done []*Sprint
+	// Ordered by their latest completion's position in the log: the log's order is the
+	// order things happened in, whatever the clocks said.
+	type completed struct {
+		id  string
+		seq int64
+	}
+	var done []completed
 	for _, sp := range sprints {
-		if sp.State == SprintCompleted && sp.CompletedAt != nil {
-			done = append(done, sp)
+		if sp.State != SprintCompleted {
+			continue
+		}
+		seqs, err := s.SprintReportVersions(ctx, sp.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(seqs) > 0 {
+			done = append(done, completed{sp.ID, seqs[len(seqs)-1]})
 		}
 	}
-	sort.SliceStable(done, func(i, j int) bool {
-		a, b := done[i], done[j]
-		if !a.CompletedAt.Equal(*b.CompletedAt) {
-			return a.CompletedAt.Before(*b.CompletedAt)
-		}
-		return a.Number < b.Number
-	})
+	sort.Slice(done, func(i, j int) bool { return done[i].seq < done[j].seq })
 	v := &VelocityReport{ProjectID: projectID, Unit: unit, Asked: n, Available: len(done), Sprints: []VelocitySprint{}}
 	if n > 0 && len(done) > n {
 		done = done[len(done)-n:]
 	}
 	for _, sp := range done {
-		r, err := s.SprintReport(ctx, sp.ID, unit, 0)
+		r, err := s.SprintReport(ctx, sp.id, unit, 0)
 		if err != nil {
 			return nil, err
 		}
