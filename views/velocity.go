@@ -139,7 +139,7 @@ type VelocityBar struct {
 
 // NewVelocityChart lays out the chart of v.
 func NewVelocityChart(p *store.Project, r *store.VelocityReport) VelocityChart {
-	c := VelocityChart{W: 720, H: 310, Left: 64, Right: 600, Top: 24, Bottom: 256}
+	c := VelocityChart{W: 720, H: 310, Left: 64, Right: 540, Top: 36, Bottom: 266}
 	top := 0.0
 	for _, l := range r.Sprints {
 		top = max(top, l.Committed, l.Completed)
@@ -155,7 +155,8 @@ func NewVelocityChart(p *store.Project, r *store.VelocityReport) VelocityChart {
 		return c
 	}
 	gw := (c.Right - c.Left) / float64(n)
-	bw := math.Min(40, gw*0.34)
+	const gap = 6
+	bw := math.Min(48, gw*0.36)
 	bar := func(x, v float64, what string, l store.VelocitySprint) VelocityBar {
 		b := VelocityBar{X: round1(x), W: round1(bw), Y: y(v)}
 		b.H = round1(c.Bottom - b.Y)
@@ -170,8 +171,17 @@ func NewVelocityChart(p *store.Project, r *store.VelocityReport) VelocityChart {
 		if gw < 70 {
 			g.Label = strconv.Itoa(l.Number)
 		}
-		g.Committed = bar(mid-bw-2, l.Committed, "committed at start", l)
-		g.Completed = bar(mid+2, l.Completed, "completed", l)
+		g.Committed = bar(mid-bw-gap/2, l.Committed, "committed at start", l)
+		g.Completed = bar(mid+gap/2, l.Completed, "completed", l)
+		// Value labels wider than a bar would run into each other at about the same
+		// height: the lower bar's label then goes one line above the other's.
+		if (labelWidth(g.Committed.Label)+labelWidth(g.Completed.Label))/2 > bw+gap && math.Abs(g.Committed.LabelY-g.Completed.LabelY) < 13 {
+			if l.Committed >= l.Completed {
+				g.Completed.LabelY = g.Committed.LabelY - 13
+			} else {
+				g.Committed.LabelY = g.Completed.LabelY - 13
+			}
+		}
 		c.Groups = append(c.Groups, g)
 	}
 	c.AverageY, c.MedianY = y(r.Average), y(r.Median)
@@ -208,3 +218,6 @@ func VelocityPrintCSSURL(p Page, v VelocityView) string {
 	}
 	return u
 }
+
+// labelWidth estimates a bar value label's width in user units (11px bold text).
+func labelWidth(s string) float64 { return 7 * float64(len([]rune(s))) }
