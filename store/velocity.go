@@ -23,8 +23,11 @@ type VelocitySprint struct {
 	Version int   `json:"version"`
 	// Committed is the commitment at start; Added, Removed the scope changes after it;
 	// Reestimated the net change of re-estimates (after minus before, may be negative);
-	// Final = Committed + Added − Removed + Reestimated, what the sprint held at
-	// completion; Completed what was done in it.
+	// Final is what the sprint held at completion (completed + completed outside + not
+	// completed), which is Committed + Added − Removed + Reestimated except for a sprint
+	// reopened after its unfinished tasks left it (their leaving at the first
+	// completion is not a removal in the sprint report, their coming back is an
+	// addition); Completed what was done in it.
 	Committed   float64 `json:"committed"`
 	Added       float64 `json:"added"`
 	Removed     float64 `json:"removed"`
@@ -110,7 +113,7 @@ func velocityLine(r *SprintReport) VelocitySprint {
 	for _, ch := range r.Reestimated {
 		l.Reestimated += ch.To - ch.From
 	}
-	l.Final = l.Committed + l.Added - l.Removed + l.Reestimated
+	l.Final = r.Totals[BucketCompleted] + r.Totals[BucketCompletedOutside] + r.Totals[BucketNotCompleted]
 	return l
 }
 

@@ -128,6 +128,9 @@ func TestVelocityMatchesSprintReports(t *testing.T) {
 			if l.Final != held {
 				t.Errorf("%s %s: final %g, but the sprint held %g at completion", u, l.Name, l.Final, held)
 			}
+			if sum := l.Committed + l.Added - l.Removed + l.Reestimated; sum != held {
+				t.Errorf("%s %s: committed + added − removed ± re-estimates = %g, but the sprint held %g", u, l.Name, sum, held)
+			}
 		}
 	}
 }
@@ -163,5 +166,58 @@ func TestAverageMedian(t *testing.T) {
 		if a, m := averageMedian(lines); a != c.avg || m != c.med {
 			t.Errorf("%v: average %g median %g, want %g %g", c.in, a, m, c.avg, c.med)
 		}
+	}
+}
+
+// TestVelocityReopenedSprint: a sprint reopened and completed again counts once, with its
+// latest completion's numbers, at the place of that completion in the log.
+func TestVelocityReopenedSprint(t *testing.T) {
+	r := mustReporting(t)
+	s1 := r.sprint(t, "S1")
+	a := r.task(t, "A", "c1", 3, s1.ID)
+	b := r.task(t, "B", "c1", 5, s1.ID)
+	r.at(t, "2026-11-02 10:00")
+	r.start(t, s1.ID)
+	r.move(t, a.ID, "c4")
+	r.at(t, "2026-11-13 17:00")
+	r.complete(t, s1.ID, DestBacklog)
+	s2 := r.sprint(t, "S2")
+	r.task(t, "C", "c1", 1, s2.ID)
+	r.at(t, "2026-11-16 10:00")
+	r.start(t, s2.ID)
+	r.at(t, "2026-11-27 17:00")
+	r.complete(t, s2.ID, DestBacklog)
+	before, err := r.s.Velocity(r.ctx, r.p.ID, UnitPoints, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := velocityText(before); got != `S1 committed=8 added=0 removed=0 reestimated=0 final=8 completed=3
+S2 committed=1 added=0 removed=0 reestimated=0 final=1 completed=0
+average=1.5 median=1.5
+` {
+		t.Errorf("before reopening:\n%s", got)
+	}
+	// S1 is reopened, B is put back in it and done, and S1 completed again. B left S1
+	// at its first completion (not a removal in the report) and came back (an
+	// addition): the final commitment is what S1 held, A and B, not 8 + 5.
+	r.at(t, "2026-11-30 10:00")
+	if _, err := r.s.ReopenSprint(r.ctx, r.ben, s1.ID, r.get(t, s1.ID).Version); err != nil {
+		t.Fatal(err)
+	}
+	r.plan(t, r.ana, b.ID, s1.ID)
+	r.move(t, b.ID, "c4")
+	r.complete(t, s1.ID, DestBacklog)
+	v, err := r.s.Velocity(r.ctx, r.p.ID, UnitPoints, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := velocityText(v), `S2 committed=1 added=0 removed=0 reestimated=0 final=1 completed=0
+S1 committed=8 added=5 removed=0 reestimated=0 final=8 completed=8
+average=4 median=4
+`; got != want {
+		t.Errorf("after completing S1 again:\n%swant\n%s", got, want)
+	}
+	if len(v.Sprints) == 2 && v.Sprints[1].Version != 2 {
+		t.Errorf("S1's line is version %d, want 2", v.Sprints[1].Version)
 	}
 }

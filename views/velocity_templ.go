@@ -1285,7 +1285,7 @@ func velocityTable(p Page, v VelocityView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 98, ", oldest first</caption> <thead><tr><th scope=\"col\">Sprint</th><th scope=\"col\">Completed on</th><th scope=\"col\" class=\"num\">Committed at start</th><th scope=\"col\" class=\"num\">Added</th><th scope=\"col\" class=\"num\">Removed</th><th scope=\"col\" class=\"num\">Re-estimated</th><th scope=\"col\" class=\"num\">Final commitment</th><th scope=\"col\" class=\"num\">Completed</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 98, ", oldest first. Final commitment: what the sprint held at its completion, done or not.</caption> <thead><tr><th scope=\"col\">Sprint</th><th scope=\"col\">Completed on</th><th scope=\"col\" class=\"num\">Committed at start</th><th scope=\"col\" class=\"num\">Added</th><th scope=\"col\" class=\"num\">Removed</th><th scope=\"col\" class=\"num\">Re-estimated</th><th scope=\"col\" class=\"num\">Final commitment</th><th scope=\"col\" class=\"num\">Completed</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
