@@ -93,6 +93,7 @@ func TestE2EBoard(t *testing.T) {
 		{"ReportPagesAxe", e2eReportPagesAxe},
 		{"ReportKeyboard", e2eReportKeyboard},
 		{"ReportPrintPDF", e2eReportPrintPDF},
+		{"Velocity", e2eVelocity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

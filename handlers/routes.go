@@ -125,6 +125,8 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.GET("/sprints/:n/report", h.sprintReport)
 	p.GET("/sprints/:n/burndown", h.sprintBurndown)
 	p.GET("/sprints/:n/print.css", h.reportPrintCSS)
+	p.GET("/reports/velocity", h.velocity)
+	p.GET("/reports/velocity/print.css", h.velocityPrintCSS)
 	p.GET("/workflow", h.workflow)
 	p.POST("/workflow", h.saveWorkflow)
 	p.GET("/members", h.members)

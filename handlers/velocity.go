@@ -1,0 +1,138 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
+)
+
+// velocityQuery is what the velocity page's query asks for.
+type velocityQuery struct {
+	Unit    store.ReportUnit
+	N       int    // sprints, 0 = all
+	Sprints string // as asked: "", "all" or a number
+	Format  string // "", "csv" or "json"
+	Print   bool
+	Paper   string
+}
+
+// parseVelocityQuery reads ?unit=, ?sprints=, ?format=, ?print= and ?paper=.
+func parseVelocityQuery(c echo.Context) (velocityQuery, error) {
+	q := velocityQuery{Unit: store.UnitPoints, N: store.DefaultVelocitySprints, Paper: "a4"}
+	if u := c.QueryParam("unit"); u != "" {
+		q.Unit = store.ReportUnit(u)
+		if !slices.Contains(store.ReportUnits, q.Unit) {
+			return q, store.Errorf(store.EINVALID, "There is no report unit %q: choose points, count, remaining or original.", u)
+		}
+	}
+	switch s := strings.TrimSpace(c.QueryParam("sprints")); strings.ToLower(s) {
+	case "":
+	case "all":
+		q.N, q.Sprints = 0, "all"
+	default:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 10000 {
+			return q, store.Errorf(store.EINVALID, "sprints=%q is not a number of sprints: give a whole number from 1, such as sprints=7, or sprints=all.", c.QueryParam("sprints"))
+		}
+		q.N, q.Sprints = n, strconv.Itoa(n)
+	}
+	switch f := c.QueryParam("format"); f {
+	case "", "html":
+	case "csv", "json":
+		q.Format = f
+	default:
+		return q, store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", f)
+	}
+	switch pr := c.QueryParam("print"); pr {
+	case "", "0":
+	case "1", "true":
+		q.Print = true
+	default:
+		return q, store.Errorf(store.EINVALID, "print=%q is not understood: use print=1.", pr)
+	}
+	switch paper := strings.ToLower(c.QueryParam("paper")); paper {
+	case "", "a4":
+	case "letter":
+		q.Paper = paper
+	default:
+		return q, store.Errorf(store.EINVALID, "There is no paper size %q: choose a4 or letter.", c.QueryParam("paper"))
+	}
+	return q, nil
+}
+
+// velocity answers the velocity page, its print layout, or its CSV or JSON: all from one
+// store.Velocity, so the page, the table and the exports cannot disagree.
+func (h *Handler) velocity(c echo.Context) error {
+	p, _ := currentProject(c)
+	q, err := parseVelocityQuery(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.store.Velocity(ctx(c), p.ID, q.Unit, q.N)
+	if err != nil {
+		return err
+	}
+	switch q.Format {
+	case "csv":
+		return writeVelocityCSV(c, p, r)
+	case "json":
+		return c.JSON(http.StatusOK, r)
+	}
+	v := views.VelocityView{Report: r, SprintsAsked: q.Sprints, Location: p.WorkCalendar().Location,
+		Print: q.Print, Paper: q.Paper}
+	return render(c, http.StatusOK, views.VelocityPage(h.page(c, "Velocity: "+p.Key), v))
+}
+
+// velocityPrintCSS is the velocity report's printed page size and running header.
+func (h *Handler) velocityPrintCSS(c echo.Context) error {
+	p, _ := currentProject(c)
+	size := "A4"
+	if strings.ToLower(c.QueryParam("paper")) == "letter" {
+		size = "letter"
+	}
+	printed := h.store.Now().In(userLocation(c)).Format("2 Jan 2006")
+	css := fmt.Sprintf("@page {\n  size: %s;\n  @top-left { content: %s; }\n  @top-right { content: %s; }\n}\n",
+		size, cssString(p.Key+" · Velocity"), cssString("printed "+printed))
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(css))
+}
+
+// velocityCSVHeader names the velocity CSV's columns.
+var velocityCSVHeader = []string{"line", "number", "sprint", "completed_at", "unit", "committed", "added", "removed", "reestimated", "final", "completed", "report_as_of"}
+
+// writeVelocityCSV answers the velocity table as CSV: one line per sprint, then the
+// average and the median of completed. Values are raw (points, counts, seconds).
+func writeVelocityCSV(c echo.Context, p *store.Project, r *store.VelocityReport) error {
+	name := fmt.Sprintf("%s-velocity-%s-%d-sprints.csv", p.Key, r.Unit, len(r.Sprints))
+	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(c.Response())
+	write := func(row []string) {
+		for i := range row {
+			if _, err := strconv.ParseFloat(row[i], 64); err != nil { // a number stays a number
+				row[i] = csvSafe(row[i])
+			}
+		}
+		cw.Write(row) // errors are kept by the writer and returned by Error
+	}
+	unit := string(r.Unit)
+	write(append([]string(nil), velocityCSVHeader...))
+	for _, l := range r.Sprints {
+		write([]string{"sprint", strconv.Itoa(l.Number), l.Name, l.CompletedAt.UTC().Format("2006-01-02T15:04:05Z"), unit,
+			views.RawValue(l.Committed), views.RawValue(l.Added), views.RawValue(l.Removed), views.RawValue(l.Reestimated),
+			views.RawValue(l.Final), views.RawValue(l.Completed), strconv.FormatInt(l.AsOf, 10)})
+	}
+	write([]string{"average", "", "", "", unit, "", "", "", "", "", views.RawValue(r.Average), ""})
+	write([]string{"median", "", "", "", unit, "", "", "", "", "", views.RawValue(r.Median), ""})
+	cw.Flush()
+	return cw.Error()
+}
