@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -270,42 +271,81 @@ func TestCumulativeFlowMatchesBoardAsOf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			loc, _ := time.LoadLocation(fl.TimeZone)
-			checked := 0
-			for _, d := range fl.Days {
-				seq, err := r.s.SeqAt(r.ctx, r.p.ID, d.End.Add(-time.Nanosecond))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if seq != d.Seq {
-					t.Fatalf("%s: flow at seq %d, last event of the day (in %s) is %d", d.Date, d.Seq, loc, seq)
-				}
-				if seq == 0 {
-					if len(d.Columns) != 0 {
-						t.Fatalf("%s: columns before the project existed: %+v", d.Date, d.Columns)
-					}
-					continue
-				}
-				st, err := r.s.BoardAsOf(r.ctx, r.p.ID, seq)
-				if err != nil {
-					t.Fatal(err)
-				}
-				counts := map[string]int{}
-				for _, task := range st.Tasks {
-					counts[task.ColumnID]++
-				}
-				var want []FlowCount
-				for _, c := range st.Project.Columns {
-					want = append(want, FlowCount{ColumnID: c.ID, Name: c.Name, Category: st.Project.Category(c.ID), Count: counts[c.ID]})
-				}
-				if !slices.Equal(d.Columns, want) {
-					t.Fatalf("%s (seq %d):\n got %+v\nwant %+v", d.Date, seq, d.Columns, want)
-				}
-				checked++
-			}
+			checked := checkFlowAgainstBoardAsOf(t, r.s, r.p.ID, fl)
 			if checked < 5 {
 				t.Fatalf("only %d days checked", checked)
 			}
 		})
+	}
+}
+
+// checkFlowAgainstBoardAsOf checks each day of fl against the board as it was at the
+// project's last event of that day, and returns how many days had a board.
+func checkFlowAgainstBoardAsOf(t *testing.T, s *Store, projectID string, fl *FlowReport) int {
+	t.Helper()
+	ctx := context.Background()
+	loc, _ := time.LoadLocation(fl.TimeZone)
+	checked := 0
+	for _, d := range fl.Days {
+		seq, err := s.SeqAt(ctx, projectID, d.End.Add(-time.Nanosecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq != d.Seq {
+			t.Fatalf("%s: flow at seq %d, last event of the day (in %s) is %d", d.Date, d.Seq, loc, seq)
+		}
+		if seq == 0 {
+			if len(d.Columns) != 0 {
+				t.Fatalf("%s: columns before the project existed: %+v", d.Date, d.Columns)
+			}
+			continue
+		}
+		st, err := s.BoardAsOf(ctx, projectID, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]int{}
+		for _, task := range st.Tasks {
+			counts[task.ColumnID]++
+		}
+		var want []FlowCount
+		for _, c := range st.Project.Columns {
+			want = append(want, FlowCount{ColumnID: c.ID, Name: c.Name, Category: st.Project.Category(c.ID), Count: counts[c.ID]})
+		}
+		if !slices.Equal(d.Columns, want) {
+			t.Fatalf("%s (seq %d):\n got %+v\nwant %+v", d.Date, seq, d.Columns, want)
+		}
+		checked++
+	}
+	return checked
+}
+
+// The demo's whole history (sprints, archives, many moves) agrees with BoardAsOf day
+// by day.
+func TestCumulativeFlowOfTheDemoMatchesBoardAsOf(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	if _, err := s.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := s.read.Get(&id, `SELECT id FROM projects WHERE key = 'DEMO'`); err != nil {
+		t.Fatal(err)
+	}
+	to := s.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	from := s.Now().UTC().AddDate(0, 0, -120).Format(time.DateOnly)
+	fl, err := s.CumulativeFlow(ctx, id, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := checkFlowAgainstBoardAsOf(t, s, id, fl); n < 10 {
+		t.Fatalf("only %d days with a board", n)
+	}
+	ct, err := s.CycleTimes(ctx, id, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct.Measured == 0 {
+		t.Errorf("the demo has no cycle time in %s..%s", from, to)
 	}
 }

@@ -101,10 +101,10 @@ type FlowChart struct {
 	Max                      int
 }
 
-// FlowBand is one column's band, bottom up.
+// FlowBand is one column's band (Bands go bottom up).
 type FlowBand struct {
 	store.FlowSeries
-	Index   int    // its place from the bottom
+	Index   int    // its series' place in workflow order
 	Pattern string // the id of its fill pattern
 	Points  string // polygon points
 	LabelY  float64
@@ -119,7 +119,7 @@ type FlowChartDay struct {
 	Label     string  // x axis label ("" to skip)
 }
 
-// NewFlowChart lays out the flow: one band per series, stacked in workflow order.
+// NewFlowChart lays out the flow: one band per series, the last column at the bottom.
 func NewFlowChart(r *store.FlowReport) FlowChart {
 	c := FlowChart{W: 760, H: 320, Left: 48, Right: 600, Top: 16, Bottom: 280}
 	n := len(r.Days)
@@ -150,7 +150,10 @@ func NewFlowChart(r *store.FlowReport) FlowChart {
 	// Each band's lower and upper edge per day: a band is flat across the whole width
 	// of a day, so the steps fall between days and a day's numbers are read off it.
 	lower := make([]float64, n)
-	for k, s := range r.Series {
+	// Bands stack in reverse workflow order, the last column (done) at the bottom, as
+	// cumulative flow diagrams are read: finished work accumulates under the rest.
+	for k := len(r.Series) - 1; k >= 0; k-- {
+		s := r.Series[k]
 		b := FlowBand{FlowSeries: s, Index: k, Pattern: fmt.Sprintf("flow-pattern-%d", k%FlowPatterns)}
 		upper := make([]float64, n)
 		var pts strings.Builder
@@ -212,7 +215,7 @@ func FlowDesc(r *store.FlowReport) string {
 		return "No days to show."
 	}
 	first, last := r.Days[0], r.Days[len(r.Days)-1]
-	s := fmt.Sprintf("Tasks per workflow column at the end of each day from %s to %s (days in %s), stacked in workflow order from the bottom. On %s the board had %s.",
+	s := fmt.Sprintf("Tasks per workflow column at the end of each day from %s to %s (days in %s), stacked with the last column of the workflow at the bottom and the first at the top. On %s the board had %s.",
 		DayLabel(first.Date), DayLabel(last.Date), r.TimeZone, DayLabel(last.Date), plural(FlowTotal(last), "task"))
 	return s + " Each band has its own pattern and is labelled at the right; the table that follows gives every value."
 }

@@ -911,7 +911,7 @@ func flowFigure(p Page, v FlowView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "</g></svg><p class=\"chart-key\">Bands bottom up in workflow order, each with its own pattern and labelled at the right; a column renamed in the range shows its earlier names. Tab through the days to hear each day's counts.</p></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "</g></svg><p class=\"chart-key\">Bands stacked in reverse workflow order (the last column at the bottom), each with its own pattern and labelled at the right; a column renamed in the range shows its earlier names. Tab through the days to hear each day's counts.</p></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
