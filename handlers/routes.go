@@ -105,6 +105,7 @@ func (h *Handler) routes(e *echo.Echo, cfg Config) {
 	p.POST("/board/move", h.boardMove)
 	p.GET("/board/move/:task", h.movePage)
 	p.POST("/board/tasks", h.boardCreate)
+	p.GET("/reports/flow", h.flowReport)
 	p.GET("/backlog", h.backlog)
 	p.GET("/backlog/stream", h.backlogStream)
 	p.POST("/backlog/plan", h.backlogPlan)

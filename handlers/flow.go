@@ -1,0 +1,138 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/views"
+)
+
+// flowRange reads ?range=week|month|quarter or ?from=&to= (to defaults to today) into
+// the first and last day, today being today in the project's zone. Default: month.
+func flowRange(c echo.Context, today time.Time) (from, to, rng string, err error) {
+	qFrom, qTo, qRange := strings.TrimSpace(c.QueryParam("from")), strings.TrimSpace(c.QueryParam("to")), c.QueryParam("range")
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	if qFrom == "" && qTo == "" {
+		switch qRange {
+		case "week":
+			return day(today.AddDate(0, 0, -6)), day(today), qRange, nil
+		case "", "month":
+			return day(today.AddDate(0, -1, 1)), day(today), "month", nil
+		case "quarter":
+			return day(today.AddDate(0, -3, 1)), day(today), qRange, nil
+		}
+		return "", "", "", store.Errorf(store.EINVALID, "There is no range %q: choose week, month or quarter, or give from= and to= dates.", clipInput(qRange))
+	}
+	if qRange != "" {
+		return "", "", "", store.Errorf(store.EINVALID, "Give either range= or from= and to=, not both.")
+	}
+	if qFrom == "" {
+		return "", "", "", store.Errorf(store.EINVALID, "Say where the range begins: from=2026-11-02.")
+	}
+	if qTo == "" {
+		qTo = day(today)
+	}
+	return qFrom, qTo, "", nil
+}
+
+// flowReport shows the project's cumulative flow and cycle times (/reports/flow), or
+// their CSV (?format=csv, the cycle table with &table=cycle) or JSON (?format=json).
+func (h *Handler) flowReport(c echo.Context) error {
+	p, _ := currentProject(c)
+	format := c.QueryParam("format")
+	switch format {
+	case "", "html", "csv", "json":
+	default:
+		return store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", clipInput(format))
+	}
+	table := c.QueryParam("table")
+	if table != "" && table != "flow" && table != "cycle" {
+		return store.Errorf(store.EINVALID, "There is no table %q: choose flow or cycle.", clipInput(table))
+	}
+	loc := p.WorkCalendar().Location
+	today := h.store.Now().In(loc)
+	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	from, to, rng, err := flowRange(c, today)
+	if err != nil {
+		return err
+	}
+	flow, err := h.store.CumulativeFlow(ctx(c), p.ID, from, to)
+	if err != nil {
+		return err
+	}
+	cycle, err := h.store.CycleTimes(ctx(c), p.ID, from, to)
+	if err != nil {
+		return err
+	}
+	v := views.FlowView{Flow: flow, Cycle: cycle, Range: rng, Location: reportLocation(flow.TimeZone)}
+	switch format {
+	case "csv":
+		return writeFlowCSV(c, p, v, table == "cycle")
+	case "json":
+		return c.JSON(http.StatusOK, struct {
+			Flow  *store.FlowReport  `json:"flow"`
+			Cycle *store.CycleReport `json:"cycle"`
+		}{flow, cycle})
+	}
+	return render(c, http.StatusOK, views.FlowPage(h.page(c, p.Key+" cumulative flow"), v))
+}
+
+// writeFlowCSV answers one of the page's tables as CSV, cell for cell: the flow (a
+// day per row, a column per series, empty where the column was not in the workflow)
+// or the cycle times (with seconds besides the days and hours the page shows).
+func writeFlowCSV(c echo.Context, p *store.Project, v views.FlowView, cycle bool) error {
+	kind := "flow"
+	if cycle {
+		kind = "cycle-time"
+	}
+	name := fmt.Sprintf("%s-%s-%s-to-%s.csv", p.Key, kind, v.Flow.From, v.Flow.To)
+	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(c.Response())
+	write := func(row []string) {
+		for i := range row {
+			if _, err := strconv.ParseFloat(row[i], 64); err != nil {
+				row[i] = csvSafe(row[i])
+			}
+		}
+		cw.Write(row)
+	}
+	if cycle {
+		write([]string{"key", "title", "started", "done", "seconds", "days", "hours"})
+		for _, t := range v.Cycle.Tasks {
+			started, sec, days, hours := "", "", "", ""
+			if t.Started != nil {
+				started = views.ISO(*t.Started)
+			}
+			if t.Seconds != nil {
+				sec, days, hours = strconv.FormatInt(*t.Seconds, 10), views.Days(*t.Seconds), views.Hours(*t.Seconds)
+			}
+			write([]string{t.Key, t.Title, started, views.ISO(t.Done), sec, days, hours})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	head := []string{"date"}
+	for _, s := range v.Flow.Series {
+		head = append(head, s.Label())
+	}
+	write(append(head, "total"))
+	for _, d := range v.Flow.Days {
+		row := []string{d.Date}
+		for _, s := range v.Flow.Series {
+			n, _ := views.FlowCell(d, s.ColumnID)
+			row = append(row, n)
+		}
+		write(append(row, strconv.Itoa(views.FlowTotal(d))))
+	}
+	cw.Flush()
+	return cw.Error()
+}
