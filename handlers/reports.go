@@ -41,28 +41,9 @@ func parseReportQuery(c echo.Context) (reportQuery, error) {
 		}
 		q.AsOf = n
 	}
-	switch f := c.QueryParam("format"); f {
-	case "", "html":
-	case "csv", "json":
-		q.Format = f
-	default:
-		return q, store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", f)
-	}
-	switch pr := c.QueryParam("print"); pr {
-	case "", "0":
-	case "1", "true":
-		q.Print = true
-	default:
-		return q, store.Errorf(store.EINVALID, "print=%q is not understood: use print=1.", pr)
-	}
-	switch paper := strings.ToLower(c.QueryParam("paper")); paper {
-	case "", "a4":
-	case "letter":
-		q.Paper = paper
-	default:
-		return q, store.Errorf(store.EINVALID, "There is no paper size %q: choose a4 or letter.", c.QueryParam("paper"))
-	}
-	return q, nil
+	var err error
+	q.Format, q.Print, q.Paper, err = parseReportOutput(c)
+	return q, err
 }
 
 // sprintReport shows a sprint's report (/sprints/:n/report).
@@ -236,4 +217,31 @@ func writeReportCSV(c echo.Context, p *store.Project, v views.ReportView) error 
 	write([]string{"total", "time_logged", "", "", "seconds", strconv.FormatInt(r.TimeLogged, 10), "", "", "", "", "", ""})
 	cw.Flush()
 	return cw.Error()
+}
+
+// parseReportOutput reads how a report is answered: format "" (the page), "csv" or
+// "json"; printLayout for ?print=1; paper "" (A4) or "letter".
+func parseReportOutput(c echo.Context) (format string, printLayout bool, paper string, err error) {
+	switch f := c.QueryParam("format"); f {
+	case "", "html":
+	case "csv", "json":
+		format = f
+	default:
+		return "", false, "", store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", f)
+	}
+	switch pr := c.QueryParam("print"); pr {
+	case "", "0":
+	case "1", "true":
+		printLayout = true
+	default:
+		return "", false, "", store.Errorf(store.EINVALID, "print=%q is not understood: use print=1.", pr)
+	}
+	switch p := strings.ToLower(c.QueryParam("paper")); p {
+	case "", "a4":
+	case "letter":
+		paper = p
+	default:
+		return "", false, "", store.Errorf(store.EINVALID, "There is no paper size %q: choose a4 or letter.", c.QueryParam("paper"))
+	}
+	return format, printLayout, paper, nil
 }

@@ -44,28 +44,9 @@ func parseVelocityQuery(c echo.Context) (velocityQuery, error) {
 		}
 		q.N, q.Sprints = n, strconv.Itoa(n)
 	}
-	switch f := c.QueryParam("format"); f {
-	case "", "html":
-	case "csv", "json":
-		q.Format = f
-	default:
-		return q, store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", f)
-	}
-	switch pr := c.QueryParam("print"); pr {
-	case "", "0":
-	case "1", "true":
-		q.Print = true
-	default:
-		return q, store.Errorf(store.EINVALID, "print=%q is not understood: use print=1.", pr)
-	}
-	switch paper := strings.ToLower(c.QueryParam("paper")); paper {
-	case "", "a4":
-	case "letter":
-		q.Paper = paper
-	default:
-		return q, store.Errorf(store.EINVALID, "There is no paper size %q: choose a4 or letter.", c.QueryParam("paper"))
-	}
-	return q, nil
+	var err error
+	q.Format, q.Print, q.Paper, err = parseReportOutput(c)
+	return q, err
 }
 
 // velocity answers the velocity page, its print layout, or its CSV or JSON: all from one

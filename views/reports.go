@@ -182,17 +182,7 @@ func (v ReportView) Query(change ...string) string {
 	if v.Paper == "letter" {
 		q.Set("paper", "letter")
 	}
-	for i := 0; i+1 < len(change); i += 2 {
-		if change[i+1] == "" {
-			q.Del(change[i])
-		} else {
-			q.Set(change[i], change[i+1])
-		}
-	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
+	return changedQuery(q, change...)
 }
 
 // EventURL is where the report links an event: the project's activity page, starting at
@@ -450,4 +440,20 @@ func ChartDesc(p *store.Project, b store.Burndown, commitment float64) string {
 		s += fmt.Sprintf(" %s marked, one mark per day and kind with its count (+ added, − removed, ± re-estimated).", plural(len(b.Changes), "scope change"))
 	}
 	return s + " The table that follows gives every value."
+}
+
+// changedQuery is query q with change applied as key, value pairs ("" removes a key),
+// written for a link: "" when nothing is left, else "?…".
+func changedQuery(q url.Values, change ...string) string {
+	for i := 0; i+1 < len(change); i += 2 {
+		if change[i+1] == "" {
+			q.Del(change[i])
+		} else {
+			q.Set(change[i], change[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
 }

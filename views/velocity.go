@@ -38,17 +38,7 @@ func (v VelocityView) Query(change ...string) string {
 	if v.Paper == "letter" {
 		q.Set("paper", "letter")
 	}
-	for i := 0; i+1 < len(change); i += 2 {
-		if change[i+1] == "" {
-			q.Del(change[i])
-		} else {
-			q.Set(change[i], change[i+1])
-		}
-	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
+	return changedQuery(q, change...)
 }
 
 // SprintsValue is the value of the page's sprints field.
