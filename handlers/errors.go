@@ -34,7 +34,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+	if clientGone(c, err) {
 		return // the client went away (a reload cancels a page's requests): nobody to answer
 	}
 	if isAPI(c) {
@@ -46,7 +46,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	var conflict *store.ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		if rerr := h.renderConflict(c, conflict); rerr != nil {
+		if rerr := h.renderConflict(c, conflict); rerr != nil && !clientGone(c, rerr) {
 			h.log.Error("render conflict", "err", rerr)
 		}
 		return
@@ -69,8 +69,15 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		c.NoContent(status)
 		return
 	}
-	if rerr := render(c, status, views.ErrorPage(h.page(c, http.StatusText(status)), status, msg)); rerr != nil {
+	if rerr := render(c, status, views.ErrorPage(h.page(c, http.StatusText(status)), status, msg)); rerr != nil && !clientGone(c, rerr) {
 		h.log.Error("render error page", "err", rerr)
 		c.String(status, msg)
 	}
+}
+
+// clientGone reports whether err is the request's own cancellation: the client went away
+// (a reload or a navigation cancels a page's requests), so there is nobody to answer and
+// nothing to log.
+func clientGone(c echo.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil
 }
