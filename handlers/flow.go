@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -93,18 +92,7 @@ func writeFlowCSV(c echo.Context, p *store.Project, v views.FlowView, cycle bool
 		kind = "cycle-time"
 	}
 	name := fmt.Sprintf("%s-%s-%s-to-%s.csv", p.Key, kind, v.Flow.From, v.Flow.To)
-	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Response().WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(c.Response())
-	write := func(row []string) {
-		for i := range row {
-			if _, err := strconv.ParseFloat(row[i], 64); err != nil {
-				row[i] = csvSafe(row[i])
-			}
-		}
-		cw.Write(row)
-	}
+	cw, write := startReportCSV(c, name)
 	if cycle {
 		write([]string{"key", "title", "started", "done", "seconds", "days", "hours"})
 		for _, t := range v.Cycle.Tasks {

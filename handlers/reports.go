@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"slices"
@@ -156,18 +155,7 @@ func writeReportCSV(c echo.Context, p *store.Project, v views.ReportView) error 
 		kind = "burndown"
 	}
 	name := fmt.Sprintf("%s-sprint-%d-%s-%s-at-%d.csv", p.Key, r.Number, kind, r.Unit, r.AsOf)
-	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Response().WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(c.Response())
-	write := func(row []string) {
-		for i := range row {
-			if _, err := strconv.ParseFloat(row[i], 64); err != nil { // a number stays a number
-				row[i] = csvSafe(row[i])
-			}
-		}
-		cw.Write(row) // errors are kept by the writer and returned by Error
-	}
+	cw, write := startReportCSV(c, name)
 	if v.ChartOnly {
 		write(append([]string(nil), burndownCSVHeader...))
 		for _, d := range r.Burndown.Days {

@@ -46,9 +46,7 @@ func (h *Handler) timesheetCSV(c echo.Context) error {
 	if v.Project != nil {
 		name = v.Project.Key + "-" + name
 	}
-	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Response().WriteHeader(http.StatusOK)
+	startCSV(c, name)
 	return writeTimesheetCSV(c.Response(), sheet.Entries)
 }
 
@@ -74,6 +72,30 @@ func writeTimesheetCSV(w interface{ Write([]byte) (int, error) }, entries []*sto
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// startCSV answers 200 with a CSV attachment named name; the body follows.
+func startCSV(c echo.Context, name string) {
+	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+}
+
+// startReportCSV starts a report's CSV attachment and returns its writer and a write
+// for one row: text cells are guarded against spreadsheet formulas (csvSafe), numbers
+// (a negative re-estimate too) stay numbers. Write errors are kept by the writer and
+// returned by its Error after Flush.
+func startReportCSV(c echo.Context, name string) (*csv.Writer, func(row []string)) {
+	startCSV(c, name)
+	cw := csv.NewWriter(c.Response())
+	return cw, func(row []string) {
+		for i := range row {
+			if _, err := strconv.ParseFloat(row[i], 64); err != nil {
+				row[i] = csvSafe(row[i])
+			}
+		}
+		cw.Write(row)
+	}
 }
 
 // csvSafe keeps a cell from being run as a formula by a spreadsheet (OWASP's CSV

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"slices"
@@ -93,18 +92,7 @@ var velocityCSVHeader = []string{"line", "number", "sprint", "completed_at", "un
 // average and the median of completed. Values are raw (points, counts, seconds).
 func writeVelocityCSV(c echo.Context, p *store.Project, r *store.VelocityReport) error {
 	name := fmt.Sprintf("%s-velocity-%s-%d-sprints.csv", p.Key, r.Unit, len(r.Sprints))
-	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Response().WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(c.Response())
-	write := func(row []string) {
-		for i := range row {
-			if _, err := strconv.ParseFloat(row[i], 64); err != nil { // a number stays a number
-				row[i] = csvSafe(row[i])
-			}
-		}
-		cw.Write(row) // errors are kept by the writer and returned by Error
-	}
+	cw, write := startReportCSV(c, name)
 	unit := string(r.Unit)
 	write(append([]string(nil), velocityCSVHeader...))
 	for _, l := range r.Sprints {
