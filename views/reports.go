@@ -299,12 +299,8 @@ func NewChart(p *store.Project, b store.Burndown, commitment float64) Chart {
 			top = max(top, d.Remaining)
 		}
 	}
-	step := niceStep(top, b.Unit)
-	top = math.Max(step, math.Ceil(top/step)*step)
-	y := func(v float64) float64 { return round1(c.Bottom - v/top*(c.Bottom-c.Top)) }
-	for v := 0.0; v <= top+step/2; v += step {
-		c.Ticks = append(c.Ticks, ChartTick{Y: y(v), Label: shortValue(p, b.Unit, v)})
-	}
+	var y func(float64) float64
+	c.Ticks, y = valueAxis(p, b.Unit, top, c.Top, c.Bottom)
 	n := len(b.Days)
 	if n == 0 {
 		return c
@@ -456,4 +452,18 @@ func changedQuery(q url.Values, change ...string) string {
 		return ""
 	}
 	return "?" + q.Encode()
+}
+
+// valueAxis lays out a chart's vertical axis for values up to max in unit, between the
+// pixels top and bottom: max rounded up to a nice step, a tick at each step from zero,
+// and the y of a value.
+func valueAxis(p *store.Project, unit store.ReportUnit, max, top, bottom float64) ([]ChartTick, func(float64) float64) {
+	step := niceStep(max, unit)
+	max = math.Max(step, math.Ceil(max/step)*step)
+	y := func(v float64) float64 { return round1(bottom - v/max*(bottom-top)) }
+	var ticks []ChartTick
+	for v := 0.0; v <= max+step/2; v += step {
+		ticks = append(ticks, ChartTick{Y: y(v), Label: shortValue(p, unit, v)})
+	}
+	return ticks, y
 }

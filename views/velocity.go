@@ -134,12 +134,8 @@ func NewVelocityChart(p *store.Project, r *store.VelocityReport) VelocityChart {
 	for _, l := range r.Sprints {
 		top = max(top, l.Committed, l.Completed)
 	}
-	step := niceStep(top, r.Unit)
-	top = math.Max(step, math.Ceil(top/step)*step)
-	y := func(v float64) float64 { return round1(c.Bottom - v/top*(c.Bottom-c.Top)) }
-	for v := 0.0; v <= top+step/2; v += step {
-		c.Ticks = append(c.Ticks, ChartTick{Y: y(v), Label: shortValue(p, r.Unit, v)})
-	}
+	var y func(float64) float64
+	c.Ticks, y = valueAxis(p, r.Unit, top, c.Top, c.Bottom)
 	n := len(r.Sprints)
 	if n == 0 {
 		return c
