@@ -302,18 +302,30 @@
       var form = evt.detail.elt;
       if (form && form.closest && form.closest(o.focusForms)) {
         var item = itemOf(form);
-        if (item) pendingFocus = o.itemId(item);
+        if (item) {
+          pendingFocus = o.itemId(item);
+          focusXhr = evt.detail.xhr;
+          focusAnswered = false;
+        }
       }
     });
 
+    // A live update of the same item may be swapped in before the form's own answer: the
+    // focus is put back after each swap, and forgotten only once the answer is in.
     var focusTimer = null;
-    function restoreFocusSoon() {
+    var focusXhr = null;       // the request of the form that asked for pendingFocus
+    var focusAnswered = false; // its answer has been swapped in
+    function restoreFocusSoon(evt) {
+      if (evt && evt.detail && focusXhr && evt.detail.xhr === focusXhr) focusAnswered = true;
       if (focusTimer) return;
       focusTimer = window.setTimeout(function () {
         focusTimer = null;
         if (!pendingFocus) return;
         var item = document.getElementById("task-" + pendingFocus);
-        pendingFocus = null;
+        if (focusAnswered) {
+          pendingFocus = null;
+          focusXhr = null;
+        }
         if (!item) return;
         var target = item.querySelector("[data-conflict-confirm]") || item.querySelector(".move-button") || item.querySelector(o.linkSelector);
         if (target) target.focus();
