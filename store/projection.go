@@ -78,7 +78,7 @@ func (pr projector) flush() error {
 		return err
 	}
 	if _, err := pr.tx.Exec(`INSERT INTO column_cards (project_id, column_id, cards)
-		SELECT project_id, column_id, COUNT(*) FROM tasks WHERE archived = 0 GROUP BY project_id, column_id`); err != nil {
+		SELECT project_id, column_id, COUNT(*) FROM tasks WHERE NOT archived GROUP BY project_id, column_id`); err != nil {
 		return err
 	}
 	if err := pr.insertRows("task_history", historyColumns, &pr.held.history); err != nil {

@@ -82,70 +82,38 @@ func (s *Store) ReplayWith(ctx context.Context, o ReplayOptions) (*ReplayReport,
 var errLogMoved = errors.New("store: replay: events were appended during the rebuild")
 
 func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport, error) {
-	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
-	if s.readOnly {
-		// Nothing may be written beside a database opened read-only (it may be a
-		// read-only copy in a read-only directory).
-		dir, err := os.MkdirTemp("", "tack-replay-")
-		if err != nil {
-			return nil, fmt.Errorf("store: replay: %w", err)
-		}
-		defer os.Remove(dir)
-		tmp = filepath.Join(dir, "rebuilt.db")
-	}
-	defer func() {
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			os.Remove(tmp + suffix)
-		}
-	}()
 	// Holding writeMu for the whole run keeps this process's writers from moving the
-	// log under the rebuild; another process writing the same file makes it retry.
+	// log under the rebuild; another process writing the same database makes it retry.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	rebuilt, err := Open(ctx, tmp)
+	rebuild := s.rebuildInFile
+	if s.d.postgres {
+		rebuild = s.rebuildInSchema
+	}
+	rb, err := rebuild(ctx, o.Progress)
 	if err != nil {
 		return nil, err
 	}
-	if err := dropSecondaryIndexes(ctx, rebuilt); err != nil {
-		rebuilt.Close()
-		return nil, err
-	}
-	n, lastSeq, err := s.rebuildInto(ctx, rebuilt, o.Progress)
-	rebuilt.Close()
-	if err != nil {
-		return nil, err
-	}
-	rep := &ReplayReport{Events: n}
-
-	// ATTACH is not allowed inside a transaction, so hold the one writer connection,
-	// attach, then compare (and fix) inside one immediate transaction.
-	conn, err := s.write.Connx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: replay: %w", err)
-	}
-	defer conn.Close()
-	tmpURI, err := fileURI(tmp, url.Values{"mode": {"ro"}})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, tmpURI); err != nil {
-		return nil, fmt.Errorf("store: replay: attach: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
+	defer rb.cleanup()
+	conn, live, replay := rb.conn, rb.live, rb.replay
+	rep := &ReplayReport{Events: rb.events}
 	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: replay: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.d.beginWrite(tx); err != nil {
+		return nil, err
+	}
 	var maxSeq int64
-	if err := tx.GetContext(ctx, &maxSeq, `SELECT COALESCE(MAX(seq), 0) FROM main.events`); err != nil {
+	if err := tx.GetContext(ctx, &maxSeq, `SELECT COALESCE(MAX(seq), 0) FROM `+live+`.events`); err != nil {
 		return nil, fmt.Errorf("store: replay: %w", err)
 	}
-	if maxSeq != lastSeq {
+	if maxSeq != rb.lastSeq {
 		return nil, errLogMoved
 	}
 	for _, table := range readModels {
-		d, err := compareTable(ctx, tx, table)
+		d, err := s.compareTable(ctx, tx, live, replay, table)
 		if err != nil {
 			return nil, err
 		}
@@ -155,12 +123,12 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 		return rep, nil
 	}
 	for i := len(readModels) - 1; i >= 0; i-- {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM main.`+readModels[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+live+`.`+readModels[i]); err != nil {
 			return nil, fmt.Errorf("store: replay fix: clear %s: %w", readModels[i], err)
 		}
 	}
 	for _, table := range readModels {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO main.`+table+` SELECT * FROM replay.`+table); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+live+`.`+table+` SELECT * FROM `+replay+`.`+table); err != nil {
 			return nil, fmt.Errorf("store: replay fix: fill %s: %w", table, err)
 		}
 	}
@@ -169,6 +137,135 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 	}
 	rep.Fixed = true
 	return rep, nil
+}
+
+// rebuilt is a rebuild of the read models, ready to be compared with the live ones on
+// conn (a connection of the writer pool): the live tables are in schema live, the
+// rebuilt ones in schema replay.
+type rebuilt struct {
+	events  int   // folded
+	lastSeq int64 // the last event folded
+	conn    *sqlx.Conn
+	live    string
+	replay  string
+	cleanup func() // releases conn and removes the rebuilt tables
+}
+
+// rebuildInFile rebuilds the read models of an SQLite database into a throwaway
+// database file beside it (or in a temporary directory when the database is open
+// read-only), attached as schema replay to a writer connection.
+func (s *Store) rebuildInFile(ctx context.Context, progress func(done, total int)) (rb rebuilt, err error) {
+	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
+	if s.readOnly {
+		// Nothing may be written beside a database opened read-only (it may be a
+		// read-only copy in a read-only directory).
+		dir, err := os.MkdirTemp("", "tack-replay-")
+		if err != nil {
+			return rb, fmt.Errorf("store: replay: %w", err)
+		}
+		tmp = filepath.Join(dir, "rebuilt.db")
+		defer func() {
+			if err != nil {
+				os.Remove(dir)
+			}
+		}()
+	}
+	removeTmp := func() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
+		if s.readOnly {
+			os.Remove(filepath.Dir(tmp))
+		}
+	}
+	defer func() {
+		if err != nil {
+			removeTmp()
+		}
+	}()
+	dst, err := Open(ctx, tmp)
+	if err != nil {
+		return rb, err
+	}
+	if err := dropSecondaryIndexes(ctx, dst); err != nil {
+		dst.Close()
+		return rb, err
+	}
+	dstConn, err := dst.write.Connx(ctx)
+	if err != nil {
+		dst.Close()
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	rb.events, rb.lastSeq, err = s.rebuildInto(ctx, dstConn, rebuildPragmas, nil, progress)
+	dstConn.Close()
+	dst.Close()
+	if err != nil {
+		return rb, err
+	}
+	// ATTACH is not allowed inside a transaction, so hold a writer connection, attach,
+	// then compare (and fix) inside one immediate transaction.
+	conn, err := s.write.Connx(ctx)
+	if err != nil {
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	tmpURI, err := fileURI(tmp, url.Values{"mode": {"ro"}})
+	if err == nil {
+		_, err = conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, tmpURI)
+	}
+	if err != nil {
+		conn.Close()
+		return rb, fmt.Errorf("store: replay: attach: %w", err)
+	}
+	rb.conn, rb.live, rb.replay = conn, "main", "replay"
+	rb.cleanup = func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
+		conn.Close()
+		removeTmp()
+	}
+	return rb, nil
+}
+
+// rebuildInSchema rebuilds the read models of a PostgreSQL database into tables of a
+// new schema of the same database, dropped again by the cleanup: the fold runs with
+// that schema first on its search path, so that its statements, written for the live
+// tables, fill the new ones.
+func (s *Store) rebuildInSchema(ctx context.Context, progress func(done, total int)) (rb rebuilt, err error) {
+	conn, err := s.write.Connx(ctx)
+	if err != nil {
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	replay := "tack_replay_" + newID()
+	drop := func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+replay+` CASCADE`)
+		conn.Close()
+	}
+	defer func() {
+		if err != nil {
+			drop()
+		}
+	}()
+	var live string
+	if err := conn.GetContext(ctx, &live, `SELECT current_schema()`); err != nil {
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	live = `"` + strings.ReplaceAll(live, `"`, `""`) + `"`
+	create := []string{`CREATE SCHEMA ` + replay}
+	for _, t := range readModels {
+		// Primary keys and UNIQUE constraints come along (INCLUDING INDEXES), so the
+		// rebuild is refused what the live tables would refuse.
+		create = append(create, `CREATE TABLE `+replay+`.`+t+` (LIKE `+live+`.`+t+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`)
+	}
+	for _, stmt := range create {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return rb, fmt.Errorf("store: replay: %s: %w", stmt, err)
+		}
+	}
+	rb.events, rb.lastSeq, err = s.rebuildInto(ctx, conn, nil, []string{`SET LOCAL search_path TO ` + replay + `, ` + live}, progress)
+	if err != nil {
+		return rb, err
+	}
+	rb.conn, rb.live, rb.replay, rb.cleanup = conn, live, replay, drop
+	return rb, nil
 }
 
 // readLog sends every event of the log in sequence order, decoded, in batches to out.
@@ -248,7 +345,7 @@ var rebuildPragmas = []string{`PRAGMA synchronous = OFF`, `PRAGMA cache_size = -
 // of it. The fold runs in one write transaction on dst with each statement prepared
 // once, and keeps every task it writes in memory rather than reading it back for the
 // next event: dst is a fresh database that nothing else writes meanwhile.
-func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done, total int)) (n int, lastSeq int64, err error) {
+func (s *Store) rebuildInto(ctx context.Context, conn *sqlx.Conn, before, inTx []string, progress func(done, total int)) (n int, lastSeq int64, err error) {
 	src, err := s.read.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
@@ -261,14 +358,9 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 		}
 	}
 
-	conn, err := dst.write.Connx(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: replay: %w", err)
-	}
-	defer conn.Close()
-	for _, pragma := range rebuildPragmas {
-		if _, err := conn.ExecContext(ctx, pragma); err != nil {
-			return 0, 0, fmt.Errorf("store: replay: %s: %w", pragma, err)
+	for _, stmt := range before {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return 0, 0, fmt.Errorf("store: replay: %s: %w", stmt, err)
 		}
 	}
 	tx, err := conn.BeginTxx(ctx, nil)
@@ -276,6 +368,11 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
 	defer tx.Rollback()
+	for _, stmt := range inTx {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return 0, 0, fmt.Errorf("store: replay: %s: %w", stmt, err)
+		}
+	}
 	ptx := newPreparedTx(tx)
 	defer ptx.Close()
 	pr := newReplayProjector(ptx)
@@ -324,23 +421,23 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 	return n, lastSeq, nil
 }
 
-func compareTable(ctx context.Context, conn *sqlx.Tx, table string) (TableDiff, error) {
+func (s *Store) compareTable(ctx context.Context, conn *sqlx.Tx, liveSchema, replaySchema, table string) (TableDiff, error) {
 	d := TableDiff{Table: table}
-	if err := conn.GetContext(ctx, &d.LiveRows, `SELECT COUNT(*) FROM main.`+table); err != nil {
+	if err := conn.GetContext(ctx, &d.LiveRows, `SELECT COUNT(*) FROM `+liveSchema+`.`+table); err != nil {
 		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
 	}
-	if err := conn.GetContext(ctx, &d.ReplayRows, `SELECT COUNT(*) FROM replay.`+table); err != nil {
+	if err := conn.GetContext(ctx, &d.ReplayRows, `SELECT COUNT(*) FROM `+replaySchema+`.`+table); err != nil {
 		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
 	}
-	var pk []string
-	if err := conn.SelectContext(ctx, &pk, `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table); err != nil {
+	pk, err := s.d.primaryKey(ctx, conn, liveSchema, table)
+	if err != nil {
 		return d, fmt.Errorf("store: replay: key of %s: %w", table, err)
 	}
-	live, err := except(ctx, conn, "main", "replay", table, pk, &d.Differing)
+	live, err := except(ctx, conn, liveSchema, replaySchema, table, pk, &d.Differing)
 	if err != nil {
 		return d, err
 	}
-	replayed, err := except(ctx, conn, "replay", "main", table, pk, &d.Differing)
+	replayed, err := except(ctx, conn, replaySchema, liveSchema, table, pk, &d.Differing)
 	if err != nil {
 		return d, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -61,12 +60,14 @@ func TestReplayOfRandomCommands(t *testing.T) {
 			}
 
 			// The same fold into a store of its own gives the same tasks, field by field.
-			rebuilt, err := Open(ctx, filepath.Join(t.TempDir(), "rebuilt.db"))
+			rebuilt := mustOpenStore(t)
+			conn, err := rebuilt.write.Connx(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer rebuilt.Close()
-			if _, _, err := b.s.rebuildInto(ctx, rebuilt, nil); err != nil {
+			_, _, err = b.s.rebuildInto(ctx, conn, nil, nil, nil)
+			conn.Close()
+			if err != nil {
 				t.Fatal(err)
 			}
 			live, err := b.s.Tasks(ctx, b.p.ID, TaskFilter{IncludeArchived: true})
