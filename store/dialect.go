@@ -163,10 +163,16 @@ func (c *rebindingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return &rebindingConn{Conn: conn.(*stdlib.Conn), c: c}, nil
 }
 
+// sql reports query to watch and returns it rebound.
 func (c *rebindingConnector) sql(query string) string {
 	if c.watch != nil {
 		c.watch(query)
 	}
+	return c.rebound(query)
+}
+
+// rebound returns query with $n placeholders.
+func (c *rebindingConnector) rebound(query string) string {
 	if q, ok := c.cache.Load(query); ok {
 		return q.(string)
 	}
@@ -194,7 +200,7 @@ func (c *rebindingConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *rebindingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	st, err := c.Conn.PrepareContext(ctx, c.c.sql(query))
+	st, err := c.Conn.PrepareContext(ctx, c.c.rebound(query))
 	if err != nil || c.c.watch == nil {
 		return st, err
 	}

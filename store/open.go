@@ -232,11 +232,11 @@ func openPostgres(ctx context.Context, rawURL string, o OpenOptions) (*Store, er
 	if o.ReadOnly {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}
-	pool := func() *sqlx.DB {
-		c := &rebindingConnector{Connector: stdlib.GetConnector(*cfg), watch: o.OnStatement}
-		return sqlx.NewDb(sql.OpenDB(c), "pgx")
+	pool := func() (*sqlx.DB, *rebindingConnector) {
+		c := &rebindingConnector{Connector: stdlib.GetConnector(*cfg)}
+		return sqlx.NewDb(sql.OpenDB(c), "pgx"), c
 	}
-	write := pool()
+	write, wc := pool()
 	write.SetMaxOpenConns(4)
 	write.SetMaxIdleConns(4)
 	if o.NoMigrate {
@@ -248,7 +248,11 @@ func openPostgres(ctx context.Context, rawURL string, o OpenOptions) (*Store, er
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
-	read := pool()
+	// Statements are reported once the schema is in place: goose's own (one of them a
+	// "SELECT 1 FROM pg_tables …") are not the store's. Nothing else uses the pool yet.
+	wc.watch = o.OnStatement
+	read, rc := pool()
+	rc.watch = o.OnStatement
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &Store{write: write, read: read, path: name, d: postgresDialect, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}, nil

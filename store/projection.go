@@ -109,7 +109,7 @@ func countCards(tx sqlx.Ext, before, after *Task) error {
 func addCards(tx sqlx.Ext, projectID, columnID string, delta int) error {
 	if delta > 0 {
 		_, err := tx.Exec(`INSERT INTO column_cards (project_id, column_id, cards) VALUES (?, ?, ?)
-			ON CONFLICT (project_id, column_id) DO UPDATE SET cards = cards + excluded.cards`, projectID, columnID, delta)
+			ON CONFLICT (project_id, column_id) DO UPDATE SET cards = column_cards.cards + excluded.cards`, projectID, columnID, delta)
 		return err
 	}
 	if _, err := tx.Exec(`DELETE FROM column_cards WHERE project_id = ? AND column_id = ? AND cards + ? <= 0`, projectID, columnID, delta); err != nil {

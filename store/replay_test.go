@@ -637,8 +637,7 @@ func TestReplayOfABadLogFails(t *testing.T) {
 			t.Run(tt.name+" "+where, func(t *testing.T) {
 				s := mustOpenStore(t)
 				insert := func() {
-					if _, err := s.write.Exec(`INSERT INTO events (stream, version, type, actor, at, data) VALUES (?, 1, ?, 'u', ?, ?)`,
-						tt.stream, tt.typ, formatTime(time.Now()), tt.data); err != nil {
+					if _, err := s.write.Exec(s.d.appendEvent, tt.stream, 1, tt.typ, "u", formatTime(time.Now()), tt.data); err != nil {
 						t.Fatal(err)
 					}
 				}
