@@ -73,13 +73,16 @@ func TestMain(m *testing.M) {
 			skip = own
 		}
 		flag.Set("test.skip", skip)
-		fmt.Printf("store: === the store tests on %s (%d tests of the SQLite pass left out: sqliteOnly)\n", b.name, len(b.skip))
+		fmt.Printf("store: === the store tests on %s (%d tests left out: sqliteOnly)\n", b.name, len(b.skip))
+		began := time.Now()
 		if m.Run() != 0 {
 			code = 1
 		}
+		fmt.Printf("store: the %s pass took %v", b.name, time.Since(began).Round(time.Millisecond))
 		if b.created > 0 {
-			fmt.Printf("store: %s: %d fresh databases, %v each on average\n", b.name, b.created, (b.creating / time.Duration(b.created)).Round(10*time.Microsecond))
+			fmt.Printf("; %d fresh databases, %v each on average", b.created, (b.creating / time.Duration(b.created)).Round(10*time.Microsecond))
 		}
+		fmt.Println()
 	}
 	stopPostgres()
 	os.Exit(code)
