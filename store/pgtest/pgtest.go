@@ -37,6 +37,8 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan error // receives the server process's exit
 	dbs  atomic.Int64
+
+	admin *sql.DB // connections to the postgres database, for CREATE and DROP DATABASE
 }
 
 // dirPrefix names the temporary directories Start creates, so that a later run can
@@ -133,23 +135,25 @@ func (s *Server) startServer(bin, data string, cred *syscall.Credential) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err = db.PingContext(ctx)
 		cancel()
 		if err == nil {
+			s.admin = db
 			return nil
 		}
 		select {
 		case werr := <-s.done:
+			db.Close()
 			s.cmd, s.done = nil, nil
 			log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
 			return fmt.Errorf("pgtest: postgres exited (%v):\n%s", werr, log)
 		default:
 		}
 		if time.Now().After(deadline) {
+			db.Close()
 			return fmt.Errorf("pgtest: postgres did not accept connections within 30s: %w", err)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -188,12 +192,7 @@ func (s *Server) CreateDatabase(ctx context.Context, template string) (string, f
 
 // exec runs one statement on the server's postgres database.
 func (s *Server) exec(ctx context.Context, stmt string) error {
-	db, err := sql.Open("pgx", s.URL("postgres"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, stmt); err != nil {
+	if _, err := s.admin.ExecContext(ctx, stmt); err != nil {
 		return fmt.Errorf("pgtest: %s: %w", stmt, err)
 	}
 	return nil
@@ -202,6 +201,10 @@ func (s *Server) exec(ctx context.Context, stmt string) error {
 // Stop stops the server (immediate shutdown: nothing in it is kept) and removes its
 // directory. It is safe to call more than once.
 func (s *Server) Stop() {
+	if s.admin != nil {
+		s.admin.Close()
+		s.admin = nil
+	}
 	if s.cmd != nil {
 		s.cmd.Process.Signal(syscall.SIGQUIT)
 		select {
