@@ -83,28 +83,21 @@ var errLogMoved = errors.New("store: replay: events were appended during the reb
 
 func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport, error) {
 	// Holding writeMu for the whole run keeps this process's writers from moving the
-	// log under the rebuild; another process writing the same database makes it retry.
+	// log under the rebuild; another process writing the same database makes it retry
+	// (SQLite) or waits for the write lock the rebuild holds (PostgreSQL).
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	rebuild := s.rebuildInFile
 	if s.d.postgres {
-		rebuild = s.rebuildInSchema
+		rebuild = s.rebuildInTempTables
 	}
 	rb, err := rebuild(ctx, o.Progress)
 	if err != nil {
 		return nil, err
 	}
 	defer rb.cleanup()
-	conn, live, replay := rb.conn, rb.live, rb.replay
+	tx, live, replay := rb.tx, rb.live, rb.replay
 	rep := &ReplayReport{Events: rb.events}
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: replay: %w", err)
-	}
-	defer tx.Rollback()
-	if err := s.d.beginWrite(tx); err != nil {
-		return nil, err
-	}
 	var maxSeq int64
 	if err := tx.GetContext(ctx, &maxSeq, `SELECT COALESCE(MAX(seq), 0) FROM `+live+`.events`); err != nil {
 		return nil, fmt.Errorf("store: replay: %w", err)
@@ -139,16 +132,16 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 	return rep, nil
 }
 
-// rebuilt is a rebuild of the read models, ready to be compared with the live ones on
-// conn (a connection of the writer pool): the live tables are in schema live, the
-// rebuilt ones in schema replay.
+// rebuilt is a rebuild of the read models, ready to be compared with the live ones in
+// tx, a write transaction on the live database: the live tables are in schema live,
+// the rebuilt ones in schema replay.
 type rebuilt struct {
 	events  int   // folded
 	lastSeq int64 // the last event folded
-	conn    *sqlx.Conn
+	tx      *sqlx.Tx
 	live    string
 	replay  string
-	cleanup func() // releases conn and removes the rebuilt tables
+	cleanup func() // ends tx (if still open), releases its connection, removes the rebuild
 }
 
 // rebuildInFile rebuilds the read models of an SQLite database into a throwaway
@@ -164,11 +157,6 @@ func (s *Store) rebuildInFile(ctx context.Context, progress func(done, total int
 			return rb, fmt.Errorf("store: replay: %w", err)
 		}
 		tmp = filepath.Join(dir, "rebuilt.db")
-		defer func() {
-			if err != nil {
-				os.Remove(dir)
-			}
-		}()
 	}
 	removeTmp := func() {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -183,23 +171,7 @@ func (s *Store) rebuildInFile(ctx context.Context, progress func(done, total int
 			removeTmp()
 		}
 	}()
-	dst, err := Open(ctx, tmp)
-	if err != nil {
-		return rb, err
-	}
-	if err := dropSecondaryIndexes(ctx, dst); err != nil {
-		dst.Close()
-		return rb, err
-	}
-	dstConn, err := dst.write.Connx(ctx)
-	if err != nil {
-		dst.Close()
-		return rb, fmt.Errorf("store: replay: %w", err)
-	}
-	rb.events, rb.lastSeq, err = s.rebuildInto(ctx, dstConn, rebuildPragmas, nil, progress)
-	dstConn.Close()
-	dst.Close()
-	if err != nil {
+	if rb.events, rb.lastSeq, err = s.rebuildIntoFile(ctx, tmp, progress); err != nil {
 		return rb, err
 	}
 	// ATTACH is not allowed inside a transaction, so hold a writer connection, attach,
@@ -211,13 +183,23 @@ func (s *Store) rebuildInFile(ctx context.Context, progress func(done, total int
 	tmpURI, err := fileURI(tmp, url.Values{"mode": {"ro"}})
 	if err == nil {
 		_, err = conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, tmpURI)
+		if err != nil {
+			err = fmt.Errorf("store: replay: attach: %w", err)
+		}
+	}
+	if err == nil {
+		if rb.tx, err = conn.BeginTxx(ctx, nil); err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
+			err = fmt.Errorf("store: replay: %w", err)
+		}
 	}
 	if err != nil {
 		conn.Close()
-		return rb, fmt.Errorf("store: replay: attach: %w", err)
+		return rb, err
 	}
-	rb.conn, rb.live, rb.replay = conn, "main", "replay"
+	rb.live, rb.replay = "main", "replay"
 	rb.cleanup = func() {
+		rb.tx.Rollback()
 		conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
 		conn.Close()
 		removeTmp()
@@ -225,46 +207,105 @@ func (s *Store) rebuildInFile(ctx context.Context, progress func(done, total int
 	return rb, nil
 }
 
-// rebuildInSchema rebuilds the read models of a PostgreSQL database into tables of a
-// new schema of the same database, dropped again by the cleanup: the fold runs with
-// that schema first on its search path, so that its statements, written for the live
-// tables, fill the new ones.
-func (s *Store) rebuildInSchema(ctx context.Context, progress func(done, total int)) (rb rebuilt, err error) {
+// rebuildIntoFile folds the log of s into a new SQLite database at path.
+func (s *Store) rebuildIntoFile(ctx context.Context, path string, progress func(done, total int)) (int, int64, error) {
+	dst, err := Open(ctx, path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer dst.Close()
+	if err := dropSecondaryIndexes(ctx, dst); err != nil {
+		return 0, 0, err
+	}
+	conn, err := dst.write.Connx(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer conn.Close()
+	for _, pragma := range rebuildPragmas {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			return 0, 0, fmt.Errorf("store: replay: %s: %w", pragma, err)
+		}
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer tx.Rollback()
+	n, lastSeq, err := s.rebuildInto(ctx, tx, progress)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	return n, lastSeq, nil
+}
+
+// rebuildInTempTables rebuilds the read models of a PostgreSQL database into temporary
+// tables of one write transaction (they are dropped at its end, and no other
+// connection sees them), which then compares them with the live ones. The transaction
+// holds the write lock from the start, so the log cannot move under the rebuild in any
+// process: writers of every instance wait for the replay, as this process's do for
+// writeMu. On a store opened read-only the transaction is made read-write for the
+// temporary tables alone: Replay refuses to fix a read-only store.
+//
+// The fold's statements name the read models without a schema: with the temporary
+// schema first on the search path they fill the temporary tables. Setting search_path
+// also makes PostgreSQL plan again the statements this connection prepared for the
+// live tables (a new table that merely shadows another would not).
+func (s *Store) rebuildInTempTables(ctx context.Context, progress func(done, total int)) (rb rebuilt, err error) {
 	conn, err := s.write.Connx(ctx)
 	if err != nil {
 		return rb, fmt.Errorf("store: replay: %w", err)
 	}
-	replay := "tack_replay_" + newID()
-	drop := func() {
-		conn.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+replay+` CASCADE`)
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	rb.tx, rb.replay = tx, "pg_temp"
+	rb.cleanup = func() {
+		tx.Rollback()
 		conn.Close()
 	}
 	defer func() {
 		if err != nil {
-			drop()
+			rb.cleanup()
 		}
 	}()
-	var live string
-	if err := conn.GetContext(ctx, &live, `SELECT current_schema()`); err != nil {
-		return rb, fmt.Errorf("store: replay: %w", err)
+	var stmts []string
+	if s.readOnly {
+		stmts = append(stmts, `SET TRANSACTION READ WRITE`)
 	}
-	live = `"` + strings.ReplaceAll(live, `"`, `""`) + `"`
-	create := []string{`CREATE SCHEMA ` + replay}
-	for _, t := range readModels {
-		// Primary keys and UNIQUE constraints come along (INCLUDING INDEXES), so the
-		// rebuild is refused what the live tables would refuse.
-		create = append(create, `CREATE TABLE `+replay+`.`+t+` (LIKE `+live+`.`+t+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`)
-	}
-	for _, stmt := range create {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return rb, fmt.Errorf("store: replay: %s: %w", stmt, err)
 		}
 	}
-	rb.events, rb.lastSeq, err = s.rebuildInto(ctx, conn, nil, []string{`SET LOCAL search_path TO ` + replay + `, ` + live}, progress)
-	if err != nil {
+	if err := s.d.beginWrite(tx); err != nil {
 		return rb, err
 	}
-	rb.conn, rb.live, rb.replay, rb.cleanup = conn, live, replay, drop
+	if err := tx.GetContext(ctx, &rb.live, `SELECT current_schema()`); err != nil {
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	rb.live = `"` + strings.ReplaceAll(rb.live, `"`, `""`) + `"`
+	stmts = stmts[:0]
+	for _, t := range readModels {
+		// Primary keys and UNIQUE constraints come along (INCLUDING INDEXES), so the
+		// rebuild is refused what the live tables would refuse.
+		stmts = append(stmts, `CREATE TEMPORARY TABLE `+t+` (LIKE `+rb.live+`.`+t+
+			` INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP`)
+	}
+	stmts = append(stmts, `SET LOCAL search_path TO pg_temp, `+rb.live)
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return rb, fmt.Errorf("store: replay: %s: %w", stmt, err)
+		}
+	}
+	if rb.events, rb.lastSeq, err = s.rebuildInto(ctx, tx, progress); err != nil {
+		return rb, err
+	}
 	return rb, nil
 }
 
@@ -338,14 +379,15 @@ func dropSecondaryIndexes(ctx context.Context, dst *Store) error {
 // inserts into from spilling out of memory in the middle of its one transaction.
 var rebuildPragmas = []string{`PRAGMA synchronous = OFF`, `PRAGMA cache_size = -262144`}
 
-// rebuildInto folds every event of s, in sequence order, into the read models of dst,
-// reporting progress (if not nil) as ReplayOptions.Progress says.
+// rebuildInto folds every event of s, in sequence order, into the read models tx
+// writes to (empty ones), reporting progress (if not nil) as ReplayOptions.Progress
+// says. The caller commits tx, or goes on using it.
 //
 // The log is read in one read transaction, so the count and the events are one state
-// of it. The fold runs in one write transaction on dst with each statement prepared
-// once, and keeps every task it writes in memory rather than reading it back for the
-// next event: dst is a fresh database that nothing else writes meanwhile.
-func (s *Store) rebuildInto(ctx context.Context, conn *sqlx.Conn, before, inTx []string, progress func(done, total int)) (n int, lastSeq int64, err error) {
+// of it. The fold runs in tx with each statement prepared once, and keeps every task it
+// writes in memory rather than reading it back for the next event: the tables it fills
+// are new ones that nothing else writes meanwhile.
+func (s *Store) rebuildInto(ctx context.Context, tx *sqlx.Tx, progress func(done, total int)) (n int, lastSeq int64, err error) {
 	src, err := s.read.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
@@ -355,22 +397,6 @@ func (s *Store) rebuildInto(ctx context.Context, conn *sqlx.Conn, before, inTx [
 	if progress != nil {
 		if err := src.GetContext(ctx, &total, `SELECT COUNT(*) FROM events`); err != nil {
 			return 0, 0, fmt.Errorf("store: replay: count events: %w", err)
-		}
-	}
-
-	for _, stmt := range before {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return 0, 0, fmt.Errorf("store: replay: %s: %w", stmt, err)
-		}
-	}
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: replay: %w", err)
-	}
-	defer tx.Rollback()
-	for _, stmt := range inTx {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return 0, 0, fmt.Errorf("store: replay: %s: %w", stmt, err)
 		}
 	}
 	ptx := newPreparedTx(tx)
@@ -410,9 +436,6 @@ func (s *Store) rebuildInto(ctx context.Context, conn *sqlx.Conn, before, inTx [
 		return 0, 0, err
 	}
 	if err := ptx.Close(); err != nil {
-		return 0, 0, fmt.Errorf("store: replay: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
 	if progress != nil {

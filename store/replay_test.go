@@ -61,13 +61,14 @@ func TestReplayOfRandomCommands(t *testing.T) {
 
 			// The same fold into a store of its own gives the same tasks, field by field.
 			rebuilt := mustOpenStore(t)
-			conn, err := rebuilt.write.Connx(ctx)
+			tx, err := rebuilt.write.Beginx()
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = b.s.rebuildInto(ctx, conn, nil, nil, nil)
-			conn.Close()
-			if err != nil {
+			if _, _, err = b.s.rebuildInto(ctx, tx, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
 			live, err := b.s.Tasks(ctx, b.p.ID, TaskFilter{IncludeArchived: true})
@@ -679,6 +680,33 @@ func checkBaseValues(t *testing.T, s *Store, task *Task) {
 			if got, want := baseValue(task, history[v:], f), folds[v-1].value(f); !equalValues(got, want) {
 				t.Errorf("%s at version %d: baseValue(%s) = %#v, the fold has %#v", task.Key, v, f, got, want)
 			}
+		}
+	}
+}
+
+// TestWritesAfterAReplayReachTheLiveTables: the connection a replay rebuilt on (into
+// temporary tables, on PostgreSQL) writes to the live read models again afterwards,
+// statements it had prepared before included.
+func TestWritesAfterAReplayReachTheLiveTables(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	s.write.SetMaxOpenConns(1) // the replay's connection is the one the writes use
+	for i := range 3 {
+		mustSeedUser(t, s, fmt.Sprint("Before", i))
+		rep, err := s.Replay(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Identical() {
+			t.Fatalf("round %d: replay differs:\n%s", i, rep)
+		}
+		mustSeedUser(t, s, fmt.Sprint("After", i))
+		var users int
+		if err := s.read.Get(&users, `SELECT COUNT(*) FROM users`); err != nil {
+			t.Fatal(err)
+		}
+		if users != 2*(i+1) {
+			t.Fatalf("round %d: %d users in the live table, want %d", i, users, 2*(i+1))
 		}
 	}
 }
