@@ -4,7 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestServer(t *testing.T) {
@@ -49,5 +55,44 @@ func TestServer(t *testing.T) {
 		if err := drop(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestServerDiesWithTheBinary: a test binary that panics with its server running
+// leaves no PostgreSQL process behind.
+func TestServerDiesWithTheBinary(t *testing.T) {
+	if os.Getenv("PGTEST_PANIC") == "1" {
+		s, err := Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("postmaster %d %s\n", s.cmd.Process.Pid, s.dir)
+		panic("a test panics with its server running")
+	}
+	if _, err := findBinaries(); err != nil {
+		t.Skip(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServerDiesWithTheBinary$", "-test.v")
+	cmd.Env = append(os.Environ(), "PGTEST_PANIC=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the panicking binary exited 0:\n%s", out)
+	}
+	var pid int
+	var dir string
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, err := fmt.Sscanf(line, "postmaster %d %s", &pid, &dir); err == nil {
+			break
+		}
+	}
+	if pid == 0 {
+		t.Fatalf("the binary did not start its server:\n%s", out)
+	}
+	defer os.RemoveAll(dir)
+	for i := 0; syscall.Kill(pid, 0) == nil; i++ {
+		if i == 1000 {
+			t.Fatalf("postmaster %d still runs 10 s after its test binary died", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
