@@ -204,24 +204,7 @@ func (c *rebindingConn) PrepareContext(ctx context.Context, query string) (drive
 	if err != nil || c.c.watch == nil {
 		return st, err
 	}
-	return &watchedPgStmt{Stmt: st.(*stdlib.Stmt), query: query, watch: c.c.watch}, nil
-}
-
-// watchedPgStmt is a prepared statement reported at each execution, like watchedStmt.
-type watchedPgStmt struct {
-	*stdlib.Stmt
-	query string
-	watch func(query string)
-}
-
-func (s *watchedPgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.watch(s.query)
-	return s.Stmt.QueryContext(ctx, args)
-}
-
-func (s *watchedPgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.watch(s.query)
-	return s.Stmt.ExecContext(ctx, args)
+	return &watchedStmt{contextStmt: st.(contextStmt), query: query, watch: c.c.watch}, nil
 }
 
 // rebind turns SQLite's placeholders into PostgreSQL's: ?NNN becomes $NNN, and a bare ?

@@ -129,12 +129,7 @@ func openPools(ctx context.Context, path string, o OpenOptions, immutable bool) 
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if o.NoMigrate {
-		err = checkSchema(ctx, sqliteDialect, write.DB, path)
-	} else {
-		err = migrate(ctx, sqliteDialect, write.DB)
-	}
-	if err != nil {
+	if err := setUpSchema(ctx, sqliteDialect, write.DB, path, o); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -239,12 +234,7 @@ func openPostgres(ctx context.Context, rawURL string, o OpenOptions) (*Store, er
 	write, wc := pool()
 	write.SetMaxOpenConns(4)
 	write.SetMaxIdleConns(4)
-	if o.NoMigrate {
-		err = checkSchema(ctx, postgresDialect, write.DB, name)
-	} else {
-		err = migrate(ctx, postgresDialect, write.DB)
-	}
-	if err != nil {
+	if err := setUpSchema(ctx, postgresDialect, write.DB, name, o); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
@@ -266,6 +256,15 @@ func redactURL(raw string) string {
 		return "the PostgreSQL database"
 	}
 	return u.Redacted()
+}
+
+// setUpSchema migrates the database named name, or with o.NoMigrate checks that it
+// needs no migration.
+func setUpSchema(ctx context.Context, d *dialect, db *sql.DB, name string, o OpenOptions) error {
+	if o.NoMigrate {
+		return checkSchema(ctx, d, db, name)
+	}
+	return migrate(ctx, d, db)
 }
 
 func migrate(ctx context.Context, d *dialect, db *sql.DB) error {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestReplayOfRandomCommands runs random command sequences, stale base versions
@@ -708,5 +710,41 @@ func TestWritesAfterAReplayReachTheLiveTables(t *testing.T) {
 		if users != 2*(i+1) {
 			t.Fatalf("round %d: %d users in the live table, want %d", i, users, 2*(i+1))
 		}
+	}
+}
+
+// TestReplayOfAReadOnlyStore: a store opened read-only replays (tack replay opens the
+// database so) without writing to it, refuses to fix, and refuses writes.
+func TestReplayOfAReadOnlyStore(t *testing.T) {
+	ctx := context.Background()
+	db := freshDatabase(t)
+	rw, err := OpenWith(ctx, db, OpenOptions{PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := rw.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenWith(ctx, db, OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	rep, err := ro.Replay(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Identical() || rep.Events == 0 {
+		t.Fatalf("read-only replay of %d events differs:\n%s", rep.Events, rep)
+	}
+	if _, err := ro.Replay(ctx, true); ErrorCode(err) != EINVALID {
+		t.Errorf("fixing a read-only store: %v, want %s", err, EINVALID)
+	}
+	if _, err := ro.writeTx(ctx, func(w *writer) error {
+		_, err := w.append(userStream("x"), 0, "x", &UserRegistered{Email: "x@test.tack", Name: "X"})
+		return err
+	}); err == nil {
+		t.Error("a read-only store appended an event")
 	}
 }
