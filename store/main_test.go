@@ -93,8 +93,11 @@ func freshSQLite(t testing.TB) (string, error) {
 }
 
 // pg is the test binary's PostgreSQL server; pgTemplate is a migrated database that
-// each test's database is copied from.
-var pg *pgtest.Server
+// each test's database is copied from, made a few ahead by pgDatabases.
+var (
+	pg          *pgtest.Server
+	pgDatabases *pgtest.Supply
+)
 
 const pgTemplate = "tack_template"
 
@@ -103,31 +106,35 @@ func startPostgres() error {
 	if pg, err = pgtest.Start(); err != nil {
 		return err
 	}
-	return pg.CreateTemplate(context.Background(), pgTemplate, func(url string) error {
+	err = pg.CreateTemplate(context.Background(), pgTemplate, func(url string) error {
 		s, err := Open(context.Background(), url)
 		if err != nil {
 			return err
 		}
 		return s.Close()
 	})
+	if err != nil {
+		return err
+	}
+	pgDatabases = pg.Supply(pgTemplate, 3)
+	return nil
 }
 
 func stopPostgres() {
+	if pgDatabases != nil {
+		pgDatabases.Close()
+	}
 	if pg != nil {
 		pg.Stop()
 	}
 }
 
 func freshPostgres(t testing.TB) (string, error) {
-	url, drop, err := pg.CreateDatabase(context.Background(), pgTemplate)
+	url, done, err := pgDatabases.Take()
 	if err != nil {
 		return "", err
 	}
-	t.Cleanup(func() {
-		if err := drop(); err != nil {
-			t.Errorf("drop the test's database: %v", err)
-		}
-	})
+	t.Cleanup(done) // dropped in the background, closing what the test left open
 	return url, nil
 }
 

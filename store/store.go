@@ -49,7 +49,7 @@ func (s *Store) Close() error {
 	return errors.Join(err, s.read.Close(), s.write.Close())
 }
 
-// Path returns the database file's path.
+// Path returns the SQLite database file's path, or the PostgreSQL URL without its password.
 func (s *Store) Path() string { return s.path }
 
 // Ping checks that the database answers.

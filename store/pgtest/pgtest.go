@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -180,14 +181,23 @@ func (s *Server) CreateTemplate(ctx context.Context, name string, setup func(url
 // CreateDatabase creates a new, uniquely named database as a copy of template and
 // returns its URL and a function that drops it (closing any connection left to it).
 func (s *Server) CreateDatabase(ctx context.Context, template string) (string, func() error, error) {
-	name := fmt.Sprintf("t%d", s.dbs.Add(1))
-	if err := s.exec(ctx, `CREATE DATABASE `+quoteIdent(name)+` TEMPLATE `+quoteIdent(template)); err != nil {
+	name, err := s.createCopy(ctx, template)
+	if err != nil {
 		return "", nil, err
 	}
 	drop := func() error {
 		return s.exec(context.Background(), `DROP DATABASE `+quoteIdent(name)+` WITH (FORCE)`)
 	}
 	return s.URL(name), drop, nil
+}
+
+// createCopy creates a new, uniquely named database as a copy of template.
+func (s *Server) createCopy(ctx context.Context, template string) (string, error) {
+	name := fmt.Sprintf("t%d", s.dbs.Add(1))
+	if err := s.exec(ctx, `CREATE DATABASE `+quoteIdent(name)+` TEMPLATE `+quoteIdent(template)); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 // exec runs one statement on the server's postgres database.
@@ -307,3 +317,73 @@ func removeStale() {
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// Supply hands out fresh copies of a template database, made ahead of need so that a
+// test rarely waits for CREATE DATABASE, and drops used ones in the background.
+type Supply struct {
+	s        *Server
+	template string
+	ready    chan made
+	drops    chan string
+	stop     chan struct{}
+	maker    sync.WaitGroup
+	dropper  sync.WaitGroup
+}
+
+type made struct {
+	name string
+	err  error
+}
+
+// Supply starts making copies of template, ahead at a time. Close stops it.
+func (s *Server) Supply(template string, ahead int) *Supply {
+	p := &Supply{s: s, template: template, ready: make(chan made, ahead), drops: make(chan string, 64), stop: make(chan struct{})}
+	p.maker.Add(1)
+	go func() {
+		defer p.maker.Done()
+		for {
+			name, err := s.createCopy(context.Background(), template)
+			select {
+			case p.ready <- made{name, err}:
+			case <-p.stop:
+				if err == nil {
+					s.exec(context.Background(), `DROP DATABASE `+quoteIdent(name)+` WITH (FORCE)`)
+				}
+				return
+			}
+		}
+	}()
+	p.dropper.Add(1)
+	go func() {
+		defer p.dropper.Done()
+		for name := range p.drops {
+			s.exec(context.Background(), `DROP DATABASE `+quoteIdent(name)+` WITH (FORCE)`)
+		}
+	}()
+	return p
+}
+
+// Take returns the URL of a fresh copy of the template and a function that gives it
+// back to be dropped (closing any connection left to it) once its user is done.
+func (p *Supply) Take() (string, func(), error) {
+	m := <-p.ready
+	if m.err != nil {
+		return "", nil, m.err
+	}
+	return p.s.URL(m.name), func() { p.drops <- m.name }, nil
+}
+
+// Close stops making copies and waits for the ones given back to be dropped. Take and
+// the functions it returned must not be called after.
+func (p *Supply) Close() {
+	close(p.stop)
+	p.maker.Wait()
+	close(p.ready)
+	for m := range p.ready {
+		if m.err == nil {
+			p.drops <- m.name
+		}
+	}
+	close(p.drops)
+	p.dropper.Wait()
+}

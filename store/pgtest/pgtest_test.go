@@ -96,3 +96,44 @@ func TestServerDiesWithTheBinary(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestSupply(t *testing.T) {
+	s, err := Start()
+	if errors.Is(err, ErrNoBinaries) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	ctx := context.Background()
+	if err := s.CreateTemplate(ctx, "tmpl", func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	p := s.Supply("tmpl", 2)
+	seen := map[string]bool{}
+	for range 5 {
+		url, done, err := p.Take()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[url] {
+			t.Fatalf("%s handed out twice", url)
+		}
+		seen[url] = true
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`CREATE TABLE mine (x INTEGER)`); err != nil {
+			t.Fatalf("a copy is not fresh: %v", err)
+		}
+		done() // with the connection still open: dropped anyway
+		defer db.Close()
+	}
+	p.Close()
+	var left int
+	if err := s.admin.QueryRow(`SELECT COUNT(*) FROM pg_database WHERE datname ~ '^t[0-9]+$'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d copies left after Close, %v", left, err)
+	}
+}
