@@ -21,12 +21,12 @@ import (
 )
 
 // reportOps are the report operations of the API: TestAPIReports covers their answers
-// (TestAPIEndpoints skips them). page is the web page whose ?format= the API answers.
-var reportOps = []struct{ op, path, page string }{
-	{"getSprintReport", "/projects/DEMO/sprints/%d/report", "/projects/DEMO/sprints/%d/report"},
-	{"getSprintBurndown", "/projects/DEMO/sprints/%d/burndown", "/projects/DEMO/sprints/%d/burndown"},
-	{"getVelocity", "/projects/DEMO/reports/velocity", "/projects/DEMO/reports/velocity"},
-	{"getFlow", "/projects/DEMO/reports/flow", "/projects/DEMO/reports/flow"},
+// (TestAPIEndpoints skips them). Below /api/v1, each path is its web page's path.
+var reportOps = []struct{ op, path string }{
+	{"getSprintReport", "/projects/DEMO/sprints/%d/report"},
+	{"getSprintBurndown", "/projects/DEMO/sprints/%d/burndown"},
+	{"getVelocity", "/projects/DEMO/reports/velocity"},
+	{"getFlow", "/projects/DEMO/reports/flow"},
 }
 
 // reportSchemas maps each report operation to the schema of its JSON answer.
