@@ -19,6 +19,9 @@ import (
 type BacklogState struct {
 	*BoardState
 	Backlog *Backlog
+	// Sprints are all the project's sprints of then (not deleted), completed ones too:
+	// the page names the sprint a task was carried over from.
+	Sprints []*Sprint
 }
 
 // BacklogAsOf returns the project's backlog page as it was at position at of the log:
@@ -33,7 +36,15 @@ func (s *Store) backlogAsOf(ctx context.Context, projectID string, at int64, o a
 	if err != nil {
 		return nil, err
 	}
-	return &BacklogState{BoardState: st, Backlog: f.backlog(projectID)}, nil
+	bs := &BacklogState{BoardState: st, Backlog: f.backlog(projectID)}
+	for _, sp := range f.Sprints {
+		if !sp.deleted {
+			c := *sp
+			bs.Sprints = append(bs.Sprints, &c)
+		}
+	}
+	slices.SortFunc(bs.Sprints, func(a, b *Sprint) int { return a.Number - b.Number })
+	return bs, nil
 }
 
 // backlog returns the fold's backlog page as Backlog reads the live one: sprints not

@@ -109,7 +109,7 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 	}
 	var watched []string // the first project's first tasks
 	for _, gt := range g.tasks {
-		if gt.project == p && len(watched) < 10 {
+		if gt.project == p && len(watched) < 8 {
 			watched = append(watched, gt.ID)
 		}
 	}
@@ -142,7 +142,7 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 	// A sprint the generator does not know: created, edited, then deleted.
 	extra := newID()
 	edits := 0
-	for i := range 1500 {
+	for i := range 1000 {
 		switch {
 		case i == 100:
 			step(func(emit emitFunc) error {
