@@ -293,7 +293,7 @@ func TestTaskAsOf(t *testing.T) {
 	if strings.Contains(r.Text("main"), "Renamed later") {
 		t.Errorf("as of %d the page shows the later title", at)
 	}
-	expectText(t, r, "#asof-banner", "As of", "1 change since to DEMO-1", "Next change →", "DEMO-1 after change")
+	expectText(t, r, "#asof-banner", "As of", "1 change to DEMO-1 since", "Next change →", "DEMO-1 after change")
 	if href := r.Doc.Find("#asof-next").AttrOr("href", ""); href != "/projects/DEMO/tasks/DEMO-1?at="+strconv.FormatInt(retitled, 10) {
 		t.Errorf("next change links to %q, want the retitle %d", href, retitled)
 	}
@@ -310,7 +310,7 @@ func TestTaskAsOf(t *testing.T) {
 	now := ben.get("/projects/DEMO/tasks/DEMO-1?at=" + strconv.FormatInt(retitled, 10))
 	expectStatus(t, now, http.StatusOK)
 	expectText(t, now, "h1", res.Task.Title)
-	expectText(t, now, "#asof-banner", "no change since", "No later change")
+	expectText(t, now, "#asof-banner", "no change to DEMO-1 since", "No later change")
 
 	gone := ben.get(fmt.Sprintf("/projects/DEMO/tasks/%s?at=%d", later.Key, at))
 	expectStatus(t, gone, http.StatusNotFound)

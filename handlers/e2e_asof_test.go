@@ -99,7 +99,7 @@ func e2eBacklogAsOf(t *testing.T, browser context.Context, seed string) {
 	if h1 := e2eEval[string](ben, `document.querySelector("#task-asof h1").textContent`); !strings.Contains(h1, "Retitled for the record") {
 		t.Errorf("the task as of the first retitle is titled %q", h1)
 	}
-	if banner := e2eEval[string](ben, `document.querySelector("#asof-banner").textContent`); !strings.Contains(banner, "1 change since to DEMO-1") {
+	if banner := e2eEval[string](ben, `document.querySelector("#asof-banner").textContent`); !strings.Contains(banner, "1 change to DEMO-1 since") {
 		t.Errorf("the task's banner says %q", banner)
 	}
 	ben.axe(axeJS, "task as it was")

@@ -28,11 +28,16 @@ func (a AsOfPageView) URL(seq int64) string {
 
 // SinceText says how many changes came since, of the task on a task page.
 func (a AsOfPageView) SinceText() string {
-	s := a.AsOfView.SinceText()
-	if a.OwnChanges {
-		return s + " to " + a.What
+	if !a.OwnChanges {
+		return a.AsOfView.SinceText()
 	}
-	return s
+	switch a.Since {
+	case 0:
+		return "no change to " + a.What + " since"
+	case 1:
+		return "1 change to " + a.What + " since"
+	}
+	return fmt.Sprintf("%d changes to %s since", a.Since, a.What)
 }
 
 // PositionText says which change of the log the page shows last.
