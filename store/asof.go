@@ -68,6 +68,8 @@ type BoardState struct {
 	// Folded the number of events folded after it.
 	From   int64
 	Folded int
+
+	fold *boardFold // the fold at Seq: the backlog as it was reads it (asof_backlog.go)
 }
 
 // asofOptions says whether a read uses and writes checkpoints (tests and benchmarks
@@ -84,29 +86,17 @@ func (s *Store) BoardAsOf(ctx context.Context, projectID string, at int64) (*Boa
 }
 
 func (s *Store) boardAsOf(ctx context.Context, projectID string, at int64, o asofOptions) (*BoardState, error) {
-	f, st, err := s.foldAsOf(ctx, projectID, at, o)
-	if err != nil {
-		return nil, err
-	}
-	st.Tasks = f.cards(projectID)
-	return st, nil
-}
-
-// foldAsOf folds the project's events up to position at, from the nearest checkpoint
-// when o says so, and says where at stands in the project's history; st has all but
-// Tasks. The board and the backlog as they were read it (asof_backlog.go).
-func (s *Store) foldAsOf(ctx context.Context, projectID string, at int64, o asofOptions) (*boardFold, *BoardState, error) {
 	if err := s.indexProjectEvents(ctx); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tx, err := s.read.BeginTxx(ctx, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: board as of %d: %w", at, err)
+		return nil, fmt.Errorf("store: board as of %d: %w", at, err)
 	}
 	defer tx.Rollback()
 	var key string
 	if err := tx.GetContext(ctx, &key, `SELECT key FROM projects WHERE id = ?`, projectID); err != nil {
-		return nil, nil, notFound(err, "project %s", projectID)
+		return nil, notFound(err, "project %s", projectID)
 	}
 	var head struct {
 		First sqlNullInt `db:"first"`
@@ -116,26 +106,26 @@ func (s *Store) foldAsOf(ctx context.Context, projectID string, at int64, o asof
 	// one SELECT from every row of the project.
 	if err := tx.GetContext(ctx, &head, `SELECT (SELECT MIN(seq) FROM event_projects WHERE project_id = ?1) AS first,
 		(SELECT MAX(seq) FROM event_projects WHERE project_id = ?1) AS last`, projectID); err != nil {
-		return nil, nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
+		return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 	}
 	// The log as far as event_projects lists it: an event appended since is not shown.
 	var logEnd int64
 	if err := tx.GetContext(ctx, &logEnd, `SELECT seq FROM event_projects_head`); err != nil {
-		return nil, nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
+		return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 	}
 	switch {
 	case at < 1:
-		return nil, nil, Errorf(EINVALID, "A position in the log is a whole number from 1; %d is not one.", at)
+		return nil, Errorf(EINVALID, "A position in the log is a whole number from 1; %d is not one.", at)
 	case at > logEnd:
-		return nil, nil, Errorf(EINVALID, "Position %d is after the last change (%d): there is nothing to show there yet.", at, logEnd)
+		return nil, Errorf(EINVALID, "Position %d is after the last change (%d): there is nothing to show there yet.", at, logEnd)
 	case !head.First.Valid || at < head.First.V:
-		return nil, nil, Errorf(EINVALID, "%s did not exist yet at position %d: it begins at %d.", key, at, head.First.V)
+		return nil, Errorf(EINVALID, "%s did not exist yet at position %d: it begins at %d.", key, at, head.First.V)
 	}
 
 	f := newBoardFold()
 	if o.useCheckpoints {
 		if f, err = loadCheckpoint(ctx, tx, projectID, at); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	st := &BoardState{Seq: at, From: f.Seq, Head: head.Last.V}
@@ -144,46 +134,48 @@ func (s *Store) foldAsOf(ctx context.Context, projectID string, at int64, o asof
 	if err := tx.SelectContext(ctx, &rows, `SELECT e.seq, e.stream, e.version, e.type, e.actor, e.at, e.data
 		FROM event_projects ep JOIN events e ON e.seq = ep.seq
 		WHERE ep.project_id = ? AND ep.seq > ? AND ep.seq <= ? ORDER BY ep.seq`, projectID, f.Seq, at); err != nil {
-		return nil, nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
+		return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 	}
 	for _, r := range rows {
 		d, err := r.decoded()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		e := d.Event
 		if err := f.apply(e, d.payload); err != nil {
-			return nil, nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
+			return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 		}
 		st.Folded++
 		if o.saveCheckpoints && f.checkpointHere(e) {
 			state, err := f.encode()
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			saves = append(saves, checkpointRow{Seq: e.Seq, State: state})
 		}
 	}
 	if err := tx.GetContext(ctx, &st.Since, `SELECT COUNT(*) FROM event_projects WHERE project_id = ? AND seq > ?`, projectID, at); err != nil {
-		return nil, nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
+		return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 	}
 	var prev sqlNullInt
 	if err := tx.GetContext(ctx, &prev, `SELECT MAX(seq) FROM event_projects WHERE project_id = ? AND seq < ?`, projectID, f.Seq); err != nil {
-		return nil, nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
+		return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 	}
 	var next sqlNullInt
 	if err := tx.GetContext(ctx, &next, `SELECT MIN(seq) FROM event_projects WHERE project_id = ? AND seq > ?`, projectID, at); err != nil {
-		return nil, nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
+		return nil, fmt.Errorf("store: board of %s as of %d: %w", key, at, err)
 	}
 	tx.Rollback()
 	st.Prev, st.Next = prev.V, next.V
 	st.LastSeq, st.At = f.Seq, f.At
 	st.Project = Project{ID: projectID, Key: f.Key, Name: f.Name, Columns: slices.Clone(f.Columns)}
+	st.Tasks = f.cards(projectID)
+	st.fold = f
 	if len(saves) > 0 {
 		// A checkpoint is a cache: failing to store one does not fail the read.
 		_ = s.saveCheckpoints(ctx, projectID, saves)
 	}
-	return f, st, nil
+	return st, nil
 }
 
 // SeqAt returns the position of the project's last event at or before t: the board at

@@ -32,10 +32,12 @@ func (s *Store) BacklogAsOf(ctx context.Context, projectID string, at int64) (*B
 }
 
 func (s *Store) backlogAsOf(ctx context.Context, projectID string, at int64, o asofOptions) (*BacklogState, error) {
-	f, st, err := s.foldAsOf(ctx, projectID, at, o)
+	st, err := s.boardAsOf(ctx, projectID, at, o)
 	if err != nil {
 		return nil, err
 	}
+	f := st.fold
+	st.Tasks = nil // the board's cards: not the backlog's
 	bs := &BacklogState{BoardState: st, Backlog: f.backlog(projectID)}
 	for _, sp := range f.Sprints {
 		if !sp.deleted {

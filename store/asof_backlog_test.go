@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,12 +45,26 @@ func planTaskString(t *Task) string {
 func taskPageString(t *Task, worklogs []*Worklog) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s desc=%q by %s at %s, updated by %s at %s; %+v\n", planTaskString(t), t.Description,
-		t.CreatedBy, t.CreatedAt.UTC().Format(time.RFC3339Nano), t.UpdatedBy, t.UpdatedAt.UTC().Format(time.RFC3339Nano), t.Time())
+		t.CreatedBy, t.CreatedAt.UTC().Format(time.RFC3339Nano), t.UpdatedBy, t.UpdatedAt.UTC().Format(time.RFC3339Nano), timeString(t.Time()))
 	for _, w := range worklogs {
 		fmt.Fprintf(&sb, "  worklog %s of %s %s by %s %s %s %ds %q v%d %s %s\n", w.ID, w.TaskKey, w.TaskTitle, w.AuthorID, w.Date, w.Start,
 			w.Seconds, w.Comment, w.Version, w.CreatedAt.UTC().Format(time.RFC3339Nano), w.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	}
 	return sb.String()
+}
+
+func timeString(ts TimeSummary) string {
+	return fmt.Sprintf("est=%s rem=%s logged=%d expected=%s over=%d bar=%d/%d", ptrString(ts.Estimate), ptrString(ts.Remaining),
+		ts.Logged, ptrString(ts.Expected), ts.Over, ts.LoggedPct, ts.RemainingPct)
+}
+
+// whyString names the change that explains a remaining estimate, told as the page
+// tells it.
+func whyString(tt *TaskTime) string {
+	if tt.Why == nil {
+		return "why: -"
+	}
+	return fmt.Sprintf("why: %d %s", tt.Why.Seq, tt.Why.Text)
 }
 
 func instant(t *time.Time) string {
@@ -108,9 +124,11 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	var watched []string // the first project's first tasks
+	var watchedGen []*genTask
 	for _, gt := range g.tasks {
-		if gt.project == p && len(watched) < 8 {
+		if gt.project == p && len(watched) < 6 {
 			watched = append(watched, gt.ID)
+			watchedGen = append(watchedGen, gt)
 		}
 	}
 	record := func() recordedPage {
@@ -134,7 +152,11 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.tasks[id] = taskPageString(task, wls)
+			tt, err := s.TaskTime(ctx, project, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.tasks[id] = taskPageString(task, wls) + whyString(tt)
 		}
 		return r
 	}
@@ -142,7 +164,7 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 	// A sprint the generator does not know: created, edited, then deleted.
 	extra := newID()
 	edits := 0
-	for i := range 1000 {
+	for i := range 800 {
 		switch {
 		case i == 100:
 			step(func(emit emitFunc) error {
@@ -163,6 +185,10 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 					Name: &StringChange{To: fmt.Sprintf("Renamed %d", edits)}, Goal: &StringChange{To: fmt.Sprintf("goal %d", edits)}})
 				return err
 			})
+		case i%11 == 3:
+			// Time tracking on a watched task: worklogs logged, edited and deleted.
+			gt := watchedGen[g.r.IntN(len(watchedGen))]
+			step(func(emit emitFunc) error { return g.timeTracking(emit, gt, g.editor(p)) })
 		default:
 			step(g.step)
 		}
@@ -179,7 +205,16 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("events by type: %v; %d sprint edits", g.counts, edits)
+	worklogs := 0
+	for _, r := range recorded {
+		for _, page := range r.tasks {
+			worklogs += strings.Count(page, "  worklog ")
+		}
+	}
+	t.Logf("events by type: %v; %d sprint edits; %d worklogs on the watched tasks' recorded pages", g.counts, edits, worklogs)
+	if worklogs == 0 {
+		t.Fatal("no worklog on the watched tasks: the task pages' worklogs are not compared")
+	}
 	if g.counts[TypeSprintStarted] == 0 || g.counts[TypeSprintCompleted] == 0 || g.counts[TypeTaskSprintChanged] == 0 || g.counts[TypeWorkLogged] == 0 {
 		t.Fatalf("the history lacks sprints, planning or worklogs: %v", g.counts)
 	}
@@ -230,11 +265,11 @@ func TestBacklogAsOfMatchesLive(t *testing.T) {
 			if err != nil {
 				t.Fatalf("task %s as of %d: %v", id, live.seq, err)
 			}
-			if got := taskPageString(ts.Task, ts.Time.Worklogs); got != live.tasks[id] {
+			if got := taskPageString(ts.Task, ts.Time.Worklogs) + whyString(ts.Time); got != live.tasks[id] {
 				t.Fatalf("task %s as of %d:\n%s\nlive:\n%s", id, live.seq, got, live.tasks[id])
 			}
-			if ts.Time.TimeSummary != ts.Task.Time() {
-				t.Fatalf("task %s as of %d: time %+v, want %+v", id, live.seq, ts.Time.TimeSummary, ts.Task.Time())
+			if got, want := timeString(ts.Time.TimeSummary), timeString(ts.Task.Time()); got != want {
+				t.Fatalf("task %s as of %d: time %s, want %s", id, live.seq, got, want)
 			}
 			own := taskSeqs[id]
 			var last, prev, next int64
@@ -351,4 +386,76 @@ func deflate(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// BenchmarkBacklogAsOf compares, in one run on one generated log (as BenchmarkBoardAsOf:
+// about 100,000 events of the busiest project, TACK_ASOF_EVENTS for a smaller log), the
+// backlog as of a position with the board as of the same position, from checkpoints
+// (stored by a first read) and without; and a task page as of the middle of the log.
+func BenchmarkBacklogAsOf(b *testing.B) {
+	ctx := context.Background()
+	s := mustOpenStore(b)
+	n := 315_000
+	if v := os.Getenv("TACK_ASOF_EVENTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 10_000 {
+			b.Fatalf("TACK_ASOF_EVENTS=%q: want a number of events from 10000", v)
+		}
+	}
+	generateLog(b, s, 1, n, 300, 5_000, logFast)
+	if err := s.indexProjectEvents(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var pid string
+	if err := s.read.QueryRow(`SELECT project_id, COUNT(*) AS n FROM event_projects GROUP BY project_id ORDER BY n DESC LIMIT 1`).Scan(&pid, &n); err != nil {
+		b.Fatal(err)
+	}
+	var seqs []int64
+	if err := s.read.Select(&seqs, `SELECT seq FROM event_projects WHERE project_id = ? ORDER BY seq`, pid); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.BacklogAsOf(ctx, pid, seqs[len(seqs)-1]); err != nil { // stores the checkpoints
+		b.Fatal(err)
+	}
+	b.Logf("project with %d events", n)
+	for _, d := range []struct {
+		name string
+		seq  int64
+	}{{"latest", seqs[len(seqs)-1]}, {"middle", seqs[len(seqs)/2+CheckpointEvery/2]}} {
+		for _, way := range []struct {
+			name string
+			o    asofOptions
+		}{{"checkpoints", asofOptions{useCheckpoints: true}}, {"none", asofOptions{}}} {
+			b.Run(fmt.Sprintf("%s/%s/board", d.name, way.name), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.boardAsOf(ctx, pid, d.seq, way.o); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%s/%s/backlog", d.name, way.name), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.backlogAsOf(ctx, pid, d.seq, way.o); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+	p, err := s.Project(ctx, pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var task Task
+	if err := s.read.Get(&task.ID, `SELECT id FROM tasks WHERE project_id = ? ORDER BY version DESC LIMIT 1`, pid); err != nil {
+		b.Fatal(err)
+	}
+	task.Key = "busiest"
+	b.Run("task/middle", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.TaskAsOf(ctx, p, &task, seqs[len(seqs)/2]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
