@@ -94,6 +94,8 @@ func e2eBacklogAsOf(t *testing.T, browser context.Context, seed string) {
 	ben.do("open the activity page", chromedp.Navigate(s.url+"/projects/DEMO/activity"))
 	link := fmt.Sprintf(`#event-%d a.asof-link[href*="/tasks/DEMO-1?at="]`, retitled)
 	ben.waitUntil("the activity page", e2eWait, fmt.Sprintf(`document.readyState === "complete" && document.querySelector('%s') !== null`, link))
+	ben.axe(axeJS, "activity with links to the pages as they were")
+	ben.screenshot("activity-asof-links", "")
 	ben.do("follow the task link of the first retitle", chromedp.Click(chromedp.CSS(link)))
 	ben.waitUntil("the task as it was", e2eWait, `document.readyState === "complete" && document.querySelector("#task-asof #asof-banner") !== null`)
 	if h1 := e2eEval[string](ben, `document.querySelector("#task-asof h1").textContent`); !strings.Contains(h1, "Retitled for the record") {
