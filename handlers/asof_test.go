@@ -230,6 +230,19 @@ func TestBacklogAsOf(t *testing.T) {
 		t.Errorf("next change links to %q, want the sprint's creation %d", href, created)
 	}
 	expectReadOnly(t, r, "the backlog as it was")
+	// The board at the same change, and each task as it was then.
+	if href := r.Doc.Find("#asof-also-board").AttrOr("href", ""); href != "/projects/DEMO/board?at="+strconv.FormatInt(at, 10) {
+		t.Errorf("the board at the same change links to %q", href)
+	}
+	rows := r.Doc.Find("#backlog-asof a.row-link")
+	if rows.Length() == 0 {
+		t.Fatal("no task row in the backlog as it was")
+	}
+	rows.Each(func(_ int, a *goquery.Selection) {
+		if href := a.AttrOr("href", ""); !strings.HasSuffix(href, "?at="+strconv.FormatInt(at, 10)) {
+			t.Errorf("a row links to %q, not to its task as it was at %d", href, at)
+		}
+	})
 
 	next := ben.get(r.Doc.Find("#asof-next").AttrOr("href", ""))
 	expectStatus(t, next, http.StatusOK)

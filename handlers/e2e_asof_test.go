@@ -39,7 +39,7 @@ func e2eBoardAsOf(t *testing.T, browser context.Context, seed string) {
 	ben := s.signIn(browser, e2eBen, true)
 	ben.do("open the board as it was", chromedp.Navigate(fmt.Sprintf("%s/projects/DEMO/board?at=%d", s.url, before)))
 	ben.waitUntil("the banner", e2eWait, `document.readyState === "complete" && document.querySelector("#asof-banner")`)
-	where := e2eEval[string](ben, fmt.Sprintf(`document.querySelector('#board-asof li.card a.card-link[href$="/tasks/%s"]').closest("section").dataset.column`, x.Key))
+	where := e2eEval[string](ben, fmt.Sprintf(`document.querySelector('#board-asof li.card a.card-link[href$="/tasks/%s?at=%d"]').closest("section").dataset.column`, x.Key, before))
 	if where != x.ColumnID {
 		t.Errorf("as of %d %s is in %s, want %s where it was", before, x.Key, where, x.ColumnID)
 	}
@@ -58,7 +58,7 @@ func e2eBoardAsOf(t *testing.T, browser context.Context, seed string) {
 	}
 	ben.do("next change", chromedp.KeyEvent(kb.Enter))
 	ben.waitUntil("the board after the move", e2eWait, `document.readyState === "complete" && /no change since/.test(document.querySelector("#asof-banner").textContent)`)
-	where = e2eEval[string](ben, fmt.Sprintf(`document.querySelector('#board-asof li.card a.card-link[href$="/tasks/%s"]').closest("section").dataset.column`, x.Key))
+	where = e2eEval[string](ben, fmt.Sprintf(`document.querySelector('#board-asof li.card a.card-link[href*="/tasks/%s?at="]').closest("section").dataset.column`, x.Key))
 	if where != "c4" {
 		t.Errorf("after the move %s is in %s, want c4", x.Key, where)
 	}

@@ -64,3 +64,15 @@ func readOnly(p Page) Page {
 	p.Role = store.RoleViewer
 	return p
 }
+
+// atPosition is the page as a page as it was at position seq shows it: read-only, its
+// task links leading to the tasks as they were.
+func atPosition(p Page, seq int64) Page {
+	p = readOnly(p)
+	p.AsOf = seq
+	return p
+}
+
+// AsOfPages are the project's pages that can be shown as they were, for the banner's
+// links to the others at the same change.
+var asOfPages = []struct{ name, path string }{{"Board", "/board"}, {"Backlog", "/backlog"}}
