@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,4 +91,89 @@ func clipInput(s string) string {
 		return string(r[:40]) + "…"
 	}
 	return s
+}
+
+// asOfView says where position seq (asked for as a moment when when is set) stands.
+func asOfView(loc *time.Location, when, changed time.Time, last int64, since int, prev, next int64) views.AsOfView {
+	if when.IsZero() {
+		when = changed
+	}
+	return views.AsOfView{When: when.In(loc).Format(views.AsOfTime), ChangeWhen: changed.In(loc).Format(views.AsOfTime),
+		Seq: last, Since: since, Prev: prev, Next: next}
+}
+
+// backlogAsOf shows the backlog as it was (?at=): the sprints and the backlog of then,
+// read-only, with the board's banner. Members and viewers alike may look.
+func (h *Handler) backlogAsOf(c echo.Context) error {
+	p, _ := currentProject(c)
+	loc := userLocation(c)
+	seq, when, err := h.asOfPosition(c, p, loc, strings.TrimSpace(c.QueryParam("at")))
+	if err != nil {
+		return err
+	}
+	st, err := h.store.BacklogAsOf(ctx(c), p.ID, seq)
+	if err != nil {
+		return err
+	}
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	a := views.AsOfPageView{AsOfView: asOfView(loc, when, st.At, st.LastSeq, st.Since, st.Prev, st.Next),
+		Path: views.ProjectURL(p, "/backlog"), What: "The backlog"}
+	b := views.NewBacklogView(st.Backlog, st.Sprints, members, views.BoardFilter{}, false)
+	pg := h.page(c, p.Key+" backlog as of "+a.When)
+	c.Response().Header().Set(echo.HeaderCacheControl, "private, no-cache")
+	return render(c, http.StatusOK, views.BacklogAsOfPage(pg, b, a))
+}
+
+// taskAsOf shows a task's page as it was (?at=): its fields, time tracking and history
+// up to then, read-only, stepping through the task's own changes. A task created later
+// is a 404 that says so.
+func (h *Handler) taskAsOf(c echo.Context) error {
+	p, t, err := h.taskOf(c)
+	if err != nil {
+		return err
+	}
+	loc := userLocation(c)
+	seq, when, err := h.asOfPosition(c, p, loc, strings.TrimSpace(c.QueryParam("at")))
+	if err != nil {
+		return err
+	}
+	st, err := h.store.TaskAsOf(ctx(c), p, t, seq)
+	var notYet *store.TaskNotYetError
+	if errors.As(err, &notYet) {
+		if when.IsZero() {
+			when = notYet.At
+		}
+		return store.Errorf(store.ENOTFOUND, "%s did not exist yet on %s: it was created on %s.", t.Key,
+			when.In(loc).Format(views.AsOfTime), notYet.CreatedAt.In(loc).Format(views.AsOfTime))
+	}
+	if err != nil {
+		return err
+	}
+	members, err := h.store.Members(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	history, err := h.store.TaskHistory(ctx(c), p, t.ID)
+	if err != nil {
+		return err
+	}
+	upTo := history[:0:0]
+	for _, e := range history {
+		if e.Seq <= seq {
+			upTo = append(upTo, e)
+		}
+	}
+	then := *p // the workflow of then names the task's column
+	then.Columns = st.Columns
+	a := views.AsOfPageView{AsOfView: asOfView(loc, when, st.At, st.LastSeq, st.Since, st.Prev, st.Next),
+		Path: views.TaskURL(p, t), What: t.Key, OwnChanges: true}
+	v := views.TaskView{Task: st.Task, Members: members, History: upTo, Sprints: st.Sprints,
+		Time: &views.TimeView{Task: st.Task, Time: st.Time, Cal: p.Calendar(), Members: members}}
+	pg := h.page(c, t.Key+" as of "+a.When)
+	pg.Project = &then
+	c.Response().Header().Set(echo.HeaderCacheControl, "private, no-cache")
+	return render(c, http.StatusOK, views.TaskAsOfPage(pg, v, a))
 }

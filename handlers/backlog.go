@@ -58,6 +58,9 @@ func (h *Handler) backlogPage(c echo.Context) views.Page {
 
 // backlog shows the project's backlog page.
 func (h *Handler) backlog(c echo.Context) error {
+	if c.QueryParams().Has("at") {
+		return h.backlogAsOf(c) // the backlog as it was (asof.go)
+	}
 	b, err := h.backlogView(c, views.ParseBoardFilter(c.QueryParams()))
 	if err != nil {
 		return err

@@ -90,6 +90,7 @@ func TestE2EBoard(t *testing.T) {
 		{"TimesheetAxe", e2eTimesheetAxe},
 		{"TimesheetKeyboard", e2eTimesheetKeyboard},
 		{"BoardAsOf", e2eBoardAsOf},
+		{"BacklogAsOf", e2eBacklogAsOf},
 		{"FlowReport", e2eFlowReport},
 		{"ReportPagesAxe", e2eReportPagesAxe},
 		{"ReportKeyboard", e2eReportKeyboard},

@@ -27,13 +27,13 @@ func flowRange(c echo.Context, today time.Time) (from, to, rng string, err error
 		case "quarter":
 			return day(today.AddDate(0, -3, 1)), day(today), qRange, nil
 		}
-		return "", "", "", store.Errorf(store.EINVALID, "There is no range %q: choose week, month or quarter, or give from= and to= dates.", clipInput(qRange))
+		return "", "", "", invalidParam("range", "There is no range %q: choose week, month or quarter, or give from= and to= dates.", clipInput(qRange))
 	}
 	if qRange != "" {
-		return "", "", "", store.Errorf(store.EINVALID, "Give either range= or from= and to=, not both.")
+		return "", "", "", invalidParam("range", "Give either range= or from= and to=, not both.")
 	}
 	if qFrom == "" {
-		return "", "", "", store.Errorf(store.EINVALID, "Say where the range begins: from=2026-11-02.")
+		return "", "", "", invalidParam("from", "Say where the range begins: from=2026-11-02.")
 	}
 	if qTo == "" {
 		qTo = day(today)
@@ -51,36 +51,61 @@ func (h *Handler) flowReport(c echo.Context) error {
 	default:
 		return store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", clipInput(format))
 	}
+	table, err := parseFlowTable(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.flowView(c, p)
+	if err != nil {
+		return err
+	}
+	if format == "csv" || format == "json" {
+		return writeFlowExport(c, p, v, format, table)
+	}
+	return render(c, http.StatusOK, views.FlowPage(h.page(c, p.Key+" cumulative flow"), v))
+}
+
+// parseFlowTable reads ?table=, which of the flow report's tables a CSV holds: "flow"
+// (also when absent) or "cycle".
+func parseFlowTable(c echo.Context) (string, error) {
 	table := c.QueryParam("table")
 	if table != "" && table != "flow" && table != "cycle" {
-		return store.Errorf(store.EINVALID, "There is no table %q: choose flow or cycle.", clipInput(table))
+		return "", invalidParam("table", "There is no table %q: choose flow or cycle.", clipInput(table))
 	}
+	return table, nil
+}
+
+// flowView computes the cumulative flow and cycle times over the range the query asks
+// for (flowRange). The page and the API both start here.
+func (h *Handler) flowView(c echo.Context, p *store.Project) (views.FlowView, error) {
 	loc := p.WorkCalendar().Location
 	today := h.store.Now().In(loc)
 	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
 	from, to, rng, err := flowRange(c, today)
 	if err != nil {
-		return err
+		return views.FlowView{}, err
 	}
 	flow, err := h.store.CumulativeFlow(ctx(c), p.ID, from, to)
 	if err != nil {
-		return err
+		return views.FlowView{}, err
 	}
 	cycle, err := h.store.CycleTimes(ctx(c), p.ID, from, to)
 	if err != nil {
-		return err
+		return views.FlowView{}, err
 	}
-	v := views.FlowView{Flow: flow, Cycle: cycle, Range: rng, Location: reportLocation(flow.TimeZone)}
-	switch format {
-	case "csv":
+	return views.FlowView{Flow: flow, Cycle: cycle, Range: rng, Location: reportLocation(flow.TimeZone)}, nil
+}
+
+// writeFlowExport answers the flow report's CSV (one table: table "cycle" or the flow)
+// or JSON (format "csv" or "json"): the page and the API answer these bytes.
+func writeFlowExport(c echo.Context, p *store.Project, v views.FlowView, format, table string) error {
+	if format == "csv" {
 		return writeFlowCSV(c, p, v, table == "cycle")
-	case "json":
-		return c.JSON(http.StatusOK, struct {
-			Flow  *store.FlowReport  `json:"flow"`
-			Cycle *store.CycleReport `json:"cycle"`
-		}{flow, cycle})
 	}
-	return render(c, http.StatusOK, views.FlowPage(h.page(c, p.Key+" cumulative flow"), v))
+	return c.JSON(http.StatusOK, struct {
+		Flow  *store.FlowReport  `json:"flow"`
+		Cycle *store.CycleReport `json:"cycle"`
+	}{v.Flow, v.Cycle})
 }
 
 // writeFlowCSV answers one of the page's tables as CSV, cell for cell: the flow (a

@@ -27,22 +27,45 @@ type reportQuery struct {
 // it cannot read with a message that says what would do.
 func parseReportQuery(c echo.Context) (reportQuery, error) {
 	q := reportQuery{Unit: store.UnitPoints, Paper: "a4"}
-	if u := c.QueryParam("unit"); u != "" {
-		q.Unit = store.ReportUnit(u)
-		if !slices.Contains(store.ReportUnits, q.Unit) {
-			return q, store.Errorf(store.EINVALID, "There is no report unit %q: choose points, count, remaining or original.", u)
-		}
-	}
-	if a := c.QueryParam("as_of"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			return q, store.Errorf(store.EINVALID, "as_of=%q is not an event position: give a whole number such as as_of=120, or leave it out for the latest.", a)
-		}
-		q.AsOf = n
-	}
 	var err error
+	if q.Unit, err = parseReportUnit(c); err != nil {
+		return q, err
+	}
+	if q.AsOf, err = parseReportPosition(c); err != nil {
+		return q, err
+	}
 	q.Format, q.Print, q.Paper, err = parseReportOutput(c)
 	return q, err
+}
+
+// parseReportUnit reads ?unit= (points when absent), as every report and the API take it.
+func parseReportUnit(c echo.Context) (store.ReportUnit, error) {
+	u := c.QueryParam("unit")
+	if u == "" {
+		return store.UnitPoints, nil
+	}
+	if !slices.Contains(store.ReportUnits, store.ReportUnit(u)) {
+		return "", invalidParam("unit", "There is no report unit %q: choose points, count, remaining or original.", clipInput(u))
+	}
+	return store.ReportUnit(u), nil
+}
+
+// parseReportPosition reads ?as_of= (0, the latest, when absent).
+func parseReportPosition(c echo.Context) (int64, error) {
+	a := c.QueryParam("as_of")
+	if a == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || n < 0 {
+		return 0, invalidParam("as_of", "as_of=%q is not an event position: give a whole number such as as_of=120, or leave it out for the latest.", clipInput(a))
+	}
+	return n, nil
+}
+
+// invalidParam refuses the query parameter field; the API's problem names it.
+func invalidParam(field, format string, args ...any) error {
+	return &store.Error{Code: store.EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // sprintReport shows a sprint's report (/sprints/:n/report).
@@ -62,26 +85,15 @@ func (h *Handler) report(c echo.Context, chartOnly bool) error {
 	if err != nil {
 		return err
 	}
-	r, err := h.store.SprintReport(ctx(c), s.ID, q.Unit, q.AsOf)
+	v, err := h.reportView(c, p, s, q, chartOnly)
 	if store.ErrorCode(err) == store.EINVALID && s.State == store.SprintPlanned {
 		return render(c, http.StatusUnprocessableEntity, views.ReportUnavailablePage(h.page(c, s.Name+" report"), s, store.ErrorMessage(err)))
 	}
 	if err != nil {
 		return err
 	}
-	v := views.ReportView{Sprint: s, Report: r, Name: h.userName(c), Location: reportLocation(r.TimeZone),
-		Print: q.Print, Paper: q.Paper, AsOfAsked: q.AsOf, ChartOnly: chartOnly}
-	if v.Sprints, err = h.store.Sprints(ctx(c), p.ID); err != nil {
-		return err
-	}
-	switch q.Format {
-	case "csv":
-		return writeReportCSV(c, p, v)
-	case "json":
-		if chartOnly {
-			return c.JSON(http.StatusOK, r.Burndown)
-		}
-		return c.JSON(http.StatusOK, r)
+	if q.Format != "" {
+		return writeReportExport(c, p, v, q.Format)
 	}
 	if v.Versions, err = h.store.SprintReportVersions(ctx(c), s.ID); err != nil {
 		return err
@@ -90,6 +102,32 @@ func (h *Handler) report(c echo.Context, chartOnly bool) error {
 		return render(c, http.StatusOK, views.BurndownPage(h.page(c, "Burndown: "+s.Name), v))
 	}
 	return render(c, http.StatusOK, views.SprintReportPage(h.page(c, "Sprint report: "+s.Name), v))
+}
+
+// reportView computes sprint s's report as q asks (unit, position) with what its page
+// and its exports show besides the numbers: the sprints unfinished tasks went to, the
+// names of the people. The page and the API both start here.
+func (h *Handler) reportView(c echo.Context, p *store.Project, s *store.Sprint, q reportQuery, chartOnly bool) (views.ReportView, error) {
+	r, err := h.store.SprintReport(ctx(c), s.ID, q.Unit, q.AsOf)
+	if err != nil {
+		return views.ReportView{}, err
+	}
+	v := views.ReportView{Sprint: s, Report: r, Name: h.userName(c), Location: reportLocation(r.TimeZone),
+		Print: q.Print, Paper: q.Paper, AsOfAsked: q.AsOf, ChartOnly: chartOnly}
+	v.Sprints, err = h.store.Sprints(ctx(c), p.ID)
+	return v, err
+}
+
+// writeReportExport answers a sprint report's (or with v.ChartOnly its burndown's) CSV
+// or JSON, format "csv" or "json": the report pages and the API answer these bytes.
+func writeReportExport(c echo.Context, p *store.Project, v views.ReportView, format string) error {
+	switch {
+	case format == "csv":
+		return writeReportCSV(c, p, v)
+	case v.ChartOnly:
+		return c.JSON(http.StatusOK, v.Report.Burndown)
+	}
+	return c.JSON(http.StatusOK, v.Report)
 }
 
 // reportLocation is the report's time zone (UTC when it cannot be loaded).

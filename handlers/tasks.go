@@ -43,6 +43,9 @@ func (h *Handler) createTask(c echo.Context) error {
 }
 
 func (h *Handler) taskPage(c echo.Context) error {
+	if c.QueryParams().Has("at") {
+		return h.taskAsOf(c) // the task as it was (asof.go)
+	}
 	_, t, err := h.taskOf(c)
 	if err != nil {
 		return err

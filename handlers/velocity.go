@@ -3,7 +3,6 @@ package handlers
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -25,27 +24,33 @@ type velocityQuery struct {
 
 // parseVelocityQuery reads ?unit=, ?sprints=, ?format=, ?print= and ?paper=.
 func parseVelocityQuery(c echo.Context) (velocityQuery, error) {
-	q := velocityQuery{Unit: store.UnitPoints, N: store.DefaultVelocitySprints, Paper: "a4"}
-	if u := c.QueryParam("unit"); u != "" {
-		q.Unit = store.ReportUnit(u)
-		if !slices.Contains(store.ReportUnits, q.Unit) {
-			return q, store.Errorf(store.EINVALID, "There is no report unit %q: choose points, count, remaining or original.", u)
-		}
+	q := velocityQuery{Paper: "a4"}
+	var err error
+	if q.Unit, err = parseReportUnit(c); err != nil {
+		return q, err
 	}
+	if q.N, q.Sprints, err = parseVelocitySprints(c); err != nil {
+		return q, err
+	}
+	q.Format, q.Print, q.Paper, err = parseReportOutput(c)
+	return q, err
+}
+
+// parseVelocitySprints reads ?sprints=: how many of the last completed sprints (0: all;
+// DefaultVelocitySprints when absent) and the value as asked ("", "all" or a number).
+func parseVelocitySprints(c echo.Context) (n int, asked string, err error) {
 	switch s := strings.TrimSpace(c.QueryParam("sprints")); strings.ToLower(s) {
 	case "":
+		return store.DefaultVelocitySprints, "", nil
 	case "all":
-		q.N, q.Sprints = 0, "all"
+		return 0, "all", nil
 	default:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 10000 {
-			return q, store.Errorf(store.EINVALID, "sprints=%q is not a number of sprints: give a whole number from 1, such as sprints=7, or sprints=all.", c.QueryParam("sprints"))
+			return 0, "", invalidParam("sprints", "sprints=%q is not a number of sprints: give a whole number from 1, such as sprints=7, or sprints=all.", clipInput(c.QueryParam("sprints")))
 		}
-		q.N, q.Sprints = n, strconv.Itoa(n)
+		return n, strconv.Itoa(n), nil
 	}
-	var err error
-	q.Format, q.Print, q.Paper, err = parseReportOutput(c)
-	return q, err
 }
 
 // velocity answers the velocity page, its print layout, or its CSV or JSON: all from one
@@ -60,15 +65,21 @@ func (h *Handler) velocity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	switch q.Format {
-	case "csv":
-		return writeVelocityCSV(c, p, r)
-	case "json":
-		return c.JSON(http.StatusOK, r)
+	if q.Format != "" {
+		return writeVelocityExport(c, p, r, q.Format)
 	}
 	v := views.VelocityView{Report: r, SprintsAsked: q.Sprints, Location: p.WorkCalendar().Location,
 		Print: q.Print, Paper: q.Paper}
 	return render(c, http.StatusOK, views.VelocityPage(h.page(c, "Velocity: "+p.Key), v))
+}
+
+// writeVelocityExport answers the velocity report's CSV or JSON (format "csv" or
+// "json"): the page and the API answer these bytes.
+func writeVelocityExport(c echo.Context, p *store.Project, r *store.VelocityReport, format string) error {
+	if format == "csv" {
+		return writeVelocityCSV(c, p, r)
+	}
+	return c.JSON(http.StatusOK, r)
 }
 
 // velocityPrintCSS is the velocity report's printed page size and running header.

@@ -42,8 +42,9 @@ const CheckpointEvery = 500
 var checkpointEvery = CheckpointEvery
 
 // checkpointFormat is the version of a checkpoint's encoding and of the fold that made
-// it; a stored checkpoint of another version is ignored and replaced.
-const checkpointFormat = 1
+// it; a stored checkpoint of another version is ignored and replaced. Version 2 added
+// the project's sprints (the backlog as it was: asof_backlog.go).
+const checkpointFormat = 2
 
 // BoardState is a project's board as it was at a position of the log.
 type BoardState struct {
@@ -67,6 +68,8 @@ type BoardState struct {
 	// Folded the number of events folded after it.
 	From   int64
 	Folded int
+
+	fold *boardFold // the fold at Seq: the backlog as it was reads it (asof_backlog.go)
 }
 
 // asofOptions says whether a read uses and writes checkpoints (tests and benchmarks
@@ -167,6 +170,7 @@ func (s *Store) boardAsOf(ctx context.Context, projectID string, at int64, o aso
 	st.LastSeq, st.At = f.Seq, f.At
 	st.Project = Project{ID: projectID, Key: f.Key, Name: f.Name, Columns: slices.Clone(f.Columns)}
 	st.Tasks = f.cards(projectID)
+	st.fold = f
 	if len(saves) > 0 {
 		// A checkpoint is a cache: failing to store one does not fail the read.
 		_ = s.saveCheckpoints(ctx, projectID, saves)
@@ -329,10 +333,12 @@ type boardFold struct {
 	Columns []Column
 	// Tasks are all the project's tasks, archived ones too (a restore brings them back).
 	Tasks map[string]*Task
+	// Sprints are all the project's sprints, deleted ones too (format 2).
+	Sprints map[string]*Sprint
 }
 
 func newBoardFold() *boardFold {
-	return &boardFold{V: checkpointFormat, Tasks: map[string]*Task{}}
+	return &boardFold{V: checkpointFormat, Tasks: map[string]*Task{}, Sprints: map[string]*Sprint{}}
 }
 
 // apply folds one of the project's events.
@@ -354,6 +360,12 @@ func (f *boardFold) apply(e Event, p Payload) error {
 		// The board shows no description: the fold does not keep it.
 		t.Description = ""
 		f.Tasks[id] = t
+	case "sprint":
+		sp, err := applySprint(f.Sprints[id], e, p)
+		if err != nil {
+			return err
+		}
+		f.Sprints[id] = sp
 	}
 	f.Seq, f.At = e.Seq, e.At
 	f.Count++
@@ -446,6 +458,7 @@ func (f *boardFold) encode() ([]byte, error) {
 		w.int(t.Logged)
 		w.int(int64(t.Version))
 	}
+	f.encodeSprints(&w)
 	var buf bytes.Buffer
 	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
 	if err != nil {
@@ -510,6 +523,7 @@ func decodeFold(state []byte) (*boardFold, error) {
 		t.Version = int(r.int())
 		f.Tasks[t.ID] = t
 	}
+	f.decodeSprints(&r)
 	if r.err != nil || len(r.b) != 0 {
 		return nil, fmt.Errorf("store: read checkpoint: damaged (%v, %d bytes left)", r.err, len(r.b))
 	}

@@ -70,6 +70,13 @@ type reportFold struct {
 	ids      []string // task ids in first-seen order, for deterministic sums
 	worklogs map[string]*reportWorklog
 	wlOrder  []string
+	// tentative are the indexes in the changes made at or after the sprint's latest
+	// completion: the tasks it carried out, the re-estimates of tasks left in the
+	// sprint. If the sprint is reopened they stand (the tasks left it, the values it
+	// holds changed: committed + added − removed ± re-estimates is what it holds at its
+	// next completion); if that completion is the sprint's last they are dropped (the
+	// tasks are "not completed", the values are those at completion).
+	tentative []int
 }
 
 func (f *reportFold) state(id string) *reportTaskState {
@@ -96,6 +103,11 @@ func (f *reportFold) reportTask(id string, ref eventRef) ReportTask {
 
 // active reports whether the sprint is running now.
 func (f *reportFold) active() bool { return f.sprint != nil && f.sprint.State == SprintActive }
+
+// started reports whether the sprint is running or completed (and may be reopened).
+func (f *reportFold) started() bool {
+	return f.sprint != nil && (f.sprint.State == SprintActive || f.sprint.State == SprintCompleted)
+}
 
 // refresh recomputes a task's done and membership flags after event e.
 func (f *reportFold) refresh(st *reportTaskState, e decodedEvent) {
@@ -260,6 +272,9 @@ func buildSprintReport(sprintID string, unit ReportUnit, asOf int64, asOfTime ti
 	if !finalTaken {
 		takeFinal()
 	}
+	for i := len(f.tentative) - 1; i >= 0; i-- {
+		changes = slices.Delete(changes, f.tentative[i], f.tentative[i]+1)
+	}
 
 	// Buckets at completion (or as of now).
 	for _, m := range final {
@@ -406,6 +421,8 @@ func (f *reportFold) apply(e decodedEvent, startSeq int64, changes *[]ReportChan
 					st.ever = true
 				}
 			}
+			// The completion is undone; what changed since stands.
+			f.tentative = nil
 		case *SprintScopeChanged:
 			if e.Seq > startSeq {
 				t := f.reportTask(p.TaskID, refOf(e))
@@ -423,13 +440,34 @@ func (f *reportFold) apply(e decodedEvent, startSeq int64, changes *[]ReportChan
 		}
 		st.task = next
 		f.trackWorklog(id, e.payload)
-		if wasMember && f.active() && f.unit != UnitCount && before != nil {
+		if sc, ok := e.payload.(*TaskSprintChanged); ok && sc.CarriedOver && sc.From == f.sprintID {
+			t := f.reportTask(id, refOf(e))
+			t.To = sc.To
+			f.tentative = append(f.tentative, len(*changes))
+			*changes = append(*changes, ReportChange{Kind: ChangeRemoved, Task: t, From: t.Value, To: t.Value})
+		}
+		if wasMember && f.started() && f.unit != UnitCount && before != nil {
 			if from, to := unitValue(before, f.unit), unitValue(next, f.unit); from != to && reestimates(e.payload, f.unit) {
 				t := f.reportTask(id, refOf(e))
+				if !f.active() {
+					f.tentative = append(f.tentative, len(*changes))
+				}
 				*changes = append(*changes, ReportChange{Kind: ChangeReestimated, Task: t, From: from, To: to})
 			}
 		}
 		f.refresh(st, e)
+		if f.sprint != nil && f.sprint.State == SprintCompleted && st.member != wasMember {
+			// Archived or restored while the sprint is completed: no scope change is
+			// recorded then (the sprint is not running), but if it is reopened the task
+			// left it or came back.
+			kind := ChangeRemoved
+			if st.member {
+				kind = ChangeAdded
+			}
+			t := f.reportTask(id, refOf(e))
+			f.tentative = append(f.tentative, len(*changes))
+			*changes = append(*changes, ReportChange{Kind: kind, Task: t, From: t.Value, To: t.Value})
+		}
 	}
 	return nil
 }

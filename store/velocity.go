@@ -24,10 +24,10 @@ type VelocitySprint struct {
 	// Committed is the commitment at start; Added, Removed the scope changes after it;
 	// Reestimated the net change of re-estimates (after minus before, may be negative);
 	// Final is what the sprint held at completion (completed + completed outside + not
-	// completed), which is Committed + Added − Removed + Reestimated except for a sprint
-	// reopened after its unfinished tasks left it (their leaving at the first
-	// completion is not a removal in the sprint report, their coming back is an
-	// addition); Completed what was done in it.
+	// completed), always Committed + Added − Removed + Reestimated: for a reopened
+	// sprint, the tasks an undone completion carried out count as removed, and what
+	// changed while it was completed counts too (see reportFold.tentative); Completed
+	// what was done in it.
 	Committed   float64 `json:"committed"`
 	Added       float64 `json:"added"`
 	Removed     float64 `json:"removed"`

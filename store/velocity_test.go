@@ -198,8 +198,8 @@ average=1.5 median=1.5
 		t.Errorf("before reopening:\n%s", got)
 	}
 	// S1 is reopened, B is put back in it and done, and S1 completed again. B left S1
-	// at its first completion (not a removal in the report) and came back (an
-	// addition): the final commitment is what S1 held, A and B, not 8 + 5.
+	// at its first completion, which the reopening undid: a removal; it came back: an
+	// addition. The final commitment is what S1 held, A and B: 8 + 5 − 5.
 	r.at(t, "2026-11-30 10:00")
 	if _, err := r.s.ReopenSprint(r.ctx, r.ben, s1.ID, r.get(t, s1.ID).Version); err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ average=1.5 median=1.5
 		t.Fatal(err)
 	}
 	if got, want := velocityText(v), `S2 committed=1 added=0 removed=0 reestimated=0 final=1 completed=0
-S1 committed=8 added=5 removed=0 reestimated=0 final=8 completed=8
+S1 committed=8 added=5 removed=5 reestimated=0 final=8 completed=8
 average=4 median=4
 `; got != want {
 		t.Errorf("after completing S1 again:\n%swant\n%s", got, want)

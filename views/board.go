@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -373,9 +372,4 @@ func (a AsOfView) PositionText() string {
 		return fmt.Sprintf("The board after change %d of the log.", a.Seq)
 	}
 	return fmt.Sprintf("The board after change %d of the log, made %s.", a.Seq, a.ChangeWhen)
-}
-
-// URL is the board as it was at position seq.
-func (a AsOfView) URL(p *store.Project, seq int64) string {
-	return ProjectURL(p, "/board") + "?at=" + strconv.FormatInt(seq, 10)
 }

@@ -31,6 +31,18 @@ type Page struct {
 	Live bool
 	// Script is the page's own script under /static/js ("" means board.js).
 	Script string
+	// AsOf is the position of the log a page as it was shows (0: live); its links to
+	// tasks lead to them as they were then.
+	AsOf int64
+}
+
+// TaskHref is the link to task t from this page: its page as it was on a page as it
+// was, its live page otherwise.
+func (p Page) TaskHref(t *store.Task) string {
+	if p.AsOf > 0 {
+		return TaskAtURL(p.Project, t.Key, p.AsOf)
+	}
+	return TaskURL(p.Project, t)
 }
 
 // htmxConfig keeps htmx within a strict CSP and lets 409 (conflict) and 422 (invalid
