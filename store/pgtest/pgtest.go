@@ -308,8 +308,11 @@ func removeStale() {
 		}
 		if pid, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
 			line, _, _ := strings.Cut(string(pid), "\n")
-			if n, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && syscall.Kill(n, 0) == nil {
-				continue
+			if n, err := strconv.Atoi(strings.TrimSpace(line)); err == nil {
+				// EPERM: it runs, as another user.
+				if err := syscall.Kill(n, 0); err == nil || errors.Is(err, syscall.EPERM) {
+					continue
+				}
 			}
 		}
 		os.RemoveAll(d)
