@@ -13,7 +13,9 @@ import (
 	"time"
 )
 
-func TestServer(t *testing.T) {
+// mustStart starts a server for the test, stopped at its end.
+func mustStart(t *testing.T) *Server {
+	t.Helper()
 	s, err := Start()
 	if errors.Is(err, ErrNoBinaries) {
 		t.Skip(err)
@@ -21,9 +23,14 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Stop()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func TestServer(t *testing.T) {
+	s := mustStart(t)
 	ctx := context.Background()
-	err = s.CreateTemplate(ctx, "tmpl", func(url string) error {
+	err := s.CreateTemplate(ctx, "tmpl", func(url string) error {
 		db, err := sql.Open("pgx", url)
 		if err != nil {
 			return err
@@ -98,14 +105,7 @@ func TestServerDiesWithTheBinary(t *testing.T) {
 }
 
 func TestSupply(t *testing.T) {
-	s, err := Start()
-	if errors.Is(err, ErrNoBinaries) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := mustStart(t)
 	ctx := context.Background()
 	if err := s.CreateTemplate(ctx, "tmpl", func(string) error { return nil }); err != nil {
 		t.Fatal(err)
