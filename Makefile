@@ -79,7 +79,7 @@ bench-table: build ## Issue 9's table: SERVER serve -demo + 500 tasks on a free 
 	done; \
 	exit $$rc
 
-test-deps: ## Install what the tests need: gcc (cgo) and Debian's chromium for browser tests
+test-deps: ## Install what the tests need: gcc (cgo), Debian's chromium for browser tests and postgresql for the store on PostgreSQL
 	@command -v gcc >/dev/null || { echo "gcc is required (cgo for SQLite): apt-get install gcc" >&2; exit 1; }
 	@command -v npm >/dev/null || { echo "npm is required to install the pinned browser libraries" >&2; exit 1; }
 	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -87,6 +87,11 @@ test-deps: ## Install what the tests need: gcc (cgo) and Debian's chromium for b
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@command -v chromium >/dev/null || [ "$$CI" != true ] || { echo "CI: chromium is missing and could not be installed" >&2; exit 1; }
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's postgresql for the store tests on PostgreSQL"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || [ "$$CI" != true ] || { echo "CI: PostgreSQL (initdb, postgres) is missing and could not be installed" >&2; exit 1; }
 
 generate: ## Regenerate templ output (commit the *_templ.go files)
 	$(GO) tool templ generate

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
@@ -36,7 +35,7 @@ type Config struct {
 type Handler struct {
 	store      *store.Store
 	sessions   *scs.SessionManager
-	cleanup    *sqlite3store.SQLite3Store
+	cleanup    store.SessionStore
 	log        *slog.Logger
 	live       *Live
 	pub        *publisher
@@ -52,7 +51,7 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	sessStore := sqlite3store.NewWithCleanupInterval(st.DB(), 10*time.Minute)
+	sessStore := st.Sessions(10 * time.Minute)
 	sm := scs.New()
 	sm.Store = sessStore
 	sm.Lifetime = 14 * 24 * time.Hour

@@ -46,7 +46,7 @@ func (h *Handler) resetPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := EndSessions(h.store.DB(), u.ID); err != nil {
+	if _, err := EndSessions(h.store, u.ID); err != nil {
 		return err
 	}
 	if err := h.startSession(c, u); err != nil {

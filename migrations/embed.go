@@ -3,7 +3,8 @@ package migrations
 
 import "embed"
 
-// FS holds the migration files; use fs.Sub(FS, "sqlite3") for the SQLite dialect.
+// FS holds the migration files: fs.Sub(FS, "sqlite3") for SQLite, fs.Sub(FS,
+// "postgres") for PostgreSQL. The two folders hold the same numbered migrations.
 //
-//go:embed sqlite3/*.sql
+//go:embed sqlite3/*.sql postgres/*.sql
 var FS embed.FS

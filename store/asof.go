@@ -228,18 +228,19 @@ func (s *Store) indexProjectEvents(ctx context.Context) error {
 			} else {
 				done = true
 			}
-			if _, err := w.tx.Exec(`INSERT OR IGNORE INTO event_projects (project_id, seq, at)
+			if _, err := w.tx.Exec(`INSERT INTO event_projects (project_id, seq, at)
 				SELECT pid, seq, at FROM (
 					SELECT e.seq AS seq, e.at AS at, CASE
-						WHEN e.stream GLOB 'project:*' THEN substr(e.stream, 9)
-						WHEN e.version = 1 THEN json_extract(e.data, '$.project_id')
-						ELSE (SELECT json_extract(f.data, '$.project_id') FROM events f WHERE f.stream = e.stream AND f.version = 1)
+						WHEN substr(e.stream, 1, 8) = 'project:' THEN substr(e.stream, 9)
+						WHEN e.version = 1 THEN `+w.d.jsonText("e.data", "project_id")+`
+						ELSE (SELECT `+w.d.jsonText("f.data", "project_id")+` FROM events f WHERE f.stream = e.stream AND f.version = 1)
 					END AS pid
 					FROM events e
 					WHERE e.seq > ? AND e.seq <= ?
-					  AND (e.stream GLOB 'project:*' OR e.stream GLOB 'task:*' OR e.stream GLOB 'sprint:*')
-					  AND NOT e.stream GLOB '*:conflicts'
-				) WHERE pid IS NOT NULL`, head, end); err != nil {
+					  AND (substr(e.stream, 1, 8) = 'project:' OR substr(e.stream, 1, 5) = 'task:' OR substr(e.stream, 1, 7) = 'sprint:')
+					  AND substr(e.stream, length(e.stream) - 9) <> ':conflicts'
+				) AS listed WHERE pid IS NOT NULL
+				ON CONFLICT (project_id, seq) DO NOTHING`, head, end); err != nil {
 				return err
 			}
 			_, err := w.tx.Exec(`UPDATE event_projects_head SET seq = ?`, end)
@@ -308,7 +309,8 @@ func loadCheckpoint(ctx context.Context, q sqlx.QueryerContext, projectID string
 func (s *Store) saveCheckpoints(ctx context.Context, projectID string, cps []checkpointRow) error {
 	_, err := s.writeTx(ctx, func(w *writer) error {
 		for _, cp := range cps {
-			if _, err := w.tx.Exec(`INSERT OR REPLACE INTO board_checkpoints (project_id, seq, state) VALUES (?, ?, ?)`,
+			if _, err := w.tx.Exec(`INSERT INTO board_checkpoints (project_id, seq, state) VALUES (?, ?, ?)
+				ON CONFLICT (project_id, seq) DO UPDATE SET state = excluded.state`,
 				projectID, cp.Seq, cp.State); err != nil {
 				return fmt.Errorf("store: save checkpoint %d of project %s: %w", cp.Seq, projectID, err)
 			}

@@ -45,7 +45,7 @@ func (s *Store) cardPlace(ctx context.Context, taskID string, index bool) (*Card
 	// Board order within a column is (rank, id) among cards not archived.
 	idx := `0`
 	if index {
-		idx = `(SELECT COUNT(*) FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND archived = 0
+		idx = `(SELECT COUNT(*) FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND NOT archived
 			AND (rank, id) < (?3, ?4))`
 	}
 	var row struct {
@@ -54,7 +54,7 @@ func (s *Store) cardPlace(ctx context.Context, taskID string, index bool) (*Card
 		Count int    `db:"cnt"`
 	}
 	err = s.read.GetContext(ctx, &row, `SELECT
-		COALESCE((SELECT id FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND archived = 0
+		COALESCE((SELECT id FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND NOT archived
 			AND (rank, id) < (?3, ?4) ORDER BY rank DESC, id DESC LIMIT 1), '') AS after,
 		`+idx+` AS idx,
 		COALESCE((SELECT cards FROM column_cards WHERE project_id = ?1 AND column_id = ?2), 0) AS cnt`,
@@ -81,7 +81,7 @@ func (s *Store) ColumnCount(ctx context.Context, projectID, columnID string) (in
 func (s *Store) ColumnTasks(ctx context.Context, projectID, columnID string) ([]*Task, error) {
 	var rows []taskRow
 	err := s.read.SelectContext(ctx, &rows, `SELECT `+taskColumns+` FROM tasks t JOIN projects p ON p.id = t.project_id
-		WHERE t.project_id = ? AND t.column_id = ? AND t.archived = 0 ORDER BY t.rank, t.id`, projectID, columnID)
+		WHERE t.project_id = ? AND t.column_id = ? AND NOT t.archived ORDER BY t.rank, t.id`, projectID, columnID)
 	if err != nil {
 		return nil, fmt.Errorf("store: cards of column %s: %w", columnID, err)
 	}

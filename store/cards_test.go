@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -136,12 +135,8 @@ func TestOnStatementSeesEveryStatement(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var seen []string
-	s, err := OpenWith(ctx, filepath.Join(t.TempDir(), "tack.db"), OpenOptions{PasswordCost: bcrypt.MinCost,
+	s := openTestStore(t, OpenOptions{PasswordCost: bcrypt.MinCost,
 		OnStatement: func(q string) { mu.Lock(); seen = append(seen, q); mu.Unlock() }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	count := func(substr string) int {
 		mu.Lock()
 		defer mu.Unlock()

@@ -185,7 +185,7 @@ func TestConcurrentCommands(t *testing.T) {
 		Max    int    `db:"max_version"`
 	}
 	if err := b.s.read.Select(&gaps, `SELECT stream, COUNT(*) AS n, MIN(version) AS min_version, MAX(version) AS max_version
-		FROM events GROUP BY stream HAVING n <> max_version OR min_version <> 1`); err != nil {
+		FROM events GROUP BY stream HAVING COUNT(*) <> MAX(version) OR MIN(version) <> 1`); err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range gaps {

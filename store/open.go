@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
@@ -61,12 +63,14 @@ func (e *SchemaError) Error() string {
 	return fmt.Sprintf("database %s has schema version %d, newer than this build's %d: use a newer tack", e.Path, e.Have, e.Want)
 }
 
-// Open opens (creating if needed) the SQLite database at path and applies migrations.
+// Open opens (creating if needed) the SQLite database at path, or the PostgreSQL
+// database at a URL postgres://… or postgresql://…, and applies migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
 	return OpenWith(ctx, path, OpenOptions{})
 }
 
-// OpenWith opens the SQLite database at path as o says. Errors about the file itself
+// OpenWith opens the SQLite database at path, or the PostgreSQL database at a URL
+// postgres://… or postgresql://…, as o says. Errors about an SQLite file itself
 // (missing, a missing or unwritable directory, not a database) name the cause.
 func OpenWith(ctx context.Context, path string, o OpenOptions) (*Store, error) {
 	if o.ReadOnly {
@@ -77,6 +81,9 @@ func OpenWith(ctx context.Context, path string, o OpenOptions) (*Store, error) {
 	}
 	if o.PasswordCost < bcrypt.MinCost || o.PasswordCost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("store: password cost %d is outside bcrypt's %d..%d", o.PasswordCost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if isPostgresURL(path) {
+		return openPostgres(ctx, path, o)
 	}
 	created, err := prepareFile(path, o)
 	if err != nil {
@@ -122,12 +129,7 @@ func openPools(ctx context.Context, path string, o OpenOptions, immutable bool) 
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	if o.NoMigrate {
-		err = checkSchema(ctx, write.DB, path)
-	} else {
-		err = migrate(ctx, write.DB)
-	}
-	if err != nil {
+	if err := setUpSchema(ctx, sqliteDialect, write.DB, path, o); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -142,7 +144,7 @@ func openPools(ctx context.Context, path string, o OpenOptions, immutable bool) 
 		read.Close()
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}
-	s := &Store{write: write, read: read, path: path, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}
+	s := &Store{write: write, read: read, path: path, d: sqliteDialect, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}
 	if !o.ReadOnly {
 		// Checkpoints run beside the writer (see checkpoint.go); its own threshold is
 		// only a backstop. The writer pool keeps its one connection open for good.
@@ -212,8 +214,61 @@ func fileURI(path string, q url.Values) (string, error) {
 	return u.String(), nil
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	p, err := migrationProvider(db)
+// openPostgres opens the PostgreSQL database at url as o says: a writer pool (whose
+// transactions serialise on the write lock, see postgresDialect) and a reader pool.
+// The database must exist; MustExist changes nothing. ReadOnly makes every transaction
+// of both pools read-only.
+func openPostgres(ctx context.Context, rawURL string, o OpenOptions) (*Store, error) {
+	name := redactURL(rawURL)
+	cfg, err := pgx.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	if o.ReadOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	pool := func() (*sqlx.DB, *rebindingConnector) {
+		c := &rebindingConnector{Connector: stdlib.GetConnector(*cfg)}
+		return sqlx.NewDb(sql.OpenDB(c), "pgx"), c
+	}
+	write, wc := pool()
+	write.SetMaxOpenConns(4)
+	write.SetMaxIdleConns(4)
+	if err := setUpSchema(ctx, postgresDialect, write.DB, name, o); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	// Statements are reported once the schema is in place: goose's own (one of them a
+	// "SELECT 1 FROM pg_tables …") are not the store's. Nothing else uses the pool yet.
+	wc.watch = o.OnStatement
+	read, rc := pool()
+	rc.watch = o.OnStatement
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	return &Store{write: write, read: read, path: name, d: postgresDialect, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}, nil
+}
+
+// redactURL is url with its password, if any, replaced by xxxxx: how the store names
+// a PostgreSQL database in messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the PostgreSQL database"
+	}
+	return u.Redacted()
+}
+
+// setUpSchema migrates the database named name, or with o.NoMigrate checks that it
+// needs no migration.
+func setUpSchema(ctx context.Context, d *dialect, db *sql.DB, name string, o OpenOptions) error {
+	if o.NoMigrate {
+		return checkSchema(ctx, d, db, name)
+	}
+	return migrate(ctx, d, db)
+}
+
+func migrate(ctx context.Context, d *dialect, db *sql.DB) error {
+	p, err := migrationProvider(d, db)
 	if err != nil {
 		return err
 	}
@@ -223,12 +278,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-func migrationProvider(db *sql.DB) (*goose.Provider, error) {
-	dir, err := fs.Sub(migrations.FS, "sqlite3")
+func migrationProvider(d *dialect, db *sql.DB) (*goose.Provider, error) {
+	dir, err := fs.Sub(migrations.FS, d.folder)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, dir)
+	p, err := goose.NewProvider(d.goose, db, dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
@@ -237,16 +292,16 @@ func migrationProvider(db *sql.DB) (*goose.Provider, error) {
 
 // checkSchema returns a *SchemaError unless the database's schema version is the one
 // this build's migrations reach. It only reads.
-func checkSchema(ctx context.Context, db *sql.DB, path string) error {
+func checkSchema(ctx context.Context, d *dialect, db *sql.DB, path string) error {
 	var tables int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&tables)
+	err := db.QueryRowContext(ctx, d.schemaTable, "goose_db_version").Scan(&tables)
 	if err != nil {
 		return fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if tables == 0 {
 		return &fileError{msg: fmt.Sprintf("%s is not a Tack database (it has no schema version table)", path)}
 	}
-	p, err := migrationProvider(db)
+	p, err := migrationProvider(d, db)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func (pr projector) flush() error {
 		return err
 	}
 	if _, err := pr.tx.Exec(`INSERT INTO column_cards (project_id, column_id, cards)
-		SELECT project_id, column_id, COUNT(*) FROM tasks WHERE archived = 0 GROUP BY project_id, column_id`); err != nil {
+		SELECT project_id, column_id, COUNT(*) FROM tasks WHERE NOT archived GROUP BY project_id, column_id`); err != nil {
 		return err
 	}
 	if err := pr.insertRows("task_history", historyColumns, &pr.held.history); err != nil {
@@ -109,7 +109,7 @@ func countCards(tx sqlx.Ext, before, after *Task) error {
 func addCards(tx sqlx.Ext, projectID, columnID string, delta int) error {
 	if delta > 0 {
 		_, err := tx.Exec(`INSERT INTO column_cards (project_id, column_id, cards) VALUES (?, ?, ?)
-			ON CONFLICT (project_id, column_id) DO UPDATE SET cards = cards + excluded.cards`, projectID, columnID, delta)
+			ON CONFLICT (project_id, column_id) DO UPDATE SET cards = column_cards.cards + excluded.cards`, projectID, columnID, delta)
 		return err
 	}
 	if _, err := tx.Exec(`DELETE FROM column_cards WHERE project_id = ? AND column_id = ? AND cards + ? <= 0`, projectID, columnID, delta); err != nil {

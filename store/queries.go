@@ -75,10 +75,10 @@ func (s *Store) QueryTasks(ctx context.Context, q TaskQuery) ([]*Task, string, e
 		where, args = append(where, strings.TrimPrefix(cond, " AND ")), append(args, sprintArgs...)
 	}
 	if q.Label != "" {
-		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(t.labels) WHERE lower(value) = lower(?))"), append(args, q.Label)
+		where, args = append(where, "EXISTS (SELECT 1 FROM "+s.d.jsonStrings("t.labels")+" WHERE lower(value) = lower(?))"), append(args, q.Label)
 	}
 	if text := strings.TrimSpace(q.Text); text != "" {
-		where = append(where, `(instr(lower(t.title), lower(?)) > 0 OR instr(lower(t.description), lower(?)) > 0
+		where = append(where, "("+s.d.contains("lower(t.title)", "lower(?)")+" OR "+s.d.contains("lower(t.description)", "lower(?)")+`
 			OR lower(p.key || '-' || t.number) = lower(?))`)
 		args = append(args, text, text, text)
 	}

@@ -82,70 +82,31 @@ func (s *Store) ReplayWith(ctx context.Context, o ReplayOptions) (*ReplayReport,
 var errLogMoved = errors.New("store: replay: events were appended during the rebuild")
 
 func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport, error) {
-	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
-	if s.readOnly {
-		// Nothing may be written beside a database opened read-only (it may be a
-		// read-only copy in a read-only directory).
-		dir, err := os.MkdirTemp("", "tack-replay-")
-		if err != nil {
-			return nil, fmt.Errorf("store: replay: %w", err)
-		}
-		defer os.Remove(dir)
-		tmp = filepath.Join(dir, "rebuilt.db")
-	}
-	defer func() {
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			os.Remove(tmp + suffix)
-		}
-	}()
 	// Holding writeMu for the whole run keeps this process's writers from moving the
-	// log under the rebuild; another process writing the same file makes it retry.
+	// log under the rebuild; another process writing the same database makes it retry
+	// (SQLite) or waits for the write lock the rebuild holds (PostgreSQL).
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	rebuilt, err := Open(ctx, tmp)
+	rebuild := s.rebuildInFile
+	if s.d.postgres {
+		rebuild = s.rebuildInTempTables
+	}
+	rb, err := rebuild(ctx, o.Progress)
 	if err != nil {
 		return nil, err
 	}
-	if err := dropSecondaryIndexes(ctx, rebuilt); err != nil {
-		rebuilt.Close()
-		return nil, err
-	}
-	n, lastSeq, err := s.rebuildInto(ctx, rebuilt, o.Progress)
-	rebuilt.Close()
-	if err != nil {
-		return nil, err
-	}
-	rep := &ReplayReport{Events: n}
-
-	// ATTACH is not allowed inside a transaction, so hold the one writer connection,
-	// attach, then compare (and fix) inside one immediate transaction.
-	conn, err := s.write.Connx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: replay: %w", err)
-	}
-	defer conn.Close()
-	tmpURI, err := fileURI(tmp, url.Values{"mode": {"ro"}})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, tmpURI); err != nil {
-		return nil, fmt.Errorf("store: replay: attach: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: replay: %w", err)
-	}
-	defer tx.Rollback()
+	defer rb.cleanup()
+	tx, live, replay := rb.tx, rb.live, rb.replay
+	rep := &ReplayReport{Events: rb.events}
 	var maxSeq int64
-	if err := tx.GetContext(ctx, &maxSeq, `SELECT COALESCE(MAX(seq), 0) FROM main.events`); err != nil {
+	if err := tx.GetContext(ctx, &maxSeq, `SELECT COALESCE(MAX(seq), 0) FROM `+live+`.events`); err != nil {
 		return nil, fmt.Errorf("store: replay: %w", err)
 	}
-	if maxSeq != lastSeq {
+	if maxSeq != rb.lastSeq {
 		return nil, errLogMoved
 	}
 	for _, table := range readModels {
-		d, err := compareTable(ctx, tx, table)
+		d, err := s.compareTable(ctx, tx, live, replay, table)
 		if err != nil {
 			return nil, err
 		}
@@ -155,12 +116,12 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 		return rep, nil
 	}
 	for i := len(readModels) - 1; i >= 0; i-- {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM main.`+readModels[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+live+`.`+readModels[i]); err != nil {
 			return nil, fmt.Errorf("store: replay fix: clear %s: %w", readModels[i], err)
 		}
 	}
 	for _, table := range readModels {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO main.`+table+` SELECT * FROM replay.`+table); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+live+`.`+table+` SELECT * FROM `+replay+`.`+table); err != nil {
 			return nil, fmt.Errorf("store: replay fix: fill %s: %w", table, err)
 		}
 	}
@@ -169,6 +130,183 @@ func (s *Store) replayOnce(ctx context.Context, o ReplayOptions) (*ReplayReport,
 	}
 	rep.Fixed = true
 	return rep, nil
+}
+
+// rebuilt is a rebuild of the read models, ready to be compared with the live ones in
+// tx, a write transaction on the live database: the live tables are in schema live,
+// the rebuilt ones in schema replay.
+type rebuilt struct {
+	events  int   // folded
+	lastSeq int64 // the last event folded
+	tx      *sqlx.Tx
+	live    string
+	replay  string
+	cleanup func() // ends tx (if still open), releases its connection, removes the rebuild
+}
+
+// rebuildInFile rebuilds the read models of an SQLite database into a throwaway
+// database file beside it (or in a temporary directory when the database is open
+// read-only), attached as schema replay to a writer connection.
+func (s *Store) rebuildInFile(ctx context.Context, progress func(done, total int)) (rb rebuilt, err error) {
+	tmp := fmt.Sprintf("%s.replay-%s", s.path, newID())
+	if s.readOnly {
+		// Nothing may be written beside a database opened read-only (it may be a
+		// read-only copy in a read-only directory).
+		dir, err := os.MkdirTemp("", "tack-replay-")
+		if err != nil {
+			return rb, fmt.Errorf("store: replay: %w", err)
+		}
+		tmp = filepath.Join(dir, "rebuilt.db")
+	}
+	removeTmp := func() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
+		if s.readOnly {
+			os.Remove(filepath.Dir(tmp))
+		}
+	}
+	defer func() {
+		if err != nil {
+			removeTmp()
+		}
+	}()
+	if rb.events, rb.lastSeq, err = s.rebuildIntoFile(ctx, tmp, progress); err != nil {
+		return rb, err
+	}
+	// ATTACH is not allowed inside a transaction, so hold a writer connection, attach,
+	// then compare (and fix) inside one immediate transaction.
+	conn, err := s.write.Connx(ctx)
+	if err != nil {
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	tmpURI, err := fileURI(tmp, url.Values{"mode": {"ro"}})
+	if err == nil {
+		_, err = conn.ExecContext(ctx, `ATTACH DATABASE ? AS replay`, tmpURI)
+		if err != nil {
+			err = fmt.Errorf("store: replay: attach: %w", err)
+		}
+	}
+	if err == nil {
+		if rb.tx, err = conn.BeginTxx(ctx, nil); err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
+			err = fmt.Errorf("store: replay: %w", err)
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return rb, err
+	}
+	rb.live, rb.replay = "main", "replay"
+	rb.cleanup = func() {
+		rb.tx.Rollback()
+		conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE replay`)
+		conn.Close()
+		removeTmp()
+	}
+	return rb, nil
+}
+
+// rebuildIntoFile folds the log of s into a new SQLite database at path.
+func (s *Store) rebuildIntoFile(ctx context.Context, path string, progress func(done, total int)) (int, int64, error) {
+	dst, err := Open(ctx, path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer dst.Close()
+	if err := dropSecondaryIndexes(ctx, dst); err != nil {
+		return 0, 0, err
+	}
+	conn, err := dst.write.Connx(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer conn.Close()
+	for _, pragma := range rebuildPragmas {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			return 0, 0, fmt.Errorf("store: replay: %s: %w", pragma, err)
+		}
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	defer tx.Rollback()
+	n, lastSeq, err := s.rebuildInto(ctx, tx, progress)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("store: replay: %w", err)
+	}
+	return n, lastSeq, nil
+}
+
+// rebuildInTempTables rebuilds the read models of a PostgreSQL database into temporary
+// tables of one write transaction (they are dropped at its end, and no other
+// connection sees them), which then compares them with the live ones. The transaction
+// holds the write lock from the start, so the log cannot move under the rebuild in any
+// process: writers of every instance wait for the replay, as this process's do for
+// writeMu. On a store opened read-only the transaction is made read-write for the
+// temporary tables alone: Replay refuses to fix a read-only store.
+//
+// The fold's statements name the read models without a schema: with the temporary
+// schema first on the search path they fill the temporary tables. Setting search_path
+// also makes PostgreSQL plan again the statements this connection prepared for the
+// live tables (a new table that merely shadows another would not).
+func (s *Store) rebuildInTempTables(ctx context.Context, progress func(done, total int)) (rb rebuilt, err error) {
+	conn, err := s.write.Connx(ctx)
+	if err != nil {
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	rb.tx, rb.replay = tx, "pg_temp"
+	rb.cleanup = func() {
+		tx.Rollback()
+		conn.Close()
+	}
+	defer func() {
+		if err != nil {
+			rb.cleanup()
+		}
+	}()
+	var stmts []string
+	if s.readOnly {
+		stmts = append(stmts, `SET TRANSACTION READ WRITE`)
+	}
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return rb, fmt.Errorf("store: replay: %s: %w", stmt, err)
+		}
+	}
+	if err := s.d.beginWrite(tx); err != nil {
+		return rb, err
+	}
+	if err := tx.GetContext(ctx, &rb.live, `SELECT current_schema()`); err != nil {
+		return rb, fmt.Errorf("store: replay: %w", err)
+	}
+	rb.live = `"` + strings.ReplaceAll(rb.live, `"`, `""`) + `"`
+	stmts = stmts[:0]
+	for _, t := range readModels {
+		// Primary keys and UNIQUE constraints come along (INCLUDING INDEXES), so the
+		// rebuild is refused what the live tables would refuse.
+		stmts = append(stmts, `CREATE TEMPORARY TABLE `+t+` (LIKE `+rb.live+`.`+t+
+			` INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP`)
+	}
+	stmts = append(stmts, `SET LOCAL search_path TO pg_temp, `+rb.live)
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return rb, fmt.Errorf("store: replay: %s: %w", stmt, err)
+		}
+	}
+	if rb.events, rb.lastSeq, err = s.rebuildInto(ctx, tx, progress); err != nil {
+		return rb, err
+	}
+	return rb, nil
 }
 
 // readLog sends every event of the log in sequence order, decoded, in batches to out.
@@ -241,14 +379,15 @@ func dropSecondaryIndexes(ctx context.Context, dst *Store) error {
 // inserts into from spilling out of memory in the middle of its one transaction.
 var rebuildPragmas = []string{`PRAGMA synchronous = OFF`, `PRAGMA cache_size = -262144`}
 
-// rebuildInto folds every event of s, in sequence order, into the read models of dst,
-// reporting progress (if not nil) as ReplayOptions.Progress says.
+// rebuildInto folds every event of s, in sequence order, into the read models tx
+// writes to (empty ones), reporting progress (if not nil) as ReplayOptions.Progress
+// says. The caller commits tx, or goes on using it.
 //
 // The log is read in one read transaction, so the count and the events are one state
-// of it. The fold runs in one write transaction on dst with each statement prepared
-// once, and keeps every task it writes in memory rather than reading it back for the
-// next event: dst is a fresh database that nothing else writes meanwhile.
-func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done, total int)) (n int, lastSeq int64, err error) {
+// of it. The fold runs in tx with each statement prepared once, and keeps every task it
+// writes in memory rather than reading it back for the next event: the tables it fills
+// are new ones that nothing else writes meanwhile.
+func (s *Store) rebuildInto(ctx context.Context, tx *sqlx.Tx, progress func(done, total int)) (n int, lastSeq int64, err error) {
 	src, err := s.read.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
@@ -260,22 +399,6 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 			return 0, 0, fmt.Errorf("store: replay: count events: %w", err)
 		}
 	}
-
-	conn, err := dst.write.Connx(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: replay: %w", err)
-	}
-	defer conn.Close()
-	for _, pragma := range rebuildPragmas {
-		if _, err := conn.ExecContext(ctx, pragma); err != nil {
-			return 0, 0, fmt.Errorf("store: replay: %s: %w", pragma, err)
-		}
-	}
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: replay: %w", err)
-	}
-	defer tx.Rollback()
 	ptx := newPreparedTx(tx)
 	defer ptx.Close()
 	pr := newReplayProjector(ptx)
@@ -315,32 +438,29 @@ func (s *Store) rebuildInto(ctx context.Context, dst *Store, progress func(done,
 	if err := ptx.Close(); err != nil {
 		return 0, 0, fmt.Errorf("store: replay: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, fmt.Errorf("store: replay: %w", err)
-	}
 	if progress != nil {
 		progress(n, total)
 	}
 	return n, lastSeq, nil
 }
 
-func compareTable(ctx context.Context, conn *sqlx.Tx, table string) (TableDiff, error) {
+func (s *Store) compareTable(ctx context.Context, conn *sqlx.Tx, liveSchema, replaySchema, table string) (TableDiff, error) {
 	d := TableDiff{Table: table}
-	if err := conn.GetContext(ctx, &d.LiveRows, `SELECT COUNT(*) FROM main.`+table); err != nil {
+	if err := conn.GetContext(ctx, &d.LiveRows, `SELECT COUNT(*) FROM `+liveSchema+`.`+table); err != nil {
 		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
 	}
-	if err := conn.GetContext(ctx, &d.ReplayRows, `SELECT COUNT(*) FROM replay.`+table); err != nil {
+	if err := conn.GetContext(ctx, &d.ReplayRows, `SELECT COUNT(*) FROM `+replaySchema+`.`+table); err != nil {
 		return d, fmt.Errorf("store: replay: count %s: %w", table, err)
 	}
-	var pk []string
-	if err := conn.SelectContext(ctx, &pk, `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table); err != nil {
+	pk, err := s.d.primaryKey(ctx, conn, liveSchema, table)
+	if err != nil {
 		return d, fmt.Errorf("store: replay: key of %s: %w", table, err)
 	}
-	live, err := except(ctx, conn, "main", "replay", table, pk, &d.Differing)
+	live, err := except(ctx, conn, liveSchema, replaySchema, table, pk, &d.Differing)
 	if err != nil {
 		return d, err
 	}
-	replayed, err := except(ctx, conn, "replay", "main", table, pk, &d.Differing)
+	replayed, err := except(ctx, conn, replaySchema, liveSchema, table, pk, &d.Differing)
 	if err != nil {
 		return d, err
 	}

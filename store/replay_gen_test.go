@@ -601,12 +601,8 @@ func generateLog(tb testing.TB, s *Store, seed uint64, n, tasksPerProject, perCo
 						return Event{}, err
 					}
 					e := Event{Stream: stream, Version: expected + 1, Type: p.EventType(), Actor: actor, At: at, Data: data}
-					res, err := ptx.Exec(`INSERT INTO events (stream, version, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
-						e.Stream, e.Version, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+					err = ptx.QueryRowx(w.d.appendEvent, e.Stream, e.Version, e.Type, e.Actor, formatTime(e.At), string(e.Data)).Scan(&e.Seq)
 					if err != nil {
-						return Event{}, err
-					}
-					if e.Seq, err = res.LastInsertId(); err != nil {
 						return Event{}, err
 					}
 					return e, pr.apply(e, p)

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestReplayOfRandomCommands runs random command sequences, stale base versions
@@ -61,12 +62,15 @@ func TestReplayOfRandomCommands(t *testing.T) {
 			}
 
 			// The same fold into a store of its own gives the same tasks, field by field.
-			rebuilt, err := Open(ctx, filepath.Join(t.TempDir(), "rebuilt.db"))
+			rebuilt := mustOpenStore(t)
+			tx, err := rebuilt.write.Beginx()
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer rebuilt.Close()
-			if _, _, err := b.s.rebuildInto(ctx, rebuilt, nil); err != nil {
+			if _, _, err = b.s.rebuildInto(ctx, tx, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
 			live, err := b.s.Tasks(ctx, b.p.ID, TaskFilter{IncludeArchived: true})
@@ -636,8 +640,7 @@ func TestReplayOfABadLogFails(t *testing.T) {
 			t.Run(tt.name+" "+where, func(t *testing.T) {
 				s := mustOpenStore(t)
 				insert := func() {
-					if _, err := s.write.Exec(`INSERT INTO events (stream, version, type, actor, at, data) VALUES (?, 1, ?, 'u', ?, ?)`,
-						tt.stream, tt.typ, formatTime(time.Now()), tt.data); err != nil {
+					if _, err := s.write.Exec(s.d.appendEvent, tt.stream, 1, tt.typ, "u", formatTime(time.Now()), tt.data); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -680,5 +683,68 @@ func checkBaseValues(t *testing.T, s *Store, task *Task) {
 				t.Errorf("%s at version %d: baseValue(%s) = %#v, the fold has %#v", task.Key, v, f, got, want)
 			}
 		}
+	}
+}
+
+// TestWritesAfterAReplayReachTheLiveTables: the connection a replay rebuilt on (into
+// temporary tables, on PostgreSQL) writes to the live read models again afterwards,
+// statements it had prepared before included.
+func TestWritesAfterAReplayReachTheLiveTables(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	s.write.SetMaxOpenConns(1) // the replay's connection is the one the writes use
+	for i := range 3 {
+		mustSeedUser(t, s, fmt.Sprint("Before", i))
+		rep, err := s.Replay(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Identical() {
+			t.Fatalf("round %d: replay differs:\n%s", i, rep)
+		}
+		mustSeedUser(t, s, fmt.Sprint("After", i))
+		var users int
+		if err := s.read.Get(&users, `SELECT COUNT(*) FROM users`); err != nil {
+			t.Fatal(err)
+		}
+		if users != 2*(i+1) {
+			t.Fatalf("round %d: %d users in the live table, want %d", i, users, 2*(i+1))
+		}
+	}
+}
+
+// TestReplayOfAReadOnlyStore: a store opened read-only replays (tack replay opens the
+// database so) without writing to it, refuses to fix, and refuses writes.
+func TestReplayOfAReadOnlyStore(t *testing.T) {
+	ctx := context.Background()
+	db := freshDatabase(t)
+	rw, err := OpenWith(ctx, db, OpenOptions{PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := rw.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenWith(ctx, db, OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	rep, err := ro.Replay(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Identical() || rep.Events == 0 {
+		t.Fatalf("read-only replay of %d events differs:\n%s", rep.Events, rep)
+	}
+	if _, err := ro.Replay(ctx, true); ErrorCode(err) != EINVALID {
+		t.Errorf("fixing a read-only store: %v, want %s", err, EINVALID)
+	}
+	if _, err := ro.writeTx(ctx, func(w *writer) error {
+		_, err := w.append(userStream("x"), 0, "x", &UserRegistered{Email: "x@test.tack", Name: "X"})
+		return err
+	}); err == nil {
+		t.Error("a read-only store appended an event")
 	}
 }

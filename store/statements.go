@@ -51,22 +51,30 @@ func (c *watchedConn) PrepareContext(ctx context.Context, query string) (driver.
 	if err != nil {
 		return nil, err
 	}
-	return &watchedStmt{SQLiteStmt: st.(*sqlite3.SQLiteStmt), query: query, watch: c.watch}, nil
+	return &watchedStmt{contextStmt: st.(contextStmt), query: query, watch: c.watch}, nil
 }
 
-// watchedStmt is a prepared statement reported at each execution.
+// contextStmt is a prepared statement that runs with a context, as go-sqlite3's and
+// pgx's are (neither has other methods database/sql uses).
+type contextStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
+
+// watchedStmt is a prepared statement (of either driver) reported at each execution.
 type watchedStmt struct {
-	*sqlite3.SQLiteStmt
+	contextStmt
 	query string
 	watch func(query string)
 }
 
 func (s *watchedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.watch(s.query)
-	return s.SQLiteStmt.QueryContext(ctx, args)
+	return s.contextStmt.QueryContext(ctx, args)
 }
 
 func (s *watchedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.watch(s.query)
-	return s.SQLiteStmt.ExecContext(ctx, args)
+	return s.contextStmt.ExecContext(ctx, args)
 }

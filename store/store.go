@@ -13,16 +13,17 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/mattn/go-sqlite3"
 )
 
-// Store is Tack's event store with its read models, on SQLite: one writer connection with
-// immediate transactions and a pool of read-only connections.
+// Store is Tack's event store with its read models, on SQLite (one writer connection
+// with immediate transactions and a pool of read-only connections) or PostgreSQL (a
+// writer pool whose transactions take one write lock, and a reader pool).
 type Store struct {
 	write *sqlx.DB
 	read  *sqlx.DB
-	path  string
-	ckpt  *checkpointer // nil when read-only
+	path  string        // the SQLite file, or the PostgreSQL URL without its password
+	d     *dialect      // where the SQL differs
+	ckpt  *checkpointer // nil when read-only or on PostgreSQL
 
 	readOnly     bool // opened with OpenOptions.ReadOnly: every write fails
 	passwordCost int  // bcrypt cost of new password hashes
@@ -48,7 +49,7 @@ func (s *Store) Close() error {
 	return errors.Join(err, s.read.Close(), s.write.Close())
 }
 
-// Path returns the database file's path.
+// Path returns the SQLite database file's path, or the PostgreSQL URL without its password.
 func (s *Store) Path() string { return s.path }
 
 // Ping checks that the database answers.
@@ -183,6 +184,10 @@ func (s *Store) runBatch(batch []*writeReq) {
 		return
 	}
 	defer sqltx.Rollback()
+	if err := s.d.beginWrite(sqltx); err != nil {
+		finish(batch, err)
+		return
+	}
 	if len(batch) == 1 {
 		r := batch[0]
 		s.runCommand(sqltx, r)
@@ -228,7 +233,7 @@ func (s *Store) runCommand(tx *sqlx.Tx, r *writeReq) {
 			r.panicked = p
 		}
 	}()
-	w := &writer{ctx: r.ctx, tx: tx, now: s.Now().UTC()}
+	w := &writer{ctx: r.ctx, tx: tx, d: s.d, now: s.Now().UTC()}
 	if r.err = r.fn(w); r.err == nil {
 		r.events = w.appended
 	}
@@ -238,6 +243,7 @@ func (s *Store) runCommand(tx *sqlx.Tx, r *writeReq) {
 type writer struct {
 	ctx      context.Context // not cancelled with the request: a started write finishes
 	tx       *sqlx.Tx
+	d        *dialect
 	now      time.Time
 	appended []Event
 }
@@ -255,17 +261,12 @@ func (w *writer) append(stream string, expected int, actor string, payloads ...P
 			Stream: stream, Version: expected + i + 1, Type: p.EventType(),
 			Actor: actor, At: w.now, Data: data,
 		}
-		res, err := w.tx.Exec(`INSERT INTO events (stream, version, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.Stream, e.Version, e.Type, e.Actor, formatTime(e.At), string(e.Data))
+		err = w.tx.QueryRow(w.d.appendEvent, e.Stream, e.Version, e.Type, e.Actor, formatTime(e.At), string(e.Data)).Scan(&e.Seq)
 		if err != nil {
-			var se sqlite3.Error
-			if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+			if isUniqueViolation(err) {
 				return nil, Errorf(ECONFLICT, "%s changed at the same moment; reload and try again", stream)
 			}
 			return nil, fmt.Errorf("store: append %s to %s: %w", e.Type, stream, err)
-		}
-		if e.Seq, err = res.LastInsertId(); err != nil {
-			return nil, fmt.Errorf("store: append: %w", err)
 		}
 		if err := project(w.tx, e, p); err != nil {
 			return nil, err

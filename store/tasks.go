@@ -141,7 +141,7 @@ func (s *Store) CreateTask(ctx context.Context, actor string, in NewTask) (*Task
 		var last string
 		if err := w.tx.Get(&last, `SELECT COALESCE(MAX(r), '') FROM (SELECT
 				(SELECT MAX(rank) FROM tasks t WHERE t.project_id = c.project_id AND t.column_id = c.id) AS r
-			FROM columns c WHERE c.project_id = ?)`, in.ProjectID); err != nil {
+			FROM columns c WHERE c.project_id = ?) AS ranks`, in.ProjectID); err != nil {
 			return fmt.Errorf("store: last rank: %w", err)
 		}
 		if created.Rank, err = rank.Between(last, ""); err != nil {

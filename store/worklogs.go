@@ -409,7 +409,7 @@ func worklogFrame(w *writer, actor, worklogID string, base int) (*Worklog, *Task
 	if base < wl.Version {
 		var rows []eventRow
 		if err := w.tx.Select(&rows, `SELECT seq, stream, version, type, actor, at, data FROM events
-			WHERE stream = ? AND type = ? AND json_extract(data, '$.worklog_id') = ? AND json_extract(data, '$.version') > ?
+			WHERE stream = ? AND type = ? AND `+w.d.jsonText("data", "worklog_id")+` = ? AND `+w.d.jsonInt("data", "version")+` > ?
 			ORDER BY version`, taskStream(t.ID), TypeWorklogEdited, wl.ID, base); err != nil {
 			return nil, nil, nil, fmt.Errorf("store: edits of worklog %s: %w", wl.ID, err)
 		}

@@ -1144,7 +1144,7 @@ func TestDemoTimeTracking(t *testing.T) {
 		t.Errorf("worklogs by %d users on %v, %d s (tasks say %d s)", len(authors), dates, sum, logged)
 	}
 	var choices []string
-	if err := s.read.Select(&choices, `SELECT DISTINCT json_extract(data, '$.adjust') FROM events WHERE type = ? ORDER BY 1`, TypeWorkLogged); err != nil {
+	if err := s.read.Select(&choices, `SELECT DISTINCT `+s.d.jsonText("data", "adjust")+` FROM events WHERE type = ? ORDER BY 1`, TypeWorkLogged); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(choices, []string{"auto", "leave", "reduce", "set"}) {

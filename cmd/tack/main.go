@@ -52,6 +52,7 @@ Usage:
 
 Run "tack help COMMAND" (or "tack COMMAND -h") for the flags of a command.
 Environment: TACK_ADDR and TACK_DB give defaults for -addr and -db.
+-db is an SQLite file's path, or a PostgreSQL database's URL (postgres://user:password@host/db).
 
 Exit status: 0 on success; 1 when the command failed (replay: the read models differ);
 2 on a usage error (unknown command or flag, a missing or invalid argument, no database

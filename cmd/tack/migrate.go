@@ -11,7 +11,7 @@ import (
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, open store.OpenOptions) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file; it must exist (env TACK_DB)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, which must exist, or PostgreSQL URL postgres://… (env TACK_DB)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: tack migrate [-db FILE]
 

@@ -12,7 +12,7 @@ import (
 
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer, open store.OpenOptions) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file; it must exist (env TACK_DB)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, which must exist, or PostgreSQL URL postgres://… (env TACK_DB)")
 	fix := fs.Bool("fix", false, "replace the live read models with the rebuilt ones when they differ")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: tack replay [-db FILE] [--fix]

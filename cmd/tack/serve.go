@@ -19,7 +19,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open st
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("TACK_ADDR", "127.0.0.1:8080"), "address to listen on (env TACK_ADDR)")
-	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, created if missing (env TACK_DB)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, created if missing, or PostgreSQL URL postgres://… (env TACK_DB)")
 	demo := fs.Bool("demo", false, "create the demo workspace (project DEMO, 3 users) if it is missing")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send Strict-Transport-Security (set when served over HTTPS)")
 	signup := fs.String("signup", envOr("TACK_SIGNUP", "open"), "public sign-up: open, or closed (accounts from invitation links or \"tack user add\") (env TACK_SIGNUP)")
@@ -67,7 +67,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open st
 		fmt.Fprintf(stderr, "tack: listen: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "Tack is serving http://%s (database %s)\n", ln.Addr(), *dbPath)
+	fmt.Fprintf(stdout, "Tack is serving http://%s (database %s)\n", ln.Addr(), st.Path())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -21,7 +21,7 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer, open st
 		return 2
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file; it must exist (env TACK_DB)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, which must exist, or PostgreSQL URL postgres://… (env TACK_DB)")
 	email := fs.String("email", "", "email of the account the token acts for (required)")
 	name := fs.String("name", "API token", "a name to recognise the token by")
 	fs.Usage = func() {

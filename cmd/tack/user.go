@@ -40,7 +40,7 @@ func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // userAdd creates an account.
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, open store.OpenOptions) int {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
-	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file; it must exist unless -create is given (env TACK_DB)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, which must exist unless -create is given, or PostgreSQL URL postgres://… (env TACK_DB)")
 	create := fs.Bool("create", false, "create the database when there is none at -db")
 	email := fs.String("email", "", "email address (required)")
 	name := fs.String("name", "", "display name (required)")
@@ -94,7 +94,7 @@ const userPasswordUsage = "Usage: tack user password -email E [-password P] [-db
 // userPassword sets an account's password and signs it out everywhere.
 func userPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, open store.OpenOptions) int {
 	fs := flag.NewFlagSet("user password", flag.ContinueOnError)
-	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file; it must exist (env TACK_DB)")
+	dbPath := fs.String("db", envOr("TACK_DB", defaultDB), "SQLite database file, which must exist, or PostgreSQL URL postgres://… (env TACK_DB)")
 	email := fs.String("email", "", "email address of the account (required)")
 	password := fs.String("password", "", "new password; when empty, it is read from standard input (without echo from a terminal)")
 	fs.Usage = func() {
@@ -139,7 +139,7 @@ func userPassword(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		}
 		return 1
 	}
-	ended, err := handlers.EndSessions(st.DB(), u.ID)
+	ended, err := handlers.EndSessions(st, u.ID)
 	if err != nil {
 		fmt.Fprintf(stderr, "tack user password: the password is set, but signing %s out failed: %v\n", u.Email, err)
 		return 1
