@@ -588,7 +588,7 @@ func (r *CopyReport) String() string {
 	for _, t := range r.Rebuilt {
 		fmt.Fprintf(&b, "%-18s %8d  rebuilt from the events\n", t.Table, t.Rows)
 	}
-	fmt.Fprintf(&b, "%-18s %8s  left to fill on first use\n", strings.Join(lazyTables, ", "), "")
+	fmt.Fprintf(&b, "left empty, filled on first use: %s\n", strings.Join(lazyTables, ", "))
 	fmt.Fprintf(&b, "verified: the target's log equals the source's, row for row (%d events, sha256 %s)\n", r.Events, r.Digest)
 	if r.Replay != nil {
 		fmt.Fprintf(&b, "verified: replay on the target: %d events, %d read models identical\n", r.Replay.Events, len(r.Replay.Tables))
