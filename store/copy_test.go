@@ -497,3 +497,43 @@ func TestConvertValue(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCopy copies the demo database plus 10,000 generated events into a fresh
+// PostgreSQL database per iteration (run it in the postgres pass:
+// go test ./store -run '^$' -bench BenchmarkCopy). It reports events/s of the whole
+// command and the copy (with the rebuild) and verification times.
+func BenchmarkCopy(b *testing.B) {
+	if current.name != "postgres" {
+		b.Skip("runs in the postgres pass")
+	}
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "source.db")
+	s, err := OpenWith(ctx, path, OpenOptions{PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.SeedDemo(ctx); err != nil {
+		b.Fatal(err)
+	}
+	generateLog(b, s, 11, 10_000, 100, 500, logFast)
+	s.Close()
+	var events int
+	var copyTook, verifyTook time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		target := freshDatabase(b)
+		b.StartTimer()
+		rep, err := Copy(ctx, path, target, CopyOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = rep.Events
+		copyTook += rep.CopyTook
+		verifyTook += rep.VerifyTook
+	}
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(events), "events")
+	b.ReportMetric(copyTook.Seconds()/float64(b.N), "copy-s/op")
+	b.ReportMetric(verifyTook.Seconds()/float64(b.N), "verify-s/op")
+}
