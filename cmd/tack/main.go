@@ -41,7 +41,7 @@ var (
 const usage = `Tack: a team task board where no one's change is ever lost or silently overwritten.
 
 Usage:
-  tack serve   [-addr 127.0.0.1:8080] [-db ./data/tack.db] [-demo] [-secure-cookies] [-signup open|closed]
+  tack serve   [-addr 127.0.0.1:8080] [-db ./data/tack.db] [-demo] [-secure-cookies] [-signup open|closed] [-trust-proxy]
   tack migrate [-db ./data/tack.db]
   tack replay  [-db ./data/tack.db] [--fix]
   tack copy    [-from ./data/tack.db] -to postgres://user:password@host/db

@@ -23,6 +23,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open st
 	demo := fs.Bool("demo", false, "create the demo workspace (project DEMO, 3 users) if it is missing")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send Strict-Transport-Security (set when served over HTTPS)")
 	signup := fs.String("signup", envOr("TACK_SIGNUP", "open"), "public sign-up: open, or closed (accounts from invitation links or \"tack user add\") (env TACK_SIGNUP)")
+	trustProxy := fs.Bool("trust-proxy", envOr("TACK_TRUST_PROXY", "") == "true", "behind a reverse proxy: take the client's address from X-Forwarded-For when the request comes from a loopback or private address (env TACK_TRUST_PROXY=true)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tack serve [flags]\n\nServe Tack's web app, applying migrations first. Stops cleanly on SIGINT or SIGTERM.\n\n")
 		fs.PrintDefaults()
@@ -51,7 +52,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, open st
 		printDemo(stdout, created)
 	}
 
-	e, h := handlers.New(st, handlers.Config{SecureCookies: *secure, ClosedSignUp: *signup == "closed", Logger: log})
+	e, h := handlers.New(st, handlers.Config{SecureCookies: *secure, ClosedSignUp: *signup == "closed", TrustProxy: *trustProxy, Logger: log})
 	defer h.Close()
 	srv := &http.Server{
 		Handler:           e,
