@@ -49,6 +49,8 @@ type follower struct {
 
 	listenPID atomic.Uint32 // backend pid of the listening connection, 0 when down (tests)
 	connects  atomic.Int64  // successful (re)connections of the listening connection
+	// reconnectGate, when a test sets it, is waited on before each reconnection.
+	reconnectGate atomic.Pointer[chan struct{}]
 }
 
 // followBatch is how many events one read of the log returns at most.
@@ -168,6 +170,13 @@ func (f *follower) listen(ctx context.Context, conn *pgx.Conn) {
 	wait := minReconnectWait
 	for {
 		if conn == nil {
+			if gate := f.reconnectGate.Load(); gate != nil {
+				select {
+				case <-ctx.Done():
+					return
+				case <-*gate:
+				}
+			}
 			var err error
 			if conn, err = f.connect(ctx); err != nil {
 				conn = nil

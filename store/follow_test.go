@@ -231,6 +231,49 @@ func TestRemoteCommitBeforeLocalOne(t *testing.T) {
 	}
 }
 
+// TestReconnectedListenerCatchesUp: while a store's listening connection is down,
+// another store commits (its notification is lost); once the connection is back, the
+// store reads what it missed without waiting for another commit or a poll.
+func TestReconnectedListenerCatchesUp(t *testing.T) {
+	postgresOnly(t)
+	ctx := context.Background()
+	stores := openInstances(t, 2, OpenOptions{PollInterval: time.Hour})
+	victim := stores[1].follow
+	h := listenTo(stores[1], victim.last())
+	for round := range 20 {
+		gate := make(chan struct{})
+		victim.reconnectGate.Store(&gate)
+		pid := victim.listenPID.Load()
+		var killed bool
+		if err := stores[0].read.GetContext(ctx, &killed, `SELECT pg_terminate_backend(?)`, pid); err != nil || !killed {
+			t.Fatalf("round %d: kill the listening connection %d: %v, %v", round, pid, killed, err)
+		}
+		for victim.listenPID.Load() == pid { // until the listener has seen its connection fail
+			time.Sleep(time.Millisecond)
+		}
+		evs, err := register(ctx, stores[0], 0, fmt.Sprint("while down ", round))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.last(); got >= evs[0].Seq {
+			t.Fatalf("round %d: position %d heard with the listening connection down", round, got)
+		}
+		close(gate)
+		deadline := time.Now().Add(time.Minute) // liveness guard only
+		for h.last() < evs[0].Seq && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := h.last(); got != evs[0].Seq {
+			t.Fatalf("round %d: heard up to position %d after reconnecting, want %d", round, got, evs[0].Seq)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.wrong) > 0 || len(h.seqs) != 20 {
+		t.Errorf("heard %d positions, want 20 in order: %v", len(h.seqs), h.wrong)
+	}
+}
+
 // TestCloseStopsTheFollower: Close ends the follower's goroutines and its listening
 // connection (the database has no other session of this store left).
 func TestCloseStopsTheFollower(t *testing.T) {
