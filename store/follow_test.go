@@ -49,6 +49,27 @@ func listenTo(s *Store, after int64) *heard {
 	return h
 }
 
+// wantInOrder fails t unless h heard n positions, each once, in order, without a hole.
+func (h *heard) wantInOrder(t testing.TB, n int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.wrong) > 0 || len(h.seqs) != n {
+		t.Errorf("heard %d positions, want %d in order: %v", len(h.seqs), n, h.wrong)
+	}
+}
+
+// waitFor waits until h has heard position seq and returns the last position heard. It
+// gives up after a minute: a liveness guard, not a timing assertion (a store that never
+// catches up fails its test rather than hanging the test binary).
+func (h *heard) waitFor(seq int64) int64 {
+	deadline := time.Now().Add(time.Minute)
+	for h.last() < seq && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return h.last()
+}
+
 func (h *heard) last() int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -162,14 +183,8 @@ func TestEveryInstanceHearsEveryPosition(t *testing.T) {
 			if head != start+rounds*writers {
 				t.Fatalf("head %d after %d commits from %d", head, rounds*writers, start)
 			}
-			// Liveness guard, not a timing assertion: a store that never catches up fails
-			// here rather than hanging the test binary.
-			deadline := time.Now().Add(time.Minute)
 			for i, h := range hs {
-				for h.last() < head && time.Now().Before(deadline) {
-					time.Sleep(5 * time.Millisecond)
-				}
-				if got := h.last(); got < head {
+				if got := h.waitFor(head); got < head {
 					t.Errorf("store %d heard up to position %d of %d", i, got, head)
 				}
 			}
@@ -224,11 +239,7 @@ func TestRemoteCommitBeforeLocalOne(t *testing.T) {
 			t.Fatalf("round %d: when the local write returned, its listener had heard up to %d, want %d", round, got, l[0].Seq)
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.wrong) > 0 || len(h.seqs) != 40 {
-		t.Errorf("heard %d positions, want 40 in order: %v", len(h.seqs), h.wrong)
-	}
+	h.wantInOrder(t, 40)
 }
 
 // TestReconnectedListenerCatchesUp: while a store's listening connection is down,
@@ -259,19 +270,11 @@ func TestReconnectedListenerCatchesUp(t *testing.T) {
 			t.Fatalf("round %d: position %d heard with the listening connection down", round, got)
 		}
 		close(gate)
-		deadline := time.Now().Add(time.Minute) // liveness guard only
-		for h.last() < evs[0].Seq && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if got := h.last(); got != evs[0].Seq {
+		if got := h.waitFor(evs[0].Seq); got != evs[0].Seq {
 			t.Fatalf("round %d: heard up to position %d after reconnecting, want %d", round, got, evs[0].Seq)
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.wrong) > 0 || len(h.seqs) != 20 {
-		t.Errorf("heard %d positions, want 20 in order: %v", len(h.seqs), h.wrong)
-	}
+	h.wantInOrder(t, 20)
 }
 
 // TestCloseStopsTheFollower: Close ends the follower's goroutines and its listening
