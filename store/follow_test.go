@@ -370,3 +370,29 @@ func BenchmarkFollowLatency(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommitNotify: what the NOTIFY costs a write: one-event write transactions
+// one after another on one store, with notifications and with polling only.
+func BenchmarkCommitNotify(b *testing.B) {
+	if current.name != "postgres" {
+		b.Skip("PostgreSQL only")
+	}
+	for _, mode := range []struct {
+		name string
+		o    OpenOptions
+	}{
+		{"notify", OpenOptions{}},
+		{"poll", OpenOptions{NoNotify: true}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := openInstances(b, 1, mode.o)[0]
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := register(ctx, s, 0, fmt.Sprint("u", i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
