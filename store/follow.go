@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,14 +32,15 @@ import (
 //     delivered (another goroutine delivered meanwhile) is trimmed to what is after the
 //     current one, which is again a prefix.
 //
-// catchUp runs on the follower's own goroutine when the listening connection hears a
-// NOTIFY with a head beyond delivered (each write transaction sends one, see
-// Store.sendHead), after the listening connection (re)connects, and every poll interval
+// catchUp runs on the follower's own goroutine when the listening connection hears
+// another store's NOTIFY with a head beyond delivered (each write transaction sends
+// one, see Store.announce), after the listening connection (re)connects, and every poll interval
 // in case a notification was missed or NOTIFY is off. A failed read changes nothing:
 // the next one starts again from delivered.
 type follower struct {
 	s      *Store
 	cfg    *pgx.ConnConfig // of the listening connection; nil with NoNotify
+	self   string          // this store's name in its notifications
 	poll   time.Duration
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -76,7 +78,7 @@ func startFollower(ctx context.Context, s *Store, cfg *pgx.ConnConfig, poll time
 	if poll <= 0 {
 		poll = DefaultPollInterval
 	}
-	f := &follower{s: s, cfg: cfg, poll: poll, wake: make(chan struct{}, 1)}
+	f := &follower{s: s, cfg: cfg, self: newID()[:8], poll: poll, wake: make(chan struct{}, 1)}
 	var conn *pgx.Conn
 	if cfg != nil {
 		var err error
@@ -201,11 +203,26 @@ func (f *follower) listen(ctx context.Context, conn *pgx.Conn) {
 			}
 			continue
 		}
-		if head, err := strconv.ParseInt(n.Payload, 10, 64); err == nil && head <= f.last() {
-			continue // this instance's own commit, or one already read
+		if head, from, ok := parseAnnouncement(n.Payload); ok && (from == f.self || head <= f.last()) {
+			continue // this store's own commit (offer delivers it), or one already read
 		}
 		f.ring()
 	}
+}
+
+// announcement is the payload of the notification a write transaction of this store
+// sends: the head position it commits, then the store's name. The name lets the store
+// skip its own notifications, which often arrive before writeTx has offered the
+// commit's events (measured: 44% of one-event commits), and would each cost a read.
+func (f *follower) announcement(head int64) string {
+	return strconv.FormatInt(head, 10) + " " + f.self
+}
+
+// parseAnnouncement reads a notification's payload (see announcement).
+func parseAnnouncement(payload string) (head int64, from string, ok bool) {
+	h, from, _ := strings.Cut(payload, " ")
+	head, err := strconv.ParseInt(h, 10, 64)
+	return head, from, err == nil
 }
 
 // last returns the last delivered position.

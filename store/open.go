@@ -261,7 +261,6 @@ func openPostgres(ctx context.Context, rawURL string, o OpenOptions) (*Store, er
 		if !o.NoNotify {
 			listen = cfg.Copy()
 		}
-		s.sendHead = !o.NoNotify
 		if s.follow, err = startFollower(ctx, s, listen, o.PollInterval); err != nil {
 			write.Close()
 			read.Close()

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -27,7 +26,6 @@ type Store struct {
 	ckpt  *checkpointer // nil when read-only or on PostgreSQL
 
 	readOnly     bool // opened with OpenOptions.ReadOnly: every write fails
-	sendHead     bool // each write transaction NOTIFYs its head (PostgreSQL without NoNotify)
 	passwordCost int  // bcrypt cost of new password hashes
 
 	// Now is the clock; tests replace it.
@@ -258,7 +256,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 // in commit order): only a wake-up hint, see follow.go. Nothing when batch appended
 // nothing.
 func (s *Store) announce(tx *sqlx.Tx, batch []*writeReq) error {
-	if !s.sendHead {
+	if s.follow == nil || s.follow.cfg == nil { // SQLite, or NoNotify
 		return nil
 	}
 	var head int64
@@ -270,7 +268,7 @@ func (s *Store) announce(tx *sqlx.Tx, batch []*writeReq) error {
 	if head == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(`SELECT pg_notify('`+notifyChannel+`', ?)`, strconv.FormatInt(head, 10)); err != nil {
+	if _, err := tx.Exec(`SELECT pg_notify('`+notifyChannel+`', ?)`, s.follow.announcement(head)); err != nil {
 		return fmt.Errorf("store: announce the commit: %w", err)
 	}
 	return nil
