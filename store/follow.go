@@ -34,9 +34,9 @@ import (
 //
 // catchUp runs on the follower's own goroutine when the listening connection hears
 // another store's NOTIFY with a head beyond delivered (each write transaction sends
-// one, see Store.announce), after the listening connection (re)connects, and every poll interval
-// in case a notification was missed or NOTIFY is off. A failed read changes nothing:
-// the next one starts again from delivered.
+// one, see Store.announce), after the listening connection (re)connects, and every
+// poll interval in case a notification was missed or NOTIFY is off. A failed read
+// changes nothing: the next one starts again from delivered.
 type follower struct {
 	s      *Store
 	cfg    *pgx.ConnConfig // of the listening connection; nil with NoNotify
