@@ -306,6 +306,15 @@ func TestCloseStopsTheFollower(t *testing.T) {
 	}
 }
 
+// defaultModes are the two ways a store follows the log, at the default poll interval.
+var defaultModes = []struct {
+	name string
+	o    OpenOptions
+}{
+	{"notify", OpenOptions{}},
+	{"poll", OpenOptions{NoNotify: true}},
+}
+
 // BenchmarkFollowLatency: commits on store A, at random moments 0–40 ms apart, each
 // timed from writeTx's return to its arrival at store B's listener; reports the median
 // (and 90th percentile) in ms, with notifications and with polling only (every 1 s, the
@@ -314,13 +323,7 @@ func BenchmarkFollowLatency(b *testing.B) {
 	if current.name != "postgres" {
 		b.Skip("PostgreSQL only")
 	}
-	for _, mode := range []struct {
-		name string
-		o    OpenOptions
-	}{
-		{"notify", OpenOptions{}},
-		{"poll", OpenOptions{NoNotify: true}},
-	} {
+	for _, mode := range defaultModes {
 		b.Run(mode.name, func(b *testing.B) {
 			ctx := context.Background()
 			stores := openInstances(b, 2, mode.o)
@@ -377,13 +380,7 @@ func BenchmarkCommitNotify(b *testing.B) {
 	if current.name != "postgres" {
 		b.Skip("PostgreSQL only")
 	}
-	for _, mode := range []struct {
-		name string
-		o    OpenOptions
-	}{
-		{"notify", OpenOptions{}},
-		{"poll", OpenOptions{NoNotify: true}},
-	} {
+	for _, mode := range defaultModes {
 		b.Run(mode.name, func(b *testing.B) {
 			ctx := context.Background()
 			s := openInstances(b, 1, mode.o)[0]
