@@ -16,17 +16,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Copy reads SQLite and writes PostgreSQL, so its tests run in the postgres pass (the
-// one with a server); in the SQLite pass they have nothing to copy into.
-func postgresPass(t *testing.T) bool {
-	t.Helper()
-	if current.name != "postgres" {
-		t.Log("runs in the postgres pass: it copies an SQLite database into PostgreSQL")
-		return false
-	}
-	return true
-}
-
 // copySecrets are what copySource put in the tables that are not events.
 type copySecrets struct {
 	token, invitation, reset string
@@ -120,9 +109,7 @@ func mustJSON(t *testing.T, v any) string {
 // target identical), the demo's board and reports the same, the rows that are not
 // events usable there, and the next write taking the next position.
 func TestCopyDemoAndGeneratedLog(t *testing.T) {
-	if !postgresPass(t) {
-		return
-	}
+	requirePostgres(t)
 	ctx := context.Background()
 	src, path, sec := copySource(t, 10_000)
 	target := freshDatabase(t)
@@ -291,9 +278,7 @@ func tableSnapshot(t *testing.T, url string) map[string]string {
 // session, only an idempotency key, a table of its own) is refused with a message
 // naming what it holds, and is left exactly as it was.
 func TestCopyRefusesANonEmptyTarget(t *testing.T) {
-	if !postgresPass(t) {
-		return
-	}
+	requirePostgres(t)
 	ctx := context.Background()
 	_, path, _ := copySource(t, 0)
 	exec := func(stmts ...string) func(t *testing.T, url string) {
@@ -357,9 +342,7 @@ func TestCopyRefusesANonEmptyTarget(t *testing.T) {
 // TestCopyIntoAnUnmigratedDatabase: a database fresh from createdb (no tables at all)
 // is migrated and filled.
 func TestCopyIntoAnUnmigratedDatabase(t *testing.T) {
-	if !postgresPass(t) {
-		return
-	}
+	requirePostgres(t)
 	ctx := context.Background()
 	src, path, _ := copySource(t, 0)
 	url, drop, err := pg.CreateDatabase(ctx, "template0")
@@ -379,9 +362,7 @@ func TestCopyIntoAnUnmigratedDatabase(t *testing.T) {
 // TestCopyTwiceAtOnce: two copies into one empty database, released together, 20
 // rounds: exactly one fills it and the other is refused as not empty.
 func TestCopyTwiceAtOnce(t *testing.T) {
-	if !postgresPass(t) {
-		return
-	}
+	requirePostgres(t)
 	ctx := context.Background()
 	src, path, _ := copySource(t, 0)
 	events := eventCount(t, src)
@@ -503,9 +484,7 @@ func TestConvertValue(t *testing.T) {
 // go test ./store -run '^$' -bench BenchmarkCopy). It reports events/s of the whole
 // command and the copy (with the rebuild) and verification times.
 func BenchmarkCopy(b *testing.B) {
-	if current.name != "postgres" {
-		b.Skip("runs in the postgres pass")
-	}
+	requirePostgres(b)
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "source.db")
 	s, err := OpenWith(ctx, path, OpenOptions{PasswordCost: bcrypt.MinCost})

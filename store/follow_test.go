@@ -12,12 +12,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// postgresOnly skips t outside the PostgreSQL pass: it is about several instances on
-// one PostgreSQL database (the PostgreSQL pass never skips with CI=true).
-func postgresOnly(t testing.TB) {
+// requirePostgres fails t outside the PostgreSQL pass: it is about several instances
+// on one PostgreSQL database, and listed in postgresOnly so that the SQLite pass leaves
+// it out.
+func requirePostgres(t testing.TB) {
 	t.Helper()
 	if current.name != "postgres" {
-		t.Skip("PostgreSQL only: several Tack instances on one database")
+		t.Fatalf("%s runs on PostgreSQL only: list it in postgresOnly (main_test.go)", t.Name())
 	}
 }
 
@@ -122,7 +123,7 @@ func register(ctx context.Context, s *Store, maxSleep time.Duration, name string
 // listening connection reconnects) can bring other instances' commits, so a missed
 // one hangs the test. "poll" has notifications off and polls every 50 ms.
 func TestEveryInstanceHearsEveryPosition(t *testing.T) {
-	postgresOnly(t)
+	requirePostgres(t)
 	for _, mode := range []struct {
 		name string
 		o    OpenOptions
@@ -217,7 +218,7 @@ func TestEveryInstanceHearsEveryPosition(t *testing.T) {
 // and notifications are not sent): this store's listener must still be given n+1
 // before n+2, each once, and before its writeTx returns.
 func TestRemoteCommitBeforeLocalOne(t *testing.T) {
-	postgresOnly(t)
+	requirePostgres(t)
 	ctx := context.Background()
 	stores := openInstances(t, 2, OpenOptions{NoNotify: true, PollInterval: time.Hour})
 	local, remote := stores[0], stores[1]
@@ -246,7 +247,7 @@ func TestRemoteCommitBeforeLocalOne(t *testing.T) {
 // another store commits (its notification is lost); once the connection is back, the
 // store reads what it missed without waiting for another commit or a poll.
 func TestReconnectedListenerCatchesUp(t *testing.T) {
-	postgresOnly(t)
+	requirePostgres(t)
 	ctx := context.Background()
 	stores := openInstances(t, 2, OpenOptions{PollInterval: time.Hour})
 	victim := stores[1].follow
@@ -280,7 +281,7 @@ func TestReconnectedListenerCatchesUp(t *testing.T) {
 // TestCloseStopsTheFollower: Close ends the follower's goroutines and its listening
 // connection (the database has no other session of this store left).
 func TestCloseStopsTheFollower(t *testing.T) {
-	postgresOnly(t)
+	requirePostgres(t)
 	ctx := context.Background()
 	stores := openInstances(t, 2, OpenOptions{})
 	pid := stores[1].follow.listenPID.Load()
@@ -320,9 +321,7 @@ var defaultModes = []struct {
 // (and 90th percentile) in ms, with notifications and with polling only (every 1 s, the
 // default). Run with -benchtime=60x or more.
 func BenchmarkFollowLatency(b *testing.B) {
-	if current.name != "postgres" {
-		b.Skip("PostgreSQL only")
-	}
+	requirePostgres(b)
 	for _, mode := range defaultModes {
 		b.Run(mode.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -377,9 +376,7 @@ func BenchmarkFollowLatency(b *testing.B) {
 // BenchmarkCommitNotify: what the NOTIFY costs a write: one-event write transactions
 // one after another on one store, with notifications and with polling only.
 func BenchmarkCommitNotify(b *testing.B) {
-	if current.name != "postgres" {
-		b.Skip("PostgreSQL only")
-	}
+	requirePostgres(b)
 	for _, mode := range defaultModes {
 		b.Run(mode.name, func(b *testing.B) {
 			ctx := context.Background()
