@@ -75,6 +75,7 @@ type benchConfig struct {
 	project     string
 	scenario    string
 	clients     int
+	firstCard   int // the first of the cards the clients move (-first-card)
 	viewers     int
 	duration    time.Duration
 	moves       int
@@ -99,6 +100,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.project, "project", "DEMO", "key of the project whose board is used")
 	fs.StringVar(&cfg.scenario, "scenario", "", "api-move, browser-move, board-page or viewers")
 	fs.IntVar(&cfg.clients, "clients", 0, "concurrent clients (default 1; 8 for viewers), each moving its own card")
+	fs.IntVar(&cfg.firstCard, "first-card", 0, "the clients move the board's cards from this one on (in task order), so that several tack bench runs against several instances move different cards")
 	fs.IntVar(&cfg.viewers, "viewers", 100, "live board viewers (scenario viewers)")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long the load runs")
 	fs.IntVar(&cfg.moves, "moves", 0, "stop after this many moves (0: only -duration bounds the run)")
@@ -191,6 +193,8 @@ func (cfg *benchConfig) check(fs *flag.FlagSet, rawURL string) error {
 	switch {
 	case cfg.clients < 1 || cfg.clients > 1000:
 		return fmt.Errorf("-clients must be between 1 and 1000, not %d", cfg.clients)
+	case cfg.firstCard < 0:
+		return fmt.Errorf("-first-card must be 0 or more, not %d", cfg.firstCard)
 	case cfg.viewers < 1 || cfg.viewers > 20000:
 		return fmt.Errorf("-viewers must be between 1 and 20000, not %d", cfg.viewers)
 	case cfg.duration < 100*time.Millisecond || cfg.duration > time.Hour:
@@ -742,8 +746,8 @@ func (b *bencher) refreshCard(ctx context.Context, c *benchCard) {
 // applied move is passed to onMove.
 func (b *bencher) runMoves(ctx context.Context, name string, move func(context.Context, *benchCard) moveResult, onMove func(moveResult)) opReport {
 	cfg := b.cfg
-	if len(b.cards) < cfg.clients {
-		return opReport{Name: name, Error: fmt.Sprintf("the board has %d cards, and each of the %d clients needs its own: use -seed-tasks", len(b.cards), cfg.clients)}
+	if len(b.cards) < cfg.firstCard+cfg.clients {
+		return opReport{Name: name, Error: fmt.Sprintf("the board has %d cards, and each of the %d clients needs its own from card %d on: use -seed-tasks", len(b.cards), cfg.clients, cfg.firstCard)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
@@ -758,7 +762,7 @@ func (b *bencher) runMoves(ctx context.Context, name string, move func(context.C
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range cfg.clients {
-		card := b.cards[i]
+		card := b.cards[cfg.firstCard+i]
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				if cfg.moves > 0 && budget.Add(-1) < 0 {

@@ -70,6 +70,18 @@ func TestBenchScenarios(t *testing.T) {
 		t.Errorf("api-move with the server's own pid: notes %q, want none", rep.Notes)
 	}
 
+	// Two runs on different cards (as against two instances): the last two cards, then
+	// one card too far.
+	code, rep, errOut = runBench(t, "-url", base, "-scenario", "api-move", "-clients", "2", "-first-card", "24", "-moves", "4", "-duration", "20s")
+	if code != 0 {
+		t.Fatalf("api-move -first-card 24: exit %d\nstderr: %s", code, errOut)
+	}
+	checkOps(t, "api-move -first-card 24", rep, "api move", 4)
+	code, rep, _ = runBench(t, "-url", base, "-scenario", "api-move", "-clients", "2", "-first-card", "25", "-moves", "4", "-duration", "20s")
+	if code != 1 || len(rep.Ops) != 1 || !strings.Contains(rep.Ops[0].Error, "each of the 2 clients needs its own from card 25") {
+		t.Errorf("api-move -first-card 25 on 26 cards: exit %d, %+v; want 1 and why", code, rep.Ops)
+	}
+
 	code, rep, errOut = runBench(t, "-url", base, "-scenario", "browser-move", "-moves", "6", "-duration", "20s")
 	if code != 0 {
 		t.Fatalf("browser-move: exit %d\nstderr: %s", code, errOut)
@@ -97,7 +109,7 @@ func TestBenchScenarios(t *testing.T) {
 		t.Errorf("viewers: delivery %+v, want each of the 3 viewers to receive the 12 moves' events", rep.Delivery)
 	}
 
-	// Four runs created a token each and revoked it.
+	// Six runs created a token each and revoked it.
 	ana, err := st.UserByEmail(context.Background(), "ana@demo.tack")
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +118,8 @@ func TestBenchScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tokens) != 3 { // board-page needs no token
-		t.Errorf("%d tokens created, want 3 (every scenario but board-page)", len(tokens))
+	if len(tokens) != 5 { // board-page needs no token
+		t.Errorf("%d tokens created, want 5 (every run but board-page's)", len(tokens))
 	}
 	for _, tok := range tokens {
 		if !tok.Revoked || !strings.HasPrefix(tok.Name, "tack bench ") {
@@ -244,6 +256,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"-scenario", "stampede"}, `-scenario must be api-move, browser-move, board-page or viewers, not "stampede"`},
 		{[]string{"-scenario", "api-move", "-clients", "0"}, "-clients must be between 1 and 1000"},
 		{[]string{"-scenario", "api-move", "-clients", "5000"}, "-clients must be between 1 and 1000"},
+		{[]string{"-scenario", "api-move", "-first-card", "-1"}, "-first-card must be 0 or more"},
 		{[]string{"-scenario", "viewers", "-viewers", "0"}, "-viewers must be between 1 and 20000"},
 		{[]string{"-scenario", "api-move", "-duration", "1ms"}, "-duration must be between"},
 		{[]string{"-scenario", "api-move", "-duration", "3h"}, "-duration must be between"},
