@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -630,10 +631,19 @@ func (b *bencher) loadCards(ctx context.Context) error {
 			b.cards = append(b.cards, &benchCard{ID: t.ID, Key: t.Key, Column: t.ColumnID, Version: t.Version})
 		}
 		if page.NextCursor == nil {
+			// In the order they were created, not the board's (which the moves change),
+			// so that runs started at different moments pick the same cards by -first-card.
+			slices.SortStableFunc(b.cards, func(x, y *benchCard) int { return cmp.Compare(taskNumber(x.Key), taskNumber(y.Key)) })
 			return nil
 		}
 		cursor = *page.NextCursor
 	}
+}
+
+// taskNumber is the number in a task key ("DEMO-12" → 12; 0 if it has none).
+func taskNumber(key string) int {
+	n, _ := strconv.Atoi(key[strings.LastIndexByte(key, '-')+1:])
+	return n
 }
 
 // target is the column a card moves to next: between the first two columns.
