@@ -3,15 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tack-pm/tack/store"
-	"github.com/tack-pm/tack/store/pgtest"
 )
 
 // TestCopy runs tack copy through the command line into a PostgreSQL database fresh
@@ -19,23 +16,8 @@ import (
 // would find the demo's users, and a second copy into it is refused with exit 1 and a
 // message saying why. Without PostgreSQL installed it is skipped, except under CI=true.
 func TestCopy(t *testing.T) {
-	srv, err := pgtest.Start()
-	if err != nil {
-		if errors.Is(err, pgtest.ErrNoBinaries) && os.Getenv("CI") != "true" {
-			t.Skipf("no PostgreSQL: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer srv.Stop()
 	ctx := context.Background()
-	emptyDB := func(t *testing.T) string {
-		url, drop, err := srv.CreateDatabase(ctx, "template0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { drop() })
-		return url
-	}
+	emptyDB := emptyPostgres // skips the test when there is no PostgreSQL
 	src := seededDB(t)
 
 	t.Run("copy, replay, refuse again", func(t *testing.T) {

@@ -42,7 +42,37 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if pgServer != nil {
+		pgServer.Stop()
+	}
+	os.Exit(code)
+}
+
+// The test binary's PostgreSQL server, started by the first test that needs it.
+var (
+	pgOnce   sync.Once
+	pgServer *pgtest.Server
+	pgErr    error
+)
+
+// emptyPostgres returns the URL of a new, empty PostgreSQL database, dropped at the
+// test's end. Without PostgreSQL installed the test is skipped, except under CI=true.
+func emptyPostgres(t *testing.T) string {
+	t.Helper()
+	pgOnce.Do(func() { pgServer, pgErr = pgtest.Start() })
+	if pgErr != nil {
+		if errors.Is(pgErr, pgtest.ErrNoBinaries) && os.Getenv("CI") != "true" {
+			t.Skipf("no PostgreSQL: %v", pgErr)
+		}
+		t.Fatal(pgErr)
+	}
+	url, drop, err := pgServer.CreateDatabase(context.Background(), "template0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drop() })
+	return url
 }
 
 // tackProcess is a `tack serve` running in a process of its own.
@@ -262,20 +292,8 @@ func next(t *testing.T, events <-chan streamEvent, what string, ok func(streamEv
 // Last-Event-ID gets every event it missed, in order, none twice. Without PostgreSQL
 // installed it is skipped, except under CI=true.
 func TestTwoInstancesOnPostgreSQL(t *testing.T) {
-	srv, err := pgtest.Start()
-	if err != nil {
-		if errors.Is(err, pgtest.ErrNoBinaries) && os.Getenv("CI") != "true" {
-			t.Skipf("no PostgreSQL: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	db := emptyPostgres(t)
 	ctx := context.Background()
-	db, drop, err := srv.CreateDatabase(ctx, "template0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
 
 	a := startServe(t, "instance A", "-db", db, "-demo")
 	b := startServe(t, "instance B", "-db", db)
