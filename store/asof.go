@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -425,11 +426,7 @@ func (f *boardFold) encode() ([]byte, error) {
 		w.int(int64(c.WIPLimit))
 		w.str(string(c.Category))
 	}
-	ids := make([]string, 0, len(f.Tasks))
-	for id := range f.Tasks {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(f.Tasks))
 	w.uint(uint64(len(ids)))
 	for _, id := range ids {
 		t := f.Tasks[id]

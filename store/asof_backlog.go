@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,11 +120,7 @@ func (f *boardFold) planTask(projectID string, t *Task) *Task {
 
 // encodeSprints appends the fold's sprints to a checkpoint (format 2), by id.
 func (f *boardFold) encodeSprints(w *cpWriter) {
-	ids := make([]string, 0, len(f.Sprints))
-	for id := range f.Sprints {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(f.Sprints))
 	w.uint(uint64(len(ids)))
 	for _, id := range ids {
 		sp := f.Sprints[id]
