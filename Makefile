@@ -42,7 +42,7 @@ run: build ## Build and serve the demo workspace at http://localhost:8080
 	./bin/tack serve -addr $(ADDR) -db $(DB) -demo
 
 test: test-deps ## Install what tests need, then run every test with the race detector
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # `make bench` and `make bench-table` are not part of `make test` or CI: they measure,
 # they do not check.
