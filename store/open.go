@@ -46,6 +46,15 @@ type OpenOptions struct {
 	// before it runs, from the goroutine that runs it: tests count and inspect queries
 	// with it. It must be safe for concurrent use.
 	OnStatement func(query string)
+
+	// NoNotify (PostgreSQL) turns notifications off: write transactions send no NOTIFY
+	// and the store holds no listening connection; it learns of other instances'
+	// commits only by reading the log every PollInterval.
+	NoNotify bool
+
+	// PollInterval (PostgreSQL) is how often the store reads the log for other
+	// instances' commits when no notification came; 0 means DefaultPollInterval.
+	PollInterval time.Duration
 }
 
 // SchemaError is returned by OpenWith without migration when the database's schema
@@ -245,7 +254,20 @@ func openPostgres(ctx context.Context, rawURL string, o OpenOptions) (*Store, er
 	rc.watch = o.OnStatement
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return &Store{write: write, read: read, path: name, d: postgresDialect, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}, nil
+	s := &Store{write: write, read: read, path: name, d: postgresDialect, readOnly: o.ReadOnly, passwordCost: o.PasswordCost, Now: time.Now}
+	if !o.ReadOnly {
+		// Other instances' commits reach this one's listeners (see follow.go).
+		var listen *pgx.ConnConfig
+		if !o.NoNotify {
+			listen = cfg.Copy()
+		}
+		if s.follow, err = startFollower(ctx, s, listen, o.PollInterval); err != nil {
+			write.Close()
+			read.Close()
+			return nil, fmt.Errorf("store: open %s: %w", name, err)
+		}
+	}
+	return s, nil
 }
 
 // redactURL is url with its password, if any, replaced by xxxxx: how the store names

@@ -38,10 +38,16 @@ type Store struct {
 	onBatch   func(commands int)
 	mu        sync.RWMutex
 	listeners []func([]Event)
+	// follow delivers every instance's commits to the listeners (PostgreSQL, not
+	// read-only; see follow.go); nil on SQLite, where listeners hear of commits directly.
+	follow *follower
 }
 
-// Close stops the checkpointer and closes the connection pools.
+// Close stops following the log and the checkpointer, and closes the connection pools.
 func (s *Store) Close() error {
+	if s.follow != nil {
+		s.follow.close()
+	}
 	var err error
 	if s.ckpt != nil {
 		err = s.ckpt.close()
@@ -59,17 +65,30 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Listen registers fn to receive every batch of events after it is committed, in
-// commit order. fn runs on the committing goroutine and must not block.
+// position order, each event once, without a hole: on PostgreSQL the events committed
+// by every Tack instance on the database, on SQLite this process's. fn runs on the
+// committing goroutine (or, for other instances' events, the store's follower) and must
+// not block.
 func (s *Store) Listen(fn func([]Event)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.listeners = append(s.listeners, fn)
 }
 
+// notify is told the events of each command writeTx commits, in commit order.
 func (s *Store) notify(events []Event) {
 	if len(events) == 0 {
 		return
 	}
+	if s.follow != nil {
+		s.follow.offer(events)
+		return
+	}
+	s.tell(events)
+}
+
+// tell hands events to every listener.
+func (s *Store) tell(events []Event) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, fn := range s.listeners {
@@ -192,7 +211,9 @@ func (s *Store) runBatch(batch []*writeReq) {
 		r := batch[0]
 		s.runCommand(sqltx, r)
 		if r.err == nil && r.panicked == nil {
-			if err := sqltx.Commit(); err != nil {
+			if err := s.announce(sqltx, batch); err != nil {
+				r.err, r.events = err, nil
+			} else if err := sqltx.Commit(); err != nil {
 				r.err = fmt.Errorf("store: commit: %w", err)
 			}
 		}
@@ -219,11 +240,38 @@ func (s *Store) runBatch(batch []*writeReq) {
 			return
 		}
 	}
+	if err := s.announce(sqltx, batch); err != nil {
+		finish(batch, err)
+		return
+	}
 	if err := sqltx.Commit(); err != nil {
 		finish(batch, fmt.Errorf("store: commit: %w", err))
 		return
 	}
 	finish(batch, nil)
+}
+
+// announce, on PostgreSQL with notifications on, has the transaction tell the other
+// instances its head position when it commits (PostgreSQL delivers a NOTIFY at commit,
+// in commit order): only a wake-up hint, see follow.go. Nothing when batch appended
+// nothing.
+func (s *Store) announce(tx *sqlx.Tx, batch []*writeReq) error {
+	if s.follow == nil || s.follow.cfg == nil { // SQLite, or NoNotify
+		return nil
+	}
+	var head int64
+	for _, r := range batch {
+		if r.err == nil && r.panicked == nil && len(r.events) > 0 {
+			head = r.events[len(r.events)-1].Seq
+		}
+	}
+	if head == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(`SELECT pg_notify('`+notifyChannel+`', ?)`, s.follow.announcement(head)); err != nil {
+		return fmt.Errorf("store: announce the commit: %w", err)
+	}
+	return nil
 }
 
 // runCommand runs one command's fn in tx, recording its events, error or panic in r.
