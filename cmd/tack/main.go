@@ -3,6 +3,7 @@
 //	tack serve    run the web server
 //	tack migrate  bring a database's schema up to this build's
 //	tack replay   rebuild read models from the event log and compare
+//	tack copy     copy an SQLite database into an empty PostgreSQL one
 //	tack user     manage accounts: add one, set a password
 //	tack token    create API tokens
 //	tack bench    drive a running server with load and report latencies
@@ -43,6 +44,7 @@ Usage:
   tack serve   [-addr 127.0.0.1:8080] [-db ./data/tack.db] [-demo] [-secure-cookies] [-signup open|closed]
   tack migrate [-db ./data/tack.db]
   tack replay  [-db ./data/tack.db] [--fix]
+  tack copy    [-from ./data/tack.db] -to postgres://user:password@host/db
   tack user add -email E -name N [-password P | password on stdin] [-db ./data/tack.db] [-create]
   tack user password -email E [-password P | password on stdin] [-db ./data/tack.db]
   tack token create -email E [-name N] [-db ./data/tack.db]
@@ -89,6 +91,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return migrate(ctx, args[1:], c.stdout, c.stderr, c.open)
 	case "replay":
 		return replay(ctx, args[1:], c.stdout, c.stderr, c.open)
+	case "copy":
+		return copyCmd(ctx, args[1:], c.stdout, c.stderr)
 	case "user":
 		return user(ctx, args[1:], c.stdin, c.stdout, c.stderr, c.open)
 	case "token":
@@ -115,7 +119,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 // isCommand reports whether name is one of tack's commands.
 func isCommand(name string) bool {
 	switch name {
-	case "serve", "migrate", "replay", "user", "token", "bench", "version", "help":
+	case "serve", "migrate", "replay", "copy", "user", "token", "bench", "version", "help":
 		return true
 	}
 	return false
