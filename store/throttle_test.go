@@ -109,10 +109,10 @@ func TestThrottleBegin(t *testing.T) {
 		{"the pair's first delay", [3]throttleState{st(5, 0), st(5, 0), st(5, 0)}, time.Second, false, [3]int{5, 5, 5}},
 		{"the pair's delay waited out", [3]throttleState{st(5, time.Second), st(5, 0), st(5, 0)}, 0, false, [3]int{6, 6, 6}},
 		{"the longest wait wins", [3]throttleState{st(6, 0), st(12, 0), st(50, 0)}, 4 * time.Second, false, [3]int{6, 12, 50}},
-		{"a lockout says so", [3]throttleState{lockedSt(20, 14 * time.Minute), st(20, 0), st(20, 0)}, 14 * time.Minute, true, [3]int{20, 20, 20}},
-		{"a delay longer than a lockout's rest", [3]throttleState{lockedSt(20, 30 * time.Second), st(20, 0), st(60, 0)}, time.Minute, false, [3]int{20, 20, 60}},
+		{"a lockout says so", [3]throttleState{lockedSt(20, 14*time.Minute), st(20, 0), st(20, 0)}, 14 * time.Minute, true, [3]int{20, 20, 20}},
+		{"a delay longer than a lockout's rest", [3]throttleState{lockedSt(20, 30*time.Second), st(20, 0), st(60, 0)}, time.Minute, false, [3]int{20, 20, 60}},
 		{"an ended lockout starts afresh", [3]throttleState{lockedSt(20, 0), st(1, 0), st(1, 0)}, 0, false, [3]int{1, 2, 2}},
-		{"old failures forgotten", [3]throttleState{st(19, throttleWindow + time.Second), st(3, time.Minute), st(3, time.Minute)}, 0, false, [3]int{1, 4, 4}},
+		{"old failures forgotten", [3]throttleState{st(19, throttleWindow+time.Second), st(3, time.Minute), st(3, time.Minute)}, 0, false, [3]int{1, 4, 4}},
 		{"the 20th failure locks the pair", [3]throttleState{st(19, time.Minute), st(19, time.Minute), st(19, time.Minute)}, 0, false, [3]int{20, 20, 20}},
 		{"the 50th locks the address, never the account", [3]throttleState{st(0, 0), st(49, time.Minute), st(49, 0)}, 0, false, [3]int{1, 50, 50}},
 	} {
