@@ -404,3 +404,34 @@ func TestSignInThrottleAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSignInThrottle is the throttle's own cost per sign-in attempt on the current
+// backend: "failed" is one BeginSignIn (one write transaction), "succeeded" a
+// BeginSignIn and a SignInSucceeded (two). Each attempt is from an address of its own
+// and the clock moves 61 s at each reading, so no attempt is refused.
+func BenchmarkSignInThrottle(b *testing.B) {
+	ctx := context.Background()
+	for _, succeed := range []bool{false, true} {
+		name := "failed"
+		if succeed {
+			name = "succeeded"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := mustOpenStore(b)
+			var clock atomic.Int64
+			clock.Store(throttleStart.UnixNano())
+			s.Now = func() time.Time { return time.Unix(0, clock.Add(int64(61*time.Second))).UTC() }
+			for i := range b.N {
+				addr := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+				if wait, _, err := s.BeginSignIn(ctx, "ana@demo.tack", addr); err != nil || wait != 0 {
+					b.Fatalf("attempt %d: wait %v, %v", i, wait, err)
+				}
+				if succeed {
+					if err := s.SignInSucceeded(ctx, "ana@demo.tack", addr); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
