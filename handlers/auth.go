@@ -83,14 +83,21 @@ func (h *Handler) signInPage(c echo.Context) error {
 func (h *Handler) signIn(c echo.Context) error {
 	form := views.SignInForm{Email: c.FormValue("email"), Next: c.FormValue("next"), SignUpClosed: !h.signUpOpen}
 	addr := c.RealIP()
-	if wait, locked := h.throttle.begin(form.Email, addr); wait > 0 {
+	wait, locked, err := h.store.BeginSignIn(ctx(c), form.Email, addr)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		form.Error = throttleMessage(wait, locked, h.store.Now())
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return render(c, http.StatusTooManyRequests, views.SignIn(h.page(c, "Sign in"), form))
 	}
 	u, err := h.store.Authenticate(ctx(c), form.Email, c.FormValue("password"))
 	if err == nil {
-		h.throttle.succeeded(form.Email, addr)
+		if err := h.store.SignInSucceeded(ctx(c), form.Email, addr); err != nil {
+			// The person is signed in all the same: only the attempt is not given back.
+			h.log.Error("sign-in throttle: record a success", "err", err)
+		}
 	}
 	if store.ErrorCode(err) == store.EUNAUTHORIZED {
 		form.Error = store.ErrorMessage(err)

@@ -40,9 +40,8 @@ type Handler struct {
 	live       *Live
 	pub        *publisher
 	commits    *commitSignal // wakes API event streams
-	throttle   *signInThrottle
-	signUpOpen bool // public sign-up is open
-	secure     bool // served over HTTPS
+	signUpOpen bool          // public sign-up is open
+	secure     bool          // served over HTTPS
 	closing    sync.Once
 }
 
@@ -62,7 +61,6 @@ func New(st *store.Store, cfg Config) (*echo.Echo, *Handler) {
 	sm.Cookie.Secure = cfg.SecureCookies
 	h := &Handler{store: st, sessions: sm, cleanup: sessStore, log: cfg.Logger,
 		live:       NewLive(LiveConfig{Logger: cfg.Logger}),
-		throttle:   newSignInThrottle(func() time.Time { return st.Now() }, 100_000),
 		signUpOpen: !cfg.ClosedSignUp, secure: cfg.SecureCookies}
 	h.pub = newPublisher(h)
 	h.commits = newCommitSignal(st)

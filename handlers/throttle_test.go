@@ -2,20 +2,28 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tack-pm/tack/handlers"
+	"github.com/tack-pm/tack/store"
+	"github.com/tack-pm/tack/store/pgtest"
 )
 
 // testClock is a settable clock, safe for the server's goroutines.
@@ -39,14 +47,14 @@ func (c *testClock) Advance(d time.Duration) {
 // directClient sends requests to the server's handler without a network, from a
 // chosen client address, keeping cookies and the last page's CSRF token.
 type directClient struct {
-	t     *testing.T
+	t     testing.TB
 	h     http.Handler
 	addr  string
 	jar   http.CookieJar
 	token string
 }
 
-func newDirectClient(t *testing.T, h http.Handler, addr string) *directClient {
+func newDirectClient(t testing.TB, h http.Handler, addr string) *directClient {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -182,5 +190,73 @@ func TestSignInThrottleBehindProxy(t *testing.T) {
 	ana := newDirectClient(t, a.e, "127.0.0.1:40002")
 	if rec := ana.signIn(anaEmail, anaPass, viaProxy("198.51.100.20")); rec.Code != http.StatusSeeOther {
 		t.Fatalf("Ana behind the same proxy: status %d, want 303", rec.Code)
+	}
+}
+
+// BenchmarkSignIn is the cost of a sign-in through the handler: "failed" a wrong
+// password (counted by the throttle), "succeeded" the right one (counted, then given
+// back, and a session started), on SQLite and on PostgreSQL (skipped when PostgreSQL is
+// not installed). Each attempt comes from an address of its own and the store's clock
+// moves 61 s at each reading, so that no attempt is refused: the benchmark measures the
+// attempts that reach the password check. bcrypt runs at its minimum cost, so the
+// throttle's share is not hidden behind it.
+func BenchmarkSignIn(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		benchmarkSignIn(b, filepath.Join(b.TempDir(), "tack.db"))
+	})
+	b.Run("postgres", func(b *testing.B) {
+		pg, err := pgtest.Start()
+		if errors.Is(err, pgtest.ErrNoBinaries) {
+			b.Skip(err)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pg.Stop()
+		url, drop, err := pg.CreateDatabase(context.Background(), "template0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer drop()
+		benchmarkSignIn(b, url)
+	})
+}
+
+func benchmarkSignIn(b *testing.B, db string) {
+	ctx := context.Background()
+	st, err := store.OpenWith(ctx, db, store.OpenOptions{PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.SeedDemo(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano())
+	st.Now = func() time.Time { return time.Unix(0, clock.Add(int64(61*time.Second))).UTC() }
+	e, h := handlers.New(st, handlers.Config{Logger: slog.New(slog.DiscardHandler)})
+	defer h.Close()
+	for _, tc := range []struct {
+		name     string
+		password string
+		status   int
+	}{
+		{"failed", "wrong password", http.StatusUnauthorized},
+		{"succeeded", anaPass, http.StatusSeeOther},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := range b.N {
+				b.StopTimer()
+				c := newDirectClient(b, e, fmt.Sprintf("10.%d.%d.%d:40000", i>>16&255, i>>8&255, i&255))
+				if rec := c.send(http.MethodGet, "/signin", nil, nil); rec.Code != http.StatusOK {
+					b.Fatalf("GET /signin: %d", rec.Code)
+				}
+				b.StartTimer()
+				if rec := c.signIn(anaEmail, tc.password, nil); rec.Code != tc.status {
+					b.Fatalf("attempt %d: status %d, want %d", i, rec.Code, tc.status)
+				}
+			}
+		})
 	}
 }

@@ -31,8 +31,8 @@ import (
 
 // copiedTables are the tables whose rows are not events and cannot be rebuilt from
 // them, copied as they are, parents first (api_tokens refers to users, a read model
-// rebuilt before them).
-var copiedTables = []string{"credentials", "sessions", "api_tokens", "idempotency_keys", "invitations", "password_resets"}
+// rebuilt before them). signin_throttle is copied too, so that a lockout outlives the move.
+var copiedTables = []string{"credentials", "sessions", "api_tokens", "idempotency_keys", "invitations", "password_resets", "signin_throttle"}
 
 // lazyTables are caches the store fills when first needed (the as-of index of each
 // project's events, saved board states): a new database starts with them empty.

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -434,6 +438,78 @@ func TestTwoInstancesOnPostgreSQL(t *testing.T) {
 			}
 		}
 		t.Logf("resumed on B after %d: %d missed events, in order, none twice", last, len(missed.Events))
+	})
+
+	t.Run("password guesses alternating between A and B meet one throttle", func(t *testing.T) {
+		// One browser (one cookie jar: the instances differ only by port, which
+		// cookies ignore, as behind one load balancer) guesses Ana's password from
+		// 127.0.0.1, alternately through A and B. One instance delays the sixth
+		// attempt after five failures (store/throttle.go); counted apart, A and B
+		// would each have seen at most three. The lockout at 20 needs 15 minutes of
+		// growing delays on the real clock: the store's tests cover it across
+		// instances with a test clock (TestSignInThrottleAcrossInstances).
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+		signIn := func(base, password string) (int, string, string) {
+			t.Helper()
+			res, err := browser.Get(base + "/signin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			m := csrf.FindSubmatch(page)
+			if res.StatusCode != http.StatusOK || m == nil {
+				t.Fatalf("GET %s/signin: %s, CSRF token found: %v", base, res.Status, m != nil)
+			}
+			form := url.Values{"_csrf": {html.UnescapeString(string(m[1]))}, "email": {ana.Email}, "password": {password}}
+			res, err = browser.PostForm(base+"/signin", form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return res.StatusCode, res.Header.Get("Retry-After"), string(body)
+		}
+		instances := []*tackProcess{a, b}
+		var fifthSent time.Time
+		for i := range 5 {
+			fifthSent = time.Now()
+			if code, _, body := signIn(instances[i%2].url, fmt.Sprintf("guess %d", i)); code != http.StatusUnauthorized {
+				t.Fatalf("guess %d through %s: %d, want 401\n%.300s", i+1, instances[i%2].name, code, body)
+			}
+		}
+		// Both instances counted into one row per key: 5 failures under the pair, the
+		// address and the account.
+		sqlDB, err := sql.Open("pgx", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sqlDB.Close()
+		var rows, most int
+		if err := sqlDB.QueryRow(`SELECT COUNT(*), COALESCE(MAX(failures), 0) FROM signin_throttle`).Scan(&rows, &most); err != nil {
+			t.Fatal(err)
+		}
+		if rows != 3 || most != 5 {
+			t.Fatalf("signin_throttle holds %d rows, at most %d failures; want 3 keys with 5 failures each", rows, most)
+		}
+		// The sixth, the right password, through B (the fifth went through A): delayed
+		// for 1 s after the fifth. Only a machine so slow that a second passed since
+		// the fifth was sent can make that inconclusive (the delay was over).
+		code, retry, body := signIn(b.url, ana.Password)
+		if late := time.Since(fifthSent); code != http.StatusTooManyRequests && late >= time.Second {
+			// Not a skip: the shared count above is this sub-test's proof.
+			t.Logf("the sixth attempt came %v after the fifth was sent, past the 1 s delay: status %d", late, code)
+			return
+		}
+		if code != http.StatusTooManyRequests || retry != "1" || !strings.Contains(body, "Too many failed sign-in attempts") {
+			t.Fatalf("the sixth attempt through B: %d (Retry-After %q), want 429 after 5 failures through A and B\n%.300s", code, retry, body)
+		}
 	})
 	closeStream()
 }
