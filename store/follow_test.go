@@ -390,3 +390,49 @@ func BenchmarkCommitNotify(b *testing.B) {
 		})
 	}
 }
+
+// TestInstancesStartingAtOnceMigrateOnce: several stores opened at the same instant on
+// one empty PostgreSQL database (instances started together) all open; the first to take
+// goose's session lock migrates, the others find the schema done. 10 rounds.
+func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	requirePostgres(t)
+	ctx := context.Background()
+	for round := range 10 {
+		db, drop, err := pg.CreateDatabase(ctx, "template0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 3
+		errs := make([]error, n)
+		stores := make([]*Store, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				stores[i], errs[i] = OpenWith(ctx, db, OpenOptions{PasswordCost: bcrypt.MinCost})
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d: instance %d: %v", round, i, err)
+			}
+		}
+		for _, s := range stores {
+			if s != nil {
+				if _, err := s.RegisterUser(ctx, NewUser{Email: fmt.Sprintf("u%d-%s@test.tack", round, newID()), Name: "U", Password: "password-1"}); err != nil {
+					t.Errorf("round %d: a write after opening: %v", round, err)
+				}
+				s.Close()
+			}
+		}
+		if err := drop(); err != nil {
+			t.Fatal(err)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}

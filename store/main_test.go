@@ -39,7 +39,7 @@ var sqliteOnly = []string{
 // instances on one database, and copying an SQLite database into PostgreSQL.
 var postgresOnly = []string{
 	"TestEveryInstanceHearsEveryPosition", "TestRemoteCommitBeforeLocalOne",
-	"TestReconnectedListenerCatchesUp", "TestCloseStopsTheFollower",
+	"TestReconnectedListenerCatchesUp", "TestCloseStopsTheFollower", "TestInstancesStartingAtOnceMigrateOnce",
 	"TestCopyDemoAndGeneratedLog", "TestCopyRefusesANonEmptyTarget",
 	"TestCopyIntoAnUnmigratedDatabase", "TestCopyTwiceAtOnce",
 	"BenchmarkFollowLatency", "BenchmarkCommitNotify", "BenchmarkCopy",

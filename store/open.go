@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tack-pm/tack/migrations"
@@ -305,7 +306,18 @@ func migrationProvider(d *dialect, db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(d.goose, db, dir)
+	var opts []goose.ProviderOption
+	if d.postgres {
+		// Several instances may start at once on one database: the first to take this
+		// session lock migrates, the others wait (retrying every second, up to five
+		// minutes) and then find nothing left to do.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(d.goose, db, dir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
