@@ -85,11 +85,7 @@ func (h *Handler) flowView(c echo.Context, p *store.Project) (views.FlowView, er
 	if err != nil {
 		return views.FlowView{}, err
 	}
-	flow, err := h.store.CumulativeFlow(ctx(c), p.ID, from, to)
-	if err != nil {
-		return views.FlowView{}, err
-	}
-	cycle, err := h.store.CycleTimes(ctx(c), p.ID, from, to)
+	flow, cycle, err := h.store.FlowAndCycle(ctx(c), p.ID, from, to)
 	if err != nil {
 		return views.FlowView{}, err
 	}

@@ -150,6 +150,16 @@ func (s *Store) CycleTimes(ctx context.Context, projectID, from, to string) (*Cy
 	return fl.cycle, nil
 }
 
+// FlowAndCycle returns both CumulativeFlow and CycleTimes from one fold of the
+// project's history (the flow page shows both; each alone folds it again).
+func (s *Store) FlowAndCycle(ctx context.Context, projectID, from, to string) (*FlowReport, *CycleReport, error) {
+	fl, err := s.foldFlow(ctx, projectID, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fl.flow, fl.cycle, nil
+}
+
 type flowResult struct {
 	flow  *FlowReport
 	cycle *CycleReport

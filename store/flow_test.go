@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -347,5 +348,17 @@ func TestCumulativeFlowOfTheDemoMatchesBoardAsOf(t *testing.T) {
 	}
 	if ct.Measured == 0 {
 		t.Errorf("the demo has no cycle time in %s..%s", from, to)
+	}
+	// The page's one fold gives both reports, the same as each alone.
+	bothFlow, bothCycle, err := s.FlowAndCycle(ctx, id, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]any{{fl, bothFlow}, {ct, bothCycle}} {
+		alone, _ := json.Marshal(pair[0])
+		both, _ := json.Marshal(pair[1])
+		if string(alone) != string(both) {
+			t.Errorf("FlowAndCycle differs from the report alone:\n%s\n%s", both, alone)
+		}
 	}
 }
