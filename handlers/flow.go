@@ -45,11 +45,9 @@ func flowRange(c echo.Context, today time.Time) (from, to, rng string, err error
 // their CSV (?format=csv, the cycle table with &table=cycle) or JSON (?format=json).
 func (h *Handler) flowReport(c echo.Context) error {
 	p, _ := currentProject(c)
-	format := c.QueryParam("format")
-	switch format {
-	case "", "html", "csv", "json":
-	default:
-		return store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", clipInput(format))
+	format, err := parseReportFormat(c)
+	if err != nil {
+		return err
 	}
 	table, err := parseFlowTable(c)
 	if err != nil {
@@ -59,7 +57,7 @@ func (h *Handler) flowReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == "csv" || format == "json" {
+	if format != "" {
 		return writeFlowExport(c, p, v, format, table)
 	}
 	return render(c, http.StatusOK, views.FlowPage(h.page(c, p.Key+" cumulative flow"), v))

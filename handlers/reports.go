@@ -245,15 +245,24 @@ func writeReportCSV(c echo.Context, p *store.Project, v views.ReportView) error 
 	return cw.Error()
 }
 
+// parseReportFormat reads a report page's ?format=: "" (the page, also "html"), "csv"
+// or "json".
+func parseReportFormat(c echo.Context) (string, error) {
+	switch f := c.QueryParam("format"); f {
+	case "", "html":
+		return "", nil
+	case "csv", "json":
+		return f, nil
+	default:
+		return "", store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", clipInput(f))
+	}
+}
+
 // parseReportOutput reads how a report is answered: format "" (the page), "csv" or
 // "json"; printLayout for ?print=1; paper "" (A4) or "letter".
 func parseReportOutput(c echo.Context) (format string, printLayout bool, paper string, err error) {
-	switch f := c.QueryParam("format"); f {
-	case "", "html":
-	case "csv", "json":
-		format = f
-	default:
-		return "", false, "", store.Errorf(store.EINVALID, "There is no report format %q: choose csv or json, or leave it out for the page.", f)
+	if format, err = parseReportFormat(c); err != nil {
+		return "", false, "", err
 	}
 	switch pr := c.QueryParam("print"); pr {
 	case "", "0":
