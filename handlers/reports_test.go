@@ -448,6 +448,12 @@ func TestReportPrintLayout(t *testing.T) {
 	if r.Doc.Find(`a[href$="?print=1"]`).Length() != 1 || r.Doc.Find("button[data-print]").Length() != 1 {
 		t.Errorf("the report page has no print layout link or Print button")
 	}
+	// On a page asked for Letter, the A4 link leads to A4.
+	letter := b.get(reportPath(sp, "report") + "?paper=letter")
+	a4 := letter.Doc.Find(".report-links a").FilterFunction(func(_ int, s *goquery.Selection) bool { return s.Text() == "Print layout (A4)" })
+	if href := a4.AttrOr("href", ""); !strings.HasSuffix(href, "?print=1") {
+		t.Errorf("on the Letter page the A4 print layout links to %q", href)
+	}
 	// A sprint's name cannot break out of the CSS string.
 	odd, err := a.st.CreateSprint(a.ctx, a.ana.ID, store.NewSprint{ProjectID: a.demo.ID, Name: `Q"4\ } body{display:none`})
 	if err != nil {
